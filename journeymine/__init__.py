@@ -1,0 +1,26 @@
+"""journeymine: customer journey maps and personas from data.
+
+Read an event log, discover the journey customers actually take, and report
+it::
+
+    import journeymine as jm
+    log = jm.read_csv("events.csv")
+    pm = jm.discover(log)
+"""
+
+from journeymine._eventlog import EventLog
+from journeymine._schema import Schema
+from journeymine._stages import STAGES, StageMap, normalize_stage
+from journeymine.exceptions import JourneymineError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "EventLog",
+    "JourneymineError",
+    "STAGES",
+    "Schema",
+    "StageMap",
+    "normalize_stage",
+    "__version__",
+]

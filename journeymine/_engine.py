@@ -1,0 +1,36 @@
+"""The query engine: Ibis expressions on DuckDB (default) or another Ibis backend."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from journeymine._eventlog import EventLog
+
+
+def connect():
+    """A new in-memory Ibis DuckDB backend with the session time zone set to UTC."""
+    import ibis
+
+    con = ibis.duckdb.connect()
+    con.raw_sql("SET TimeZone = 'UTC'")
+    return con
+
+
+def register(log: EventLog, con=None):
+    """Make the log's events available as an Ibis table on ``con``.
+
+    Parameters
+    ----------
+    log : EventLog
+        The events.
+    con : ibis backend, optional
+        Where to run queries; a new DuckDB backend by default. Any Ibis
+        backend that can create a table from Arrow (DuckDB, PySpark) works.
+
+    Returns
+    -------
+    ibis.Table
+    """
+    con = con or connect()
+    return con.create_table(f"jm_events_{id(log):x}", log.table, temp=True, overwrite=True)

@@ -1,0 +1,214 @@
+"""The :class:`Schema` that names the columns of an event log."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import logging
+import re
+from collections.abc import Sequence
+
+from journeymine.exceptions import ColumnNotFoundError, SchemaError
+
+__all__ = ["Schema"]
+
+logger = logging.getLogger(__name__)
+
+#: Canonical column names inside an :class:`~journeymine.EventLog`.
+CUSTOMER, ACTIVITY, TIMESTAMP = "customer_id", "activity", "timestamp"
+CHANNEL, STAGE, TEXT, RATING, REVENUE = "channel", "stage", "text", "rating", "revenue"
+EVENT_INDEX = "event_index"
+
+_ROLES = ("customer", "activity", "timestamp", "channel", "stage", "text", "rating", "revenue")
+_REQUIRED = ("customer", "activity", "timestamp")
+CANONICAL = {
+    "customer": CUSTOMER,
+    "activity": ACTIVITY,
+    "timestamp": TIMESTAMP,
+    "channel": CHANNEL,
+    "stage": STAGE,
+    "text": TEXT,
+    "rating": RATING,
+    "revenue": REVENUE,
+}
+
+# Candidate names per role, most specific first. Compared after normalising
+# case and separators, so "Customer ID", "customer-id" and "customerId" match.
+_CANDIDATES: dict[str, tuple[str, ...]] = {
+    "customer": (
+        "case:concept:name", "customer_id", "customerid", "user_id", "userid",
+        "client_id", "visitor_id", "member_id", "buyer_id", "person_id", "account_id",
+        "case_id", "caseid", "case", "id_pelanggan", "pelanggan_id", "customer",
+        "user", "client", "visitor", "pelanggan", "anonymous_id", "session_id",
+    ),
+    "activity": (
+        "concept:name", "touchpoint", "activity", "event", "event_name", "eventname",
+        "event_type", "action", "step", "page", "aktivitas", "kegiatan", "titik_kontak",
+        "interaction", "name",
+    ),
+    "timestamp": (
+        "time:timestamp", "timestamp", "ts", "event_time", "event_timestamp", "datetime",
+        "date_time", "time", "event_date", "created_at", "occurred_at", "waktu",
+        "tanggal", "date",
+    ),
+    "channel": ("channel", "kanal", "saluran", "medium", "source", "platform"),
+    "stage": ("stage", "journey_stage", "funnel_stage", "tahap", "tahapan", "phase"),
+    "text": ("text", "review", "comment", "message", "feedback", "ulasan", "pesan", "komentar"),
+    "rating": ("rating", "stars", "score", "nps", "csat", "nilai_ulasan", "bintang"),
+    "revenue": (
+        "revenue", "amount", "order_value", "value", "price", "total", "gmv",
+        "sales", "pendapatan", "nilai", "harga",
+    ),
+}
+
+
+def _norm(name: str) -> str:
+    """Normalise a column name for matching: lower case, ``_`` for separators."""
+    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", str(name))  # camelCase -> camel_Case
+    return re.sub(r"[\s\-.]+", "_", name.strip()).lower()
+
+
+def suggest(name: str, choices: Sequence[str]) -> str | None:
+    """Return the closest match to ``name`` among ``choices``, if any is close."""
+    lowered = {str(c).lower(): str(c) for c in choices}
+    match = difflib.get_close_matches(str(name).lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[match[0]] if match else None
+
+
+def missing_column_error(name: str, role: str, columns: Sequence[str]) -> ColumnNotFoundError:
+    """Build the error for a column the user named that is not there."""
+    close = suggest(name, columns)
+    hint = f"Did you mean {close!r}? " if close else ""
+    return ColumnNotFoundError(
+        f"Column {name!r} (the {role} column) is not in the data.",
+        expected=f"one of the columns found: {', '.join(map(repr, columns))}.",
+        fix=f"{hint}Pass {role}=<column name> with one of the columns found.",
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Schema:
+    """Names the columns of an event log.
+
+    An event log needs a customer id, an activity (the touchpoint) and a
+    timestamp per row. Channel, stage, text, rating and revenue are optional;
+    any other column is kept as an extra attribute.
+
+    Parameters
+    ----------
+    customer, activity, timestamp : str or None
+        Column names of the required roles. ``None`` means "detect it".
+    channel, stage, text, rating, revenue : str or None
+        Column names of the optional roles. ``None`` means "detect it if a
+        column with a common name exists"; pass ``False`` to never use one.
+
+    Examples
+    --------
+    >>> import journeymine as jm
+    >>> schema = jm.Schema(customer="user_id", activity="event", timestamp="ts")
+    >>> schema.resolve(["user_id", "event", "ts", "channel"]).channel
+    'channel'
+    """
+
+    customer: str | None = None
+    activity: str | None = None
+    timestamp: str | None = None
+    channel: str | None | bool = None
+    stage: str | None | bool = None
+    text: str | None | bool = None
+    rating: str | None | bool = None
+    revenue: str | None | bool = None
+
+    def resolve(self, columns: Sequence[str]) -> Schema:
+        """Return a schema with every role bound to a column of ``columns``.
+
+        Roles given explicitly must exist (a :class:`ColumnNotFoundError`
+        suggests the closest name otherwise); roles left as ``None`` are
+        detected from common names such as pm4py's ``case:concept:name`` or
+        ``user_id``/``event``/``timestamp``.
+
+        Parameters
+        ----------
+        columns : sequence of str
+            Column names of the data.
+
+        Returns
+        -------
+        Schema
+            A new schema; optional roles with no column are ``None``.
+
+        Raises
+        ------
+        ColumnNotFoundError
+            A named column is missing, or a required role cannot be detected.
+        SchemaError
+            Two roles point at the same column.
+        """
+        columns = [str(c) for c in columns]
+        by_norm: dict[str, str] = {}
+        for col in columns:
+            by_norm.setdefault(_norm(col), col)
+        bound: dict[str, str | None] = {}
+        for role in _ROLES:
+            given = getattr(self, role)
+            if given is False:
+                bound[role] = None
+            elif given is not None and given is not True:
+                if given not in columns:
+                    raise missing_column_error(given, role, columns)
+                bound[role] = given
+            else:
+                taken = {v for v in bound.values() if v}
+                found = next(
+                    (by_norm[c] for c in map(_norm, _CANDIDATES[role])
+                     if c in by_norm and by_norm[c] not in taken),
+                    None,
+                )
+                if found is None and role in _REQUIRED:
+                    raise self._undetected(role, columns)
+                bound[role] = found
+        used = [v for v in bound.values() if v]
+        dupes = {v for v in used if used.count(v) > 1}
+        if dupes:
+            raise SchemaError(
+                f"Column(s) {sorted(dupes)} are used for more than one role.",
+                expected="a different column for each role.",
+                fix="Name each role's column explicitly, e.g. Schema(customer=..., activity=...).",
+            )
+        return Schema(**bound)
+
+    @staticmethod
+    def _undetected(role: str, columns: Sequence[str]) -> ColumnNotFoundError:
+        names = ", ".join(repr(c) for c in _CANDIDATES[role][:6])
+        close = next(
+            (c for c in (suggest(n, columns) for n in _CANDIDATES[role]) if c), None
+        )
+        hint = f"Did you mean {close!r}? " if close else ""
+        return ColumnNotFoundError(
+            f"No {role} column found among the columns {columns}.",
+            expected=f"a column with a common {role} name such as {names}.",
+            fix=f"{hint}Name it explicitly: {role}=<column name>.",
+        )
+
+    @property
+    def mapping(self) -> dict[str, str]:
+        """The bound columns as ``{source column: canonical name}``."""
+        return {
+            getattr(self, role): CANONICAL[role]
+            for role in _ROLES
+            if isinstance(getattr(self, role), str)
+        }
+
+    def describe(self) -> str:
+        """One line saying which column plays which role.
+
+        Examples
+        --------
+        >>> Schema("user_id", "event", "ts").describe()
+        'customer=user_id, activity=event, timestamp=ts'
+        """
+        return ", ".join(
+            f"{role}={getattr(self, role)}"
+            for role in _ROLES
+            if isinstance(getattr(self, role), str)
+        )
