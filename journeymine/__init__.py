@@ -8,7 +8,9 @@ it::
     pm = jm.discover(log)
 """
 
+from journeymine._discovery import discover, resolve_conversion
 from journeymine._eventlog import EventLog
+from journeymine._processmap import ProcessMap
 from journeymine._schema import Schema
 from journeymine._stages import STAGES, StageMap, normalize_stage
 from journeymine.exceptions import JourneymineError
@@ -18,9 +20,12 @@ __version__ = "0.1.0"
 __all__ = [
     "EventLog",
     "JourneymineError",
+    "ProcessMap",
     "STAGES",
     "Schema",
     "StageMap",
+    "discover",
     "normalize_stage",
+    "resolve_conversion",
     "__version__",
 ]

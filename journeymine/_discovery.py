@@ -1,0 +1,294 @@
+"""Journey discovery: :func:`discover` turns an event log into a :class:`ProcessMap`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
+
+from journeymine import _queries as q
+from journeymine._engine import register
+from journeymine._eventlog import EventLog, StagesLike
+from journeymine._processmap import ProcessMap
+from journeymine._schema import ACTIVITY, CHANNEL, REVENUE, suggest
+from journeymine._stages import StageMap
+from journeymine.exceptions import JourneymineError, StageError
+
+__all__ = ["discover", "resolve_conversion"]
+
+logger = logging.getLogger(__name__)
+
+
+class UnknownTouchpointError(JourneymineError, ValueError):
+    """A touchpoint or stage named by the user does not occur in the log."""
+
+
+def resolve_conversion(
+    log: EventLog, stage_map: StageMap, conversion: str | Iterable[str] | None = None
+) -> tuple[str, ...]:
+    """The touchpoints that count as a conversion.
+
+    Parameters
+    ----------
+    log : EventLog
+    stage_map : StageMap
+    conversion : str or list of str, optional
+        Touchpoints, or stage names (English or Indonesian) standing for all
+        their touchpoints. By default: the purchase-stage touchpoints that
+        carry revenue when the log has a revenue column, else every
+        purchase-stage touchpoint.
+
+    Returns
+    -------
+    tuple of str
+        Sorted touchpoints.
+
+    Examples
+    --------
+    >>> import pandas as pd, journeymine as jm
+    >>> df = pd.DataFrame({"customer_id": ["a", "a"], "touchpoint": ["ad", "checkout"],
+    ...                    "ts": ["2024-01-01", "2024-01-02"]})
+    >>> log = jm.EventLog.from_pandas(df)
+    >>> resolve_conversion(log, log.stage_map(), "pembelian")
+    ('checkout',)
+    """
+    activities = log.activities
+    if conversion is None:
+        candidates = [a for a in activities if stage_map.get(a) == "purchase"]
+        if REVENUE in log.table.column_names and candidates:
+            t = log.table.select([ACTIVITY, REVENUE])
+            paid = t.filter(pc.greater(pc.fill_null(t[REVENUE], 0), 0))[ACTIVITY].unique()
+            with_revenue = sorted(set(paid.to_pylist()) & set(candidates))
+            candidates = with_revenue or candidates
+        if not candidates:
+            logger.warning("No purchase-stage touchpoint found: no journey counts as converted.")
+        return tuple(sorted(candidates))
+    names = [conversion] if isinstance(conversion, str) else list(conversion)
+    chosen: set[str] = set()
+    for name in names:
+        if name in activities:
+            chosen.add(name)
+            continue
+        try:
+            stage = stage_map.order[stage_map.rank(name)]
+        except StageError:
+            stage = None
+        in_stage = [a for a in activities if stage and stage_map.get(a) == stage]
+        if not in_stage:
+            close = suggest(name, activities)
+            raise UnknownTouchpointError(
+                f"Conversion {name!r} is neither a touchpoint of the log nor a stage "
+                "with touchpoints.",
+                expected=f"one of the touchpoints {activities[:12]} or a stage name.",
+                fix=(f"Did you mean {close!r}? " if close else "") + "Check the spelling.",
+            )
+        chosen.update(in_stage)
+    return tuple(sorted(chosen))
+
+
+def discover(
+    log: EventLog,
+    *,
+    stages: StagesLike = None,
+    conversion: str | Iterable[str] | None = None,
+    con=None,
+) -> ProcessMap:
+    """Discover the journey customers actually take.
+
+    Computes, with Ibis expressions on DuckDB (or the backend ``con``), the
+    directly-follows graph with counts, distinct customers and durations per
+    edge, start and end touchpoints, variants, the stage funnel, drop-off
+    touchpoints, loops, bottlenecks and channel switches.
+
+    Parameters
+    ----------
+    log : EventLog
+        The validated events.
+    stages : StageMap, dict or path to YAML, optional
+        Touchpoint to stage map; see :meth:`EventLog.stage_map` for the default.
+    conversion : str or list of str, optional
+        Touchpoints or stages that count as converting; see
+        :func:`resolve_conversion` for the default.
+    con : ibis backend, optional
+        Where to run the queries (a new in-memory DuckDB by default).
+
+    Returns
+    -------
+    ProcessMap
+
+    Examples
+    --------
+    >>> import pandas as pd, journeymine as jm
+    >>> df = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "a", "b", "b", "c"],
+    ...     "touchpoint": ["instagram_ad", "product_page", "checkout",
+    ...                    "instagram_ad", "product_page", "instagram_ad"],
+    ...     "ts": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 10:05", "2024-01-01 11:05",
+    ...                           "2024-01-02 09:00", "2024-01-02 09:10", "2024-01-03 08:00"]),
+    ... })
+    >>> pm = jm.discover(jm.EventLog.from_pandas(df))
+    >>> pm.edges[["source", "target", "count", "median_seconds"]]
+             source        target  count  median_seconds
+    0  instagram_ad  product_page      2           450.0
+    1  product_page      checkout      1          3600.0
+    >>> pm.summary["conversion_rate"]
+    0.3333333333333333
+    """
+    if not isinstance(log, EventLog):
+        raise JourneymineError(
+            f"discover() needs an EventLog, got {type(log).__name__}.",
+            expected="a journeymine.EventLog.",
+            fix="Build one with jm.EventLog.from_pandas(df) or jm.read_csv(path).",
+        )
+    stage_map = log.stage_map(stages)
+    conv = resolve_conversion(log, stage_map, conversion)
+    rank = {tp: stage_map.order.index(s) for tp, s in stage_map.mapping.items()}
+    events = register(log, con)
+    st = q.steps(events, rank, conv).cache()
+    jr = q.journeys(st).cache()
+
+    edges = _sorted(q.edges(st).execute(), ["count", "source", "target"], [False, True, True])
+    nodes = _sorted(q.nodes(st).execute(), ["count", "id"], [False, True])
+    nodes["stage"] = nodes["id"].map(stage_map.mapping)
+    start = _count_map(nodes, "starts")
+    end = _count_map(nodes, "ends")
+    n_customers = int(jr.count().execute())
+    n_converted = int(jr.converted.cast("int64").sum().execute() or 0)
+
+    variants = _variants(q.variants(jr).execute(), n_customers)
+    funnel = _funnel(q.funnel(jr, q.stage_reach(st), len(stage_map.order)).execute(),
+                     stage_map, n_customers)
+    dropoffs = _dropoffs(q.dropoffs(jr).execute(), nodes, n_customers - n_converted)
+    loops = _loops(q.self_loops(st).execute(), q.ping_pongs(st).execute(),
+                   q.repeats(st).execute(), nodes)
+    bottlenecks = _bottlenecks(edges, rank, n_customers)
+    switches = (
+        _switches(q.channel_switches(st, jr).execute()) if CHANNEL in log.table.column_names
+        else pd.DataFrame()
+    )
+    durations = jr.last_timestamp.epoch_seconds() - jr.first_timestamp.epoch_seconds()
+    summary = {
+        "events": log.n_events,
+        "customers": n_customers,
+        "touchpoints": len(nodes),
+        "transitions": int(edges["count"].sum()),
+        "variants": len(variants),
+        "converted": n_converted,
+        "conversion_rate": n_converted / n_customers if n_customers else 0.0,
+        "median_journey_seconds": float(durations.median().execute() or 0.0),
+        "single_event_customers": int((jr.length == 1).sum().execute()),
+    }
+    nodes = nodes.drop(columns=["starts", "ends"])
+    return ProcessMap(
+        nodes=nodes.reset_index(drop=True),
+        edges=edges,
+        start=start,
+        end=end,
+        variants=variants,
+        funnel=funnel,
+        dropoffs=dropoffs,
+        loops=loops,
+        bottlenecks=bottlenecks,
+        channel_switches=switches,
+        summary=summary,
+        stages=stage_map,
+        conversion=conv,
+        unmapped=tuple(stage_map.unmapped(nodes["id"])),
+    )
+
+
+def _sorted(df: pd.DataFrame, by: list[str], ascending: list[bool]) -> pd.DataFrame:
+    return df.sort_values(by, ascending=ascending, kind="mergesort").reset_index(drop=True)
+
+
+def _count_map(nodes: pd.DataFrame, column: str) -> dict[str, int]:
+    sub = nodes[nodes[column] > 0].sort_values([column, "id"], ascending=[False, True])
+    return {str(k): int(v) for k, v in zip(sub["id"], sub[column], strict=True)}
+
+
+def _variants(df: pd.DataFrame, n_customers: int) -> pd.DataFrame:
+    df = _sorted(df, ["customers", "variant"], [False, True])
+    df["share"] = df["customers"] / n_customers
+    df["cumulative_share"] = df["share"].cumsum()
+    df["conversion_rate"] = df["converted"] / df["customers"]
+    df["path"] = df["variant"].str.split(q.VARIANT_SEPARATOR, regex=False).map(tuple)
+    cols = ["variant", "customers", "share", "cumulative_share", "length",
+            "conversion_rate", "median_duration_seconds", "path"]
+    return df[cols]
+
+
+def _funnel(df: pd.DataFrame, stage_map: StageMap, n_customers: int) -> pd.DataFrame:
+    df = df.sort_values("stage_rank").reset_index(drop=True).fillna({"visited": 0, "furthest": 0})
+    reached = df["furthest"][::-1].cumsum()[::-1].astype(int)
+    out = pd.DataFrame({
+        "stage": [stage_map.order[i] for i in df["stage_rank"]],
+        "visited": df["visited"].astype(int),
+        "reached": reached,
+    })
+    out["reached_share"] = out["reached"] / n_customers if n_customers else 0.0
+    out["continued"] = out["reached"].shift(-1).fillna(0).astype(int)
+    out["dropped"] = out["reached"] - out["continued"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = out["continued"] / out["reached"].where(out["reached"] > 0)
+    out["conversion_to_next"] = rate
+    out.loc[out.index[-1], "conversion_to_next"] = np.nan
+    out["median_seconds_to_next"] = df["median_seconds_to_next"].astype(float)
+    return out
+
+
+def _dropoffs(df: pd.DataFrame, nodes: pd.DataFrame, n_lost: int) -> pd.DataFrame:
+    visits = nodes.set_index("id")["customers"]
+    df = df.rename(columns={"customers": "lost_customers"})
+    df["share_of_lost"] = df["lost_customers"] / n_lost if n_lost else 0.0
+    df["exit_rate"] = df["lost_customers"] / df["activity"].map(visits)
+    df["stage"] = df["activity"].map(nodes.set_index("id")["stage"])
+    return _sorted(df, ["lost_customers", "activity"], [False, True])[
+        ["activity", "stage", "lost_customers", "share_of_lost", "exit_rate", "median_length"]
+    ]
+
+
+def _loops(self_df: pd.DataFrame, pp: pd.DataFrame, rep: pd.DataFrame,
+            nodes: pd.DataFrame) -> pd.DataFrame:
+    visits = nodes.set_index("id")["customers"]
+    parts = [
+        self_df.assign(kind="self-loop", pattern=self_df["activity"] + " ↺"),
+        pp.assign(kind="ping-pong", pattern=pp["activity"] + " ⇄ " + pp["partner"]),
+        rep.assign(kind="repeat", pattern=rep["activity"] + " (again)"),
+    ]
+    cols = ["kind", "pattern", "activity", "count", "customers", "share_of_visitors"]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(parts, ignore_index=True)
+    out["share_of_visitors"] = out["customers"] / out["activity"].map(visits)
+    return _sorted(out, ["customers", "kind", "pattern"], [False, True, True])[cols]
+
+
+def _bottlenecks(edges: pd.DataFrame, rank: dict[str, int], n_customers: int) -> pd.DataFrame:
+    """Slow forward transitions weighted by how many customers wait on them.
+
+    ``impact = customers × median_seconds``: the customer-time spent on the
+    transition. Edges that go back to an earlier stage (a new cycle, such as a
+    repurchase weeks later) are not waits and are left out, as are edges with
+    fewer than ``max(5, 0.5% of customers)`` customers.
+    """
+    min_customers = max(5, int(np.ceil(0.005 * n_customers)))
+    src = edges["source"].map(rank)
+    dst = edges["target"].map(rank)
+    forward = src.isna() | dst.isna() | (dst >= src)
+    df = edges[forward & (edges["customers"] >= min_customers)].copy()
+    df["impact_hours"] = df["customers"] * df["median_seconds"] / 3600.0
+    total = df["impact_hours"].sum()
+    df["share_of_wait"] = df["impact_hours"] / total if total else 0.0
+    cols = ["source", "target", "customers", "count", "median_seconds", "p90_seconds",
+            "impact_hours", "share_of_wait"]
+    return _sorted(df, ["impact_hours", "source", "target"], [False, True, True])[cols]
+
+
+def _switches(df: pd.DataFrame) -> pd.DataFrame:
+    df["conversion_rate"] = df["converted"] / df["customers"]
+    return _sorted(df, ["customers", "from_channel", "to_channel", "source", "target"],
+                   [False, True, True, True, True])

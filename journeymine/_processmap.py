@@ -1,0 +1,295 @@
+"""The :class:`ProcessMap` result of journey discovery."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+import math
+from collections import Counter
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from journeymine._stages import StageMap
+from journeymine.exceptions import JourneymineError
+
+__all__ = ["ProcessMap"]
+
+#: Version of the ``process_map.json`` format written by :meth:`ProcessMap.to_dict`.
+FORMAT_VERSION = 1
+
+
+def json_safe(value: Any) -> Any:
+    """Convert numpy/pandas scalars and containers into plain JSON values (NaN -> None)."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+def records(df: pd.DataFrame, columns: list[str]) -> list[dict]:
+    """Rows of ``df`` restricted to ``columns`` as JSON-safe dicts."""
+    present = [c for c in columns if c in df.columns]
+    return [json_safe(dict(zip(present, row, strict=True)))
+            for row in df[present].itertuples(index=False, name=None)]
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class ProcessMap:
+    """The discovered customer journey.
+
+    Returned by :func:`~journeymine.discover`. All tables are pandas
+    DataFrames sorted by importance (descending volume), ties by name.
+
+    Attributes
+    ----------
+    nodes : DataFrame
+        ``id`` (touchpoint), ``count`` (events), ``customers``, ``stage``.
+    edges : DataFrame
+        The directly-follows graph: ``source``, ``target``, ``count``,
+        ``customers``, ``mean_seconds``, ``median_seconds``, ``p90_seconds``.
+    start, end : dict
+        ``{touchpoint: journeys starting / ending there}``.
+    variants : DataFrame
+        Distinct paths: ``variant``, ``customers``, ``share``,
+        ``cumulative_share``, ``length``, ``conversion_rate``,
+        ``median_duration_seconds``, ``path`` (tuple).
+    funnel : DataFrame
+        Per stage: ``visited`` (had an event in it), ``reached`` (got at
+        least that far), ``reached_share``, ``continued``, ``dropped``,
+        ``conversion_to_next``, ``median_seconds_to_next`` (between first
+        reaching this stage and the next one, for customers who reached both).
+    dropoffs : DataFrame
+        Where non-converting journeys end: ``activity``, ``lost_customers``,
+        ``share_of_lost``, ``exit_rate`` (lost there / visitors).
+    loops : DataFrame
+        Rework: self-loops (A ↺), ping-pong (A ⇄ B) and repeats, with counts,
+        customers and the share of the touchpoint's visitors affected.
+    bottlenecks : DataFrame
+        Forward edges ranked by ``impact_hours`` = customers × median wait.
+    channel_switches : DataFrame
+        Consecutive events on different channels, with the conversion rate of
+        the customers who made each switch (empty without a channel column).
+    summary : dict
+        Headline numbers.
+    stages : StageMap
+    conversion : tuple of str
+        Touchpoints that count as converting.
+    unmapped : tuple of str
+        Touchpoints without a stage.
+    coverage : dict or None
+        For a filtered view: what the filter kept.
+    """
+
+    nodes: pd.DataFrame
+    edges: pd.DataFrame
+    start: dict[str, int]
+    end: dict[str, int]
+    variants: pd.DataFrame
+    funnel: pd.DataFrame
+    dropoffs: pd.DataFrame
+    loops: pd.DataFrame
+    bottlenecks: pd.DataFrame
+    channel_switches: pd.DataFrame
+    summary: dict[str, Any]
+    stages: StageMap
+    conversion: tuple[str, ...] = ()
+    unmapped: tuple[str, ...] = ()
+    coverage: dict[str, Any] | None = None
+    full: ProcessMap | None = None
+
+    # ------------------------------------------------------------------ filtering
+    def filter(
+        self,
+        *,
+        paths: float | None = None,
+        edges: float | None = None,
+        min_customers: int | None = None,
+    ) -> ProcessMap:
+        """A simplified view of the map, like Disco's activity and path sliders.
+
+        The unfiltered map stays available as ``.full`` and is what
+        :meth:`to_dict` exports: filtering is a view, not data loss.
+
+        Parameters
+        ----------
+        paths : float in (0, 1], optional
+            Keep the most frequent variants that together cover this share of
+            customers; counts are recomputed from those customers' paths.
+        edges : float in (0, 1], optional
+            Keep the most frequent edges that together cover this share of
+            transitions, plus each kept touchpoint's busiest incoming and
+            outgoing edge so the map stays connected.
+        min_customers : int, optional
+            Drop edges with fewer distinct customers.
+
+        Returns
+        -------
+        ProcessMap
+            With ``coverage`` saying what was kept.
+
+        Examples
+        --------
+        >>> import journeymine as jm
+        >>> pm = jm.discover(jm.datasets.make_journeys(300, random_state=0))
+        >>> small = pm.filter(paths=0.5)
+        >>> small.coverage["customers_share"] >= 0.5
+        True
+        >>> len(small.edges) <= len(pm.edges)
+        True
+        """
+        base = self.full or self
+        for name, value in (("paths", paths), ("edges", edges)):
+            if value is not None and not 0 < value <= 1:
+                raise JourneymineError(
+                    f"{name}={value} is out of range.",
+                    expected="a share between 0 (exclusive) and 1.",
+                    fix=f"Pass e.g. {name}=0.8 to keep 80%.",
+                )
+        nodes, edges_df, start, end = base.nodes, base.edges, base.start, base.end
+        coverage: dict[str, Any] = {}
+        if paths is not None:
+            keep = base.variants[base.variants["cumulative_share"].shift(fill_value=0) < paths]
+            edges_df, start, end, node_counts = _recount(keep, base.edges)
+            nodes = base.nodes[base.nodes["id"].isin(node_counts)].assign(
+                count=lambda d: d["id"].map(node_counts).astype(int)
+            )
+            coverage.update(variants=len(keep), customers_share=float(keep["share"].sum()))
+        if edges is not None and len(edges_df):
+            edges_df = _top_edges(edges_df, edges)
+        if min_customers is not None:
+            edges_df = edges_df[edges_df["customers"] >= min_customers]
+        if edges is not None or min_customers is not None:
+            kept = set(edges_df["source"]) | set(edges_df["target"]) or set(nodes["id"])
+            nodes = nodes[nodes["id"].isin(kept)]
+            start = {k: v for k, v in start.items() if k in kept}
+            end = {k: v for k, v in end.items() if k in kept}
+        total = int(base.edges["count"].sum())
+        coverage.update(
+            edges=len(edges_df),
+            transitions_share=float(edges_df["count"].sum() / total) if total else 1.0,
+            touchpoints=len(nodes),
+        )
+        return dataclasses.replace(
+            base, nodes=nodes.reset_index(drop=True), edges=edges_df.reset_index(drop=True),
+            start=start, end=end, coverage=coverage, full=base,
+        )
+
+    # ------------------------------------------------------------------ export
+    def to_dict(self) -> dict[str, Any]:
+        """The unfiltered map in the documented ``process_map.json`` format.
+
+        Keys: ``format`` (name and version), ``nodes`` (``id``, ``count``,
+        ``customers``, ``stage``), ``edges`` (``source``, ``target``,
+        ``count``, ``customers``, ``mean_seconds``, ``median_seconds``,
+        ``p90_seconds``), ``start`` and ``end`` (``{touchpoint: journeys}``),
+        ``stages`` (order and touchpoint map), ``conversion`` and ``summary``.
+        Durations are seconds; missing values are ``null``.
+        """
+        base = self.full or self
+        return {
+            "format": {"name": "journeymine.process_map", "version": FORMAT_VERSION},
+            "nodes": records(base.nodes, ["id", "count", "customers", "stage"]),
+            "edges": records(base.edges, ["source", "target", "count", "customers",
+                                          "mean_seconds", "median_seconds", "p90_seconds"]),
+            "start": json_safe(base.start),
+            "end": json_safe(base.end),
+            "stages": base.stages.to_dict(),
+            "conversion": list(base.conversion),
+            "unmapped": list(base.unmapped),
+            "summary": json_safe(base.summary),
+        }
+
+    def to_json(self, path: str | PathLike[str]) -> Path:
+        """Write :meth:`to_dict` as JSON (UTF-8) and return the path."""
+        path = Path(path)
+        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=2), "utf-8")
+        return path
+
+    def to_frame(self) -> pd.DataFrame:
+        """The edges (directly-follows graph) as a new DataFrame."""
+        return self.edges.copy()
+
+    def to_svg(self, metric: str = "count") -> str:
+        """The map as a standalone SVG string (``metric`` is ``"count"`` or ``"time"``)."""
+        from journeymine._svg import render_process_map
+
+        return render_process_map(
+            self.nodes, self.edges, self.start, self.end, metric=metric,
+            stage_order=self.stages.order,
+        )
+
+    def __repr__(self) -> str:
+        s = self.summary
+        view = " (filtered)" if self.full is not None else ""
+        return (
+            f"ProcessMap{view}({len(self.nodes)} touchpoints, {len(self.edges)} edges, "
+            f"{s['customers']:,} customers, {s['variants']:,} variants, "
+            f"conversion {s['conversion_rate']:.1%})"
+        )
+
+    def _repr_html_(self) -> str:
+        view = self if len(self.edges) <= 60 else self.filter(edges=0.9)
+        return (
+            f"<div class='jm-processmap'><p><strong>{html.escape(repr(self))}</strong></p>"
+            f"{view.to_svg()}</div>"
+        )
+
+
+def _recount(
+    variants: pd.DataFrame, edges: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, int], dict[str, int], dict[str, int]]:
+    """Edge, start, end and node counts of the customers in ``variants``."""
+    edge_counts: Counter = Counter()
+    edge_customers: Counter = Counter()
+    start: Counter = Counter()
+    end: Counter = Counter()
+    node_counts: Counter = Counter()
+    for path, n in zip(variants["path"], variants["customers"], strict=True):
+        start[path[0]] += n
+        end[path[-1]] += n
+        for tp in path:
+            node_counts[tp] += n
+        pairs = list(zip(path, path[1:], strict=False))
+        for pair in pairs:
+            edge_counts[pair] += n
+        for pair in set(pairs):
+            edge_customers[pair] += n
+    kept = edges[[(s, t) in edge_counts for s, t in zip(edges["source"], edges["target"],
+                                                        strict=True)]].copy()
+    pairs = list(zip(kept["source"], kept["target"], strict=True))
+    kept["count"] = [edge_counts[p] for p in pairs]
+    kept["customers"] = [edge_customers[p] for p in pairs]
+    kept = kept.sort_values(["count", "source", "target"], ascending=[False, True, True],
+                            kind="mergesort")
+    return kept, _by_count(start), _by_count(end), dict(node_counts)
+
+
+def _by_count(counts: Counter) -> dict[str, int]:
+    """``counts`` as a dict ordered by descending count, ties by name."""
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _top_edges(edges: pd.DataFrame, share: float) -> pd.DataFrame:
+    """Most frequent edges covering ``share`` of transitions, kept connected."""
+    ranked = edges.sort_values(["count", "source", "target"], ascending=[False, True, True],
+                               kind="mergesort")
+    cum = ranked["count"].cumsum() / ranked["count"].sum()
+    keep = set(ranked.index[cum.shift(fill_value=0) < share])
+    nodes = set(ranked.loc[list(keep), "source"]) | set(ranked.loc[list(keep), "target"])
+    for col in ("source", "target"):
+        best = ranked[ranked[col].isin(nodes)].drop_duplicates(col)
+        keep |= set(best.index)
+    return ranked.loc[sorted(keep, key=list(ranked.index).index)]

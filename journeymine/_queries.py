@@ -1,0 +1,177 @@
+"""Journey aggregations as Ibis expressions.
+
+Every function takes Ibis tables and returns an Ibis expression, so the same
+definition runs on DuckDB (default) and on the PySpark backend. No pandas here.
+Ordered aggregations use ``struct(...).collect().sort()`` because
+``collect(order_by=...)`` fails on PySpark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+
+import ibis
+import ibis.expr.types as ir
+
+from journeymine._schema import ACTIVITY, CHANNEL, CUSTOMER, EVENT_INDEX, TIMESTAMP
+
+VARIANT_SEPARATOR = " > "
+
+
+def steps(events: ir.Table, stage_rank: Mapping[str, int], conversion: Collection[str]) -> ir.Table:
+    """Each event with the customer's next and second-next event, stage rank and flags.
+
+    Columns added: ``next_activity``, ``next_timestamp``, ``after_next_activity``,
+    ``seconds_to_next``, ``position`` (0-based within the customer),
+    ``stage_rank`` (null when unmapped), ``is_conversion``, and
+    ``next_channel`` when the log has channels.
+    """
+    w = ibis.window(group_by=events[CUSTOMER], order_by=events[EVENT_INDEX])
+    act, ts = events[ACTIVITY], events[TIMESTAMP]
+    cols = {
+        "next_activity": act.lead().over(w),
+        "next_timestamp": ts.lead().over(w),
+        "after_next_activity": act.lead(2).over(w),
+        "position": ibis.row_number().over(w),
+        "stage_rank": act.substitute(dict(stage_rank), else_=ibis.null("int64")),
+        "is_conversion": act.isin(list(conversion)) if conversion else ibis.literal(False),
+    }
+    if CHANNEL in events.columns:
+        cols["next_channel"] = events[CHANNEL].lead().over(w)
+    out = events.mutate(**cols)
+    return out.mutate(
+        seconds_to_next=out.next_timestamp.epoch_seconds() - out[TIMESTAMP].epoch_seconds()
+    )
+
+
+def _durations(seconds: ir.NumericColumn) -> dict[str, ir.Scalar]:
+    return {
+        "mean_seconds": seconds.mean(),
+        "median_seconds": seconds.median(),
+        "p90_seconds": seconds.quantile(0.9),
+    }
+
+
+def edges(st: ir.Table) -> ir.Table:
+    """The directly-follows graph: one row per (source, target) pair."""
+    tr = st.filter(st.next_activity.notnull())
+    return tr.group_by(source=tr[ACTIVITY], target=tr.next_activity).aggregate(
+        count=tr.count(), customers=tr[CUSTOMER].nunique(), **_durations(tr.seconds_to_next)
+    )
+
+
+def nodes(st: ir.Table) -> ir.Table:
+    """Events and distinct customers per touchpoint, with start and end counts."""
+    return st.group_by(id=st[ACTIVITY]).aggregate(
+        count=st.count(),
+        customers=st[CUSTOMER].nunique(),
+        starts=(st.position == 0).sum(),
+        ends=st.next_activity.isnull().sum(),
+    )
+
+
+def journeys(st: ir.Table) -> ir.Table:
+    """One row per customer: path, length, duration, conversion, furthest stage, last step."""
+    ordered = ibis.struct({"i": st[EVENT_INDEX], "a": st[ACTIVITY]}).collect().sort()
+    return st.group_by(st[CUSTOMER]).aggregate(
+        variant=ordered.map(lambda s: s.a).join(VARIANT_SEPARATOR),
+        length=st.count(),
+        first_timestamp=st[TIMESTAMP].min(),
+        last_timestamp=st[TIMESTAMP].max(),
+        converted=st.is_conversion.max(),
+        furthest_stage=st.stage_rank.max(),
+        last_activity=st[ACTIVITY].argmax(st[EVENT_INDEX]),
+    )
+
+
+def variants(jr: ir.Table) -> ir.Table:
+    """Distinct paths with their customers, conversion and median duration."""
+    seconds = jr.last_timestamp.epoch_seconds() - jr.first_timestamp.epoch_seconds()
+    return jr.group_by("variant").aggregate(
+        customers=jr.count(),
+        length=jr.length.min(),
+        converted=jr.converted.cast("int64").sum(),
+        median_duration_seconds=seconds.median(),
+    )
+
+
+def stage_reach(st: ir.Table) -> ir.Table:
+    """First time each customer reached each stage (one row per customer and stage)."""
+    mapped = st.filter(st.stage_rank.notnull())
+    return mapped.group_by([mapped[CUSTOMER], mapped.stage_rank]).aggregate(
+        first_timestamp=mapped[TIMESTAMP].min()
+    )
+
+
+def funnel(jr: ir.Table, reach: ir.Table, n_stages: int) -> ir.Table:
+    """Per stage: customers who visited it, reached it or a later stage, and time to the next."""
+    visited = reach.group_by(stage_rank=reach.stage_rank).aggregate(visited=reach.count())
+    staged = jr.filter(jr.furthest_stage.notnull())
+    by_furthest = staged.group_by(stage_rank=staged.furthest_stage).aggregate(
+        furthest=staged.count()
+    )
+    a, b = reach.view(), reach.view()
+    pairs = a.join(b, [a[CUSTOMER] == b[CUSTOMER], b.stage_rank == a.stage_rank + 1])
+    gaps = pairs.select(
+        stage_rank=a.stage_rank,
+        seconds=b.first_timestamp.epoch_seconds() - a.first_timestamp.epoch_seconds(),
+    )
+    gap = gaps.group_by("stage_rank").aggregate(median_seconds_to_next=gaps.seconds.median())
+    ranks = ibis.memtable({"stage_rank": list(range(n_stages))})
+    out = ranks.left_join(visited, "stage_rank").select(ranks.stage_rank, "visited")
+    out = out.left_join(by_furthest, "stage_rank").select(out, "furthest")
+    return out.left_join(gap, "stage_rank").select(out, "median_seconds_to_next")
+
+
+def dropoffs(jr: ir.Table) -> ir.Table:
+    """Where journeys that never converted end: customers per last touchpoint."""
+    lost = jr.filter(~jr.converted)
+    return lost.group_by(activity=lost.last_activity).aggregate(
+        customers=lost.count(), median_length=lost.length.median()
+    )
+
+
+def self_loops(st: ir.Table) -> ir.Table:
+    """Touchpoints repeated back to back (A -> A)."""
+    rep = st.filter(st.next_activity == st[ACTIVITY])
+    return rep.group_by(activity=rep[ACTIVITY]).aggregate(
+        count=rep.count(), customers=rep[CUSTOMER].nunique()
+    )
+
+
+def ping_pongs(st: ir.Table) -> ir.Table:
+    """Back-and-forth between two touchpoints (A -> B -> A, with A != B)."""
+    pp = st.filter(
+        (st.after_next_activity == st[ACTIVITY]) & (st.next_activity != st[ACTIVITY])
+    )
+    return pp.group_by(activity=pp[ACTIVITY], partner=pp.next_activity).aggregate(
+        count=pp.count(), customers=pp[CUSTOMER].nunique()
+    )
+
+
+def repeats(st: ir.Table) -> ir.Table:
+    """Touchpoints customers came back to after doing something else (rework)."""
+    per = st.group_by([st[CUSTOMER], st[ACTIVITY]]).aggregate(n=st.count())
+    again = per.filter(per.n > 1)
+    return again.group_by(activity=again[ACTIVITY]).aggregate(
+        count=(again.n - 1).sum(), customers=again.count()
+    )
+
+
+def channel_switches(st: ir.Table, jr: ir.Table) -> ir.Table:
+    """Consecutive events on different channels, with the conversion of those who switched."""
+    sw = st.filter(st.next_channel.notnull() & (st.next_channel != st[CHANNEL]))
+    sw = sw.join(jr.select(CUSTOMER, "converted"), CUSTOMER)
+    per_customer = sw.group_by(
+        [sw[CHANNEL], sw.next_channel, sw[ACTIVITY], sw.next_activity, sw[CUSTOMER]]
+    ).aggregate(n=sw.count(), converted=sw.converted.max())
+    return per_customer.group_by(
+        from_channel=per_customer[CHANNEL],
+        to_channel=per_customer.next_channel,
+        source=per_customer[ACTIVITY],
+        target=per_customer.next_activity,
+    ).aggregate(
+        count=per_customer.n.sum(),
+        customers=per_customer.count(),
+        converted=per_customer.converted.cast("int64").sum(),
+    )
