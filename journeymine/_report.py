@@ -1,0 +1,158 @@
+"""Self-contained HTML journey report."""
+
+from __future__ import annotations
+
+import os
+from os import PathLike
+from pathlib import Path
+
+import jinja2
+
+from journeymine._format import humanize_seconds, percent
+from journeymine._processmap import ProcessMap
+
+__all__ = ["render_report", "write_report"]
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("journeymine", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def _n(value) -> str:
+    return f"{int(value):,}"
+
+
+def _stage_rows(pm: ProcessMap) -> list[dict]:
+    funnel = pm.funnel.set_index("stage")
+    rows = []
+    for stage in pm.stages.order:
+        in_stage = pm.nodes[pm.nodes["stage"] == stage]
+        names = set(in_stage["id"])
+        drop = pm.dropoffs[pm.dropoffs["activity"].isin(names)].head(1)
+        slow = pm.bottlenecks[pm.bottlenecks["source"].isin(names)].head(1)
+        rows.append({
+            "stage": stage,
+            "touchpoints": ", ".join(
+                f"{r.id} ({r.customers:,})" for r in in_stage.head(8).itertuples()
+            ) or "–",
+            "reached": _n(funnel.loc[stage, "reached"]) if stage in funnel.index else "–",
+            "continue": percent(funnel.loc[stage, "conversion_to_next"])
+            if stage in funnel.index else "–",
+            "dropoff": "–" if drop.empty else
+            f"{drop.iloc[0]['activity']} ({drop.iloc[0]['lost_customers']:,} lost)",
+            "bottleneck": "–" if slow.empty else
+            f"{slow.iloc[0]['source']} → {slow.iloc[0]['target']} "
+            f"({humanize_seconds(slow.iloc[0]['median_seconds'])})",
+        })
+    return rows
+
+
+def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
+                  source: str = "an event log", notes: list[str] | None = None,
+                  top: int = 10) -> str:
+    """Render the journey report of ``pm`` as one self-contained HTML string.
+
+    Parameters
+    ----------
+    pm : ProcessMap
+        The discovered journey.
+    title : str
+        Page title.
+    source : str
+        Where the events came from (shown in the footer).
+    notes : list of str, optional
+        Data-quality notes shown at the top (e.g. dropped rows).
+    top : int, default 10
+        Rows per table.
+
+    Returns
+    -------
+    str
+        HTML with inline CSS and SVG; all user text escaped; no scripts.
+    """
+    from journeymine import __version__
+
+    full = pm.full or pm
+    view = full if len(full.edges) <= 45 else full.filter(edges=0.85)
+    s = full.summary
+    kpis = [
+        ("customers", _n(s["customers"])),
+        ("events", _n(s["events"])),
+        ("touchpoints", _n(s["touchpoints"])),
+        ("distinct journeys", _n(s["variants"])),
+        ("converted", percent(s["conversion_rate"])),
+        ("median journey", humanize_seconds(s["median_journey_seconds"])),
+    ]
+    notes = list(notes or [])
+    if full.unmapped:
+        notes.append("Touchpoints without a stage: " + ", ".join(full.unmapped))
+    funnel_top = max(int(full.funnel["reached"].max() or 0), 1)
+    v = full.variants.head(top)
+    context = {
+        "version": __version__,
+        "title": title,
+        "subtitle": f"{s['customers']:,} customers · {s['events']:,} events · "
+                    f"conversion = {', '.join(full.conversion) or 'none'}",
+        "source": source,
+        "kpis": kpis,
+        "notes": notes,
+        "stage_rows": _stage_rows(full),
+        "map_caption": (
+            "All touchpoints and transitions." if view is full else
+            f"Simplified: the {view.coverage['edges']} busiest transitions, covering "
+            f"{percent(view.coverage['transitions_share'])} of all moves "
+            "(process_map.json holds the full graph)."
+        ),
+        "svg_count": view.to_svg("count"),
+        "svg_time": view.to_svg("time"),
+        "conversion": ", ".join(full.conversion) or "none",
+        "overall_conversion": percent(s["conversion_rate"]),
+        "funnel": [
+            {"stage": r.stage, "reached": _n(r.reached), "visited": _n(r.visited),
+             "share": percent(r.reached_share), "width": round(100 * r.reached / funnel_top, 1),
+             "next": percent(r.conversion_to_next), "time": humanize_seconds(r.median_seconds_to_next)}
+            for r in full.funnel.itertuples()
+        ],
+        "dropoffs": [
+            {"activity": r.activity, "lost": _n(r.lost_customers), "share": percent(r.share_of_lost),
+             "exit": percent(r.exit_rate)}
+            for r in full.dropoffs.head(top).itertuples()
+        ],
+        "bottlenecks": [
+            {"step": f"{r.source} → {r.target}", "customers": _n(r.customers),
+             "median": humanize_seconds(r.median_seconds), "p90": humanize_seconds(r.p90_seconds),
+             "share": percent(r.share_of_wait)}
+            for r in full.bottlenecks.head(top).itertuples()
+        ],
+        "variant_caption": f"The top {len(v)} of {len(full.variants):,} distinct paths cover "
+                           f"{percent(v['share'].sum())} of customers.",
+        "variants": [
+            {"variant": r.variant, "customers": _n(r.customers), "share": percent(r.share),
+             "cum": percent(r.cumulative_share), "conv": percent(r.conversion_rate),
+             "duration": humanize_seconds(r.median_duration_seconds)}
+            for r in v.itertuples()
+        ],
+        "loops": [
+            {"pattern": r.pattern, "kind": r.kind, "customers": _n(r.customers),
+             "share": percent(r.share_of_visitors)}
+            for r in full.loops.head(top).itertuples()
+        ],
+        "switches": [
+            {"switch": f"{r.from_channel} → {r.to_channel}", "at": f"{r.source} → {r.target}",
+             "customers": _n(r.customers), "conv": percent(r.conversion_rate)}
+            for r in full.channel_switches.head(top).itertuples()
+        ],
+    }
+    return _ENV.get_template("report.html.j2").render(**context)
+
+
+def write_report(pm: ProcessMap, path: str | PathLike[str], **kwargs) -> Path:
+    """Write :func:`render_report` to ``path`` atomically (UTF-8) and return the path."""
+    path = Path(path)
+    html = render_report(pm, **kwargs)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,187 @@
+"""Command line interface: ``python -m journeymine discover ...``."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from journeymine.exceptions import JourneymineError, ReadError
+
+app = typer.Typer(
+    name="journeymine",
+    help="Customer journey maps and personas from event logs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+console = Console(stderr=True)
+out_console = Console()
+
+_DISCOVER_HELP = """Discover the customer journey in an event log and write a report.
+
+Writes report.html (process map, funnel, variants, drop-offs, bottlenecks),
+process_map.json, variants.csv, funnel.csv, edges.csv, dropoffs.csv and
+bottlenecks.csv into OUT, and prints a summary.
+
+[b]Examples[/b]
+
+  python -m journeymine discover --demo --out out/
+
+  python -m journeymine discover events.csv --out out/ --stages stages.yaml
+
+  python -m journeymine discover events.parquet --out out/ --conversion checkout
+
+  python -m journeymine discover log.csv --customer user --activity page --timestamp time --out out/
+"""
+
+
+def read_log(path: Path, **kwargs):
+    """Read an event log, choosing the reader by file extension."""
+    from journeymine import _io
+
+    name = path.name.lower()
+    if name.endswith((".parquet", ".pq")) or path.is_dir():
+        return _io.read_parquet(path, **kwargs)
+    if name.endswith((".xes", ".xes.gz")):
+        return _io.read_xes(path, **kwargs)
+    if name.endswith((".csv", ".csv.gz", ".tsv", ".txt", ".tsv.gz")):
+        return _io.read_csv(path, **kwargs)
+    raise ReadError(
+        f"Don't know how to read {path.name!r}.",
+        expected="a .csv, .csv.gz, .tsv, .parquet, .xes or .xes.gz file.",
+        fix="Rename the file with its format's extension, or convert it to CSV.",
+    )
+
+
+def _summary_table(pm) -> Table:
+    from journeymine._format import humanize_seconds, percent
+
+    s = pm.summary
+    table = Table(title="Journey summary", show_header=False)
+    for label, value in (
+        ("customers", f"{s['customers']:,}"),
+        ("events", f"{s['events']:,}"),
+        ("touchpoints", f"{s['touchpoints']:,}"),
+        ("distinct journeys", f"{s['variants']:,}"),
+        ("conversion", f"{percent(s['conversion_rate'])} ({', '.join(pm.conversion) or 'none'})"),
+        ("median journey", humanize_seconds(s["median_journey_seconds"])),
+        ("top path", pm.variants["variant"].iloc[0] if len(pm.variants) else "–"),
+        ("top drop-off", pm.dropoffs["activity"].iloc[0] if len(pm.dropoffs) else "–"),
+        ("top bottleneck", f"{pm.bottlenecks['source'].iloc[0]} → "
+                           f"{pm.bottlenecks['target'].iloc[0]}" if len(pm.bottlenecks) else "–"),
+    ):
+        table.add_row(label, value)
+    return table
+
+
+@contextlib.contextmanager
+def _errors(debug: bool):
+    """Turn JourneymineError (and file errors) into one red line and exit code 2."""
+    try:
+        yield
+    except (JourneymineError, FileNotFoundError, PermissionError) as exc:
+        if debug:
+            raise
+        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+def _write_outputs(pm, out: Path, *, source: str, notes: list[str]) -> list[Path]:
+    """Write every output into a temporary folder, then move them into ``out``."""
+    from journeymine._report import write_report
+
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out, prefix=".jm-") as tmp:
+        tmp = Path(tmp)
+        write_report(pm, tmp / "report.html", source=source, notes=notes)
+        pm.to_json(tmp / "process_map.json")
+        pm.variants.drop(columns=["path"]).to_csv(tmp / "variants.csv", index=False)
+        pm.funnel.to_csv(tmp / "funnel.csv", index=False)
+        pm.edges.to_csv(tmp / "edges.csv", index=False)
+        pm.dropoffs.to_csv(tmp / "dropoffs.csv", index=False)
+        pm.bottlenecks.to_csv(tmp / "bottlenecks.csv", index=False)
+        written = []
+        for f in sorted(tmp.iterdir()):
+            target = out / f.name
+            shutil.move(str(f), target)
+            written.append(target)
+    return written
+
+
+@app.command(help=_DISCOVER_HELP)
+def discover(
+    log: Annotated[Path | None, typer.Argument(help="Event log: CSV, Parquet or XES.")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
+    demo: Annotated[bool, typer.Option("--demo", help="Use the bundled demo shop.")] = False,
+    stages: Annotated[Path | None, typer.Option(help="YAML: touchpoint -> stage.")] = None,
+    conversion: Annotated[
+        list[str] | None,
+        typer.Option(help="Touchpoint or stage that counts as converting (repeatable)."),
+    ] = None,
+    customer: Annotated[str | None, typer.Option(help="Customer id column.")] = None,
+    activity: Annotated[str | None, typer.Option(help="Touchpoint column.")] = None,
+    timestamp: Annotated[str | None, typer.Option(help="Timestamp column.")] = None,
+    timestamp_format: Annotated[str | None, typer.Option(help="strptime format.")] = None,
+    tz: Annotated[str | None, typer.Option(help="Time zone of naive times.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    logging.basicConfig(level=logging.INFO if debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    with _errors(debug):
+        if (log is None) == (not demo):
+            raise JourneymineError(
+                "Give either an event log file or --demo.",
+                expected="`discover events.csv --out out/` or `discover --demo --out out/`.",
+                fix="Run `python -m journeymine discover --help` for examples.",
+            )
+        from journeymine._discovery import discover as run_discover
+
+        notes: list[str] = []
+        with console.status("Reading the event log…"), warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            if demo:
+                from journeymine.datasets import load_demo
+
+                data = load_demo()
+                event_log, source = data.log, "the bundled demo shop (jm.datasets.load_demo)"
+                stages_arg = stages or data.stages
+            else:
+                event_log = read_log(
+                    log, customer=customer, activity=activity, timestamp=timestamp,
+                    timestamp_format=timestamp_format, tz=tz,
+                )
+                source, stages_arg = str(log), stages
+        notes += [str(x.message) for x in w]
+        for note in notes:
+            console.print(f"[yellow]warning:[/yellow] {note}", highlight=False)
+        with console.status(f"Discovering journeys of {event_log.n_customers:,} customers…"):
+            pm = run_discover(event_log, stages=stages_arg, conversion=conversion or None)
+        with console.status("Writing the report…"):
+            written = _write_outputs(pm, out, source=source, notes=notes)
+        out_console.print(_summary_table(pm))
+        out_console.print(f"Wrote {len(written)} files to {out}/: "
+                          + ", ".join(p.name for p in written))
+
+
+@app.command()
+def version() -> None:
+    """Print the journeymine version."""
+    from journeymine import __version__
+
+    out_console.print(__version__)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``python -m journeymine`` and the ``journeymine`` script."""
+    app(args=argv if argv is not None else sys.argv[1:], prog_name="journeymine")
