@@ -243,7 +243,7 @@ def _dropoffs(df: pd.DataFrame, nodes: pd.DataFrame, n_lost: int) -> pd.DataFram
     visits = nodes.set_index("id")["customers"]
     df = df.rename(columns={"customers": "lost_customers"})
     df["share_of_lost"] = df["lost_customers"] / n_lost if n_lost else 0.0
-    df["exit_rate"] = df["lost_customers"] / df["activity"].map(visits)
+    df["exit_rate"] = df["lost_customers"] / df["activity"].map(visits).astype(float)
     df["stage"] = df["activity"].map(nodes.set_index("id")["stage"])
     return _sorted(df, ["lost_customers", "activity"], [False, True])[
         ["activity", "stage", "lost_customers", "share_of_lost", "exit_rate", "median_length"]
@@ -263,7 +263,7 @@ def _loops(self_df: pd.DataFrame, pp: pd.DataFrame, rep: pd.DataFrame,
     if not parts:
         return pd.DataFrame(columns=cols)
     out = pd.concat(parts, ignore_index=True)
-    out["share_of_visitors"] = out["customers"] / out["activity"].map(visits)
+    out["share_of_visitors"] = out["customers"] / out["activity"].map(visits).astype(float)
     return _sorted(out, ["customers", "kind", "pattern"], [False, True, True])[cols]
 
 
@@ -273,9 +273,9 @@ def _bottlenecks(edges: pd.DataFrame, rank: dict[str, int], n_customers: int) ->
     ``impact = customers × median_seconds``: the customer-time spent on the
     transition. Edges that go back to an earlier stage (a new cycle, such as a
     repurchase weeks later) are not waits and are left out, as are edges with
-    fewer than ``max(5, 0.5% of customers)`` customers.
+    fewer than ``max(2, 0.5% of customers)`` customers.
     """
-    min_customers = max(5, int(np.ceil(0.005 * n_customers)))
+    min_customers = max(2, int(np.ceil(0.005 * n_customers)))
     src = edges["source"].map(rank)
     dst = edges["target"].map(rank)
     forward = src.isna() | dst.isna() | (dst >= src)

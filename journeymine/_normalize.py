@@ -90,7 +90,8 @@ def _timestamp_sql(
 def _check_timestamps(con: duckdb.DuckDBPyConnection, col: str, expr: str) -> None:
     bad = con.execute(
         f"SELECT count(*), list(DISTINCT CAST({quote(col)} AS VARCHAR))[1:3] FROM raw "
-        f"WHERE {quote(col)} IS NOT NULL AND ({expr}) IS NULL"
+        f"WHERE {quote(col)} IS NOT NULL AND trim(CAST({quote(col)} AS VARCHAR)) <> '' "
+        f"AND ({expr}) IS NULL"
     ).fetchone()
     if bad[0]:
         raise TimestampError(
@@ -178,6 +179,14 @@ def normalize_table(
             select.append(f"try_cast({quote(source)} AS DOUBLE) AS {canonical}")
     canon_names = set(schema.mapping.values()) | {EVENT_INDEX, _ROW}
     extras = [c for c in table.column_names if c not in schema.mapping and c not in canon_names]
+    shadowed = [c for c in table.column_names if c not in schema.mapping and c in canon_names]
+    if shadowed:
+        warnings.warn(
+            f"Dropped input column(s) {shadowed}: their names are reserved for the "
+            f"canonical columns ({schema.describe()}, event_index).",
+            DataQualityWarning,
+            stacklevel=4,
+        )
     select += [quote(c) for c in extras]
     select.append(_ROW)
     con.execute(f"CREATE TEMP TABLE typed AS SELECT {', '.join(select)} FROM raw")
@@ -226,7 +235,8 @@ def normalize_table(
         f"SELECT {', '.join(map(quote, ordered))}, "
         f"(row_number() OVER (ORDER BY {CUSTOMER}, {TIMESTAMP}, {_ROW}) - 1) AS {EVENT_INDEX} "
         f"FROM clean ORDER BY {EVENT_INDEX}"
-    ).fetch_arrow_table()
+    )
+    result = result.to_arrow_table() if hasattr(result, "to_arrow_table") else result.arrow()
     single = con.execute(
         f"SELECT count(*) FROM (SELECT {CUSTOMER} FROM clean GROUP BY 1 HAVING count(*) = 1)"
     ).fetchone()[0]
