@@ -1,0 +1,65 @@
+"""The HTML report: self-contained, escaped, and rendered by a real browser."""
+
+import re
+import struct
+
+import pandas as pd
+import pytest
+
+import journeymine as jm
+from journeymine._report import render_report, write_report
+
+from ._browser import dump_dom, screenshot
+
+EVIL = '<script>alert("x")</script>'
+
+
+@pytest.fixture(scope="module")
+def pm():
+    rows = [
+        ("a", "ig_ad", "2024-01-01 10:00"), ("a", EVIL, "2024-01-01 10:05"),
+        ("a", "checkout", "2024-01-01 10:30"), ("b", "ig_ad", "2024-01-02 10:00"),
+        ("b", EVIL, "2024-01-02 11:00"), ("c", "search & find", "2024-01-03 09:00"),
+        ("c", "checkout", "2024-01-03 09:30"),
+    ]
+    df = pd.DataFrame(rows, columns=["customer_id", "touchpoint", "ts"])
+    return jm.discover(jm.EventLog.from_pandas(df), conversion="checkout")
+
+
+def test_user_text_is_escaped(pm):
+    html = render_report(pm, title="Report <b>x</b>")
+    assert EVIL not in html
+    assert "&lt;script&gt;" in html
+    assert "<b>x</b>" not in html
+
+
+def test_self_contained(pm):
+    html = render_report(pm)
+    assert "<script" not in html.lower()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "@import" not in html and "url(" not in html
+
+
+def test_sections_present(pm):
+    html = render_report(pm)
+    for section in ("summary", "journey-map", "process-map", "funnel", "dropoffs",
+                    "bottlenecks", "variants", "loops", "channel-switches"):
+        assert f'id="{section}"' in html
+
+
+def test_browser_renders_the_report(pm, tmp_path):
+    page = write_report(pm, tmp_path / "report.html")
+    dom = dump_dom(page)
+    assert "<svg" in dom and "Stage funnel" in dom
+    assert "<script>alert" not in dom  # escaped text stayed text
+    assert 'alert("x")' in dom or "alert(&quot;x&quot;)" in dom
+    png = screenshot(page, tmp_path / "report.png")
+    width, height = struct.unpack(">II", png.read_bytes()[16:24])
+    assert (width, height) == (1280, 2400)
+    assert png.stat().st_size > 20_000  # a blank page compresses to a few KB
+
+
+def test_write_report_is_atomic(pm, tmp_path):
+    target = tmp_path / "report.html"
+    write_report(pm, target)
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
