@@ -18,14 +18,14 @@ from journeymine.exceptions import JourneymineError
 __version__ = "0.1.0"
 
 __all__ = [
+    "STAGES",
     "EventLog",
     "JourneymineError",
     "ProcessMap",
-    "STAGES",
     "Schema",
     "StageMap",
+    "__version__",
     "discover",
     "normalize_stage",
     "resolve_conversion",
-    "__version__",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import itertools
 import json
 import math
 from collections import Counter
@@ -262,7 +263,7 @@ def _recount(
         end[path[-1]] += n
         for tp in path:
             node_counts[tp] += n
-        pairs = list(zip(path, path[1:], strict=False))
+        pairs = list(itertools.pairwise(path))
         for pair in pairs:
             edge_counts[pair] += n
         for pair in set(pairs):

@@ -111,13 +111,15 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
         "overall_conversion": percent(s["conversion_rate"]),
         "funnel": [
             {"stage": r.stage, "reached": _n(r.reached), "visited": _n(r.visited),
-             "share": percent(r.reached_share), "width": round(100 * r.reached / funnel_top, 1),
-             "next": percent(r.conversion_to_next), "time": humanize_seconds(r.median_seconds_to_next)}
+             "share": percent(r.reached_share),
+             "width": round(100 * r.reached / funnel_top, 1),
+             "next": percent(r.conversion_to_next),
+             "time": humanize_seconds(r.median_seconds_to_next)}
             for r in full.funnel.itertuples()
         ],
         "dropoffs": [
-            {"activity": r.activity, "lost": _n(r.lost_customers), "share": percent(r.share_of_lost),
-             "exit": percent(r.exit_rate)}
+            {"activity": r.activity, "lost": _n(r.lost_customers),
+             "share": percent(r.share_of_lost), "exit": percent(r.exit_rate)}
             for r in full.dropoffs.head(top).itertuples()
         ],
         "bottlenecks": [

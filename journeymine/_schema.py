@@ -113,11 +113,11 @@ class Schema:
     customer: str | None = None
     activity: str | None = None
     timestamp: str | None = None
-    channel: str | None | bool = None
-    stage: str | None | bool = None
-    text: str | None | bool = None
-    rating: str | None | bool = None
-    revenue: str | None | bool = None
+    channel: str | bool | None = None
+    stage: str | bool | None = None
+    text: str | bool | None = None
+    rating: str | bool | None = None
+    revenue: str | bool | None = None
 
     def resolve(self, columns: Sequence[str]) -> Schema:
         """Return a schema with every role bound to a column of ``columns``.

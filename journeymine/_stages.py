@@ -224,6 +224,8 @@ class StageMap:
     def from_frame(cls, frame, touchpoint: str, stage: str) -> StageMap:
         """Build a map from two columns of a DataFrame (the most common stage wins)."""
         pairs = frame[[touchpoint, stage]].dropna().astype(str)
+        # Count canonical stages, so "kesadaran" and "awareness" are one vote.
+        pairs[stage] = pairs[stage].map(normalize_stage)
         top = pairs.groupby(touchpoint)[stage].agg(lambda s: s.value_counts().index[0])
         return cls(top.to_dict())
 

@@ -7,16 +7,16 @@ its message says what was wrong, what was expected and how to fix it.
 from __future__ import annotations
 
 __all__ = [
-    "JourneymineError",
-    "SchemaError",
     "ColumnNotFoundError",
-    "EmptyLogError",
-    "TimestampError",
-    "EncodingError",
-    "StageError",
-    "ReadError",
-    "OptionalDependencyError",
     "DataQualityWarning",
+    "EmptyLogError",
+    "EncodingError",
+    "JourneymineError",
+    "OptionalDependencyError",
+    "ReadError",
+    "SchemaError",
+    "StageError",
+    "TimestampError",
 ]
 
 
