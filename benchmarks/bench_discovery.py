@@ -1,0 +1,133 @@
+"""Journey discovery: journeymine vs pm4py vs plain pandas on the same generated log.
+
+Each implementation runs in its own subprocess on the same Parquet file, so its
+peak memory (max RSS) is its own. The timed part starts from a pandas DataFrame
+already in memory (reading the Parquet file is not timed) and ends when the
+directly-follows graph with counts and durations and the variants are computed.
+
+* journeymine: ``EventLog.from_pandas`` (validation, UTC timestamps, stable
+  ordering, de-duplication) + ``discover`` (DFG with count/customers/mean/
+  median/p90, variants, funnel, drop-offs, loops, bottlenecks, channel switches).
+* pm4py: ``format_dataframe`` + ``discover_dfg`` + ``discover_performance_dfg`` +
+  ``get_variants``.
+* pandas: sort, ``groupby().shift()`` for the DFG with mean/median/p90,
+  ``groupby().agg(" > ".join)`` for variants.
+
+Usage::
+
+    python benchmarks/bench_discovery.py --events 1000000 10000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RUNNERS = ("journeymine", "pm4py", "pandas")
+
+
+def make_log(n_events: int, path: Path, seed: int = 0) -> int:
+    """Write a generated log with about ``n_events`` events to Parquet; return its size."""
+    import journeymine as jm
+
+    probe = jm.datasets.make_journeys(2000, random_state=seed)
+    per_customer = probe.n_events / 2000
+    log = jm.datasets.make_journeys(int(n_events / per_customer), random_state=seed)
+    df = log.to_pandas()[["customer_id", "activity", "timestamp", "channel"]]
+    df.to_parquet(path, index=False)
+    return len(df)
+
+
+def run_journeymine(df):
+    import journeymine as jm
+
+    log = jm.EventLog.from_pandas(df, customer="customer_id", activity="activity",
+                                  timestamp="timestamp", channel="channel")
+    pm = jm.discover(log)
+    return len(pm.edges), len(pm.variants)
+
+
+def run_pm4py(df):
+    import pm4py
+
+    f = pm4py.format_dataframe(df, case_id="customer_id", activity_key="activity",
+                               timestamp_key="timestamp")
+    dfg, _, _ = pm4py.discover_dfg(f)
+    pm4py.discover_performance_dfg(f)
+    variants = pm4py.get_variants(f)
+    return len(dfg), len(variants)
+
+
+def run_pandas(df):
+    d = df.sort_values(["customer_id", "timestamp"], kind="stable")
+    g = d.groupby("customer_id", sort=False)
+    d = d.assign(target=g["activity"].shift(-1),
+                 seconds=(g["timestamp"].shift(-1) - d["timestamp"]).dt.total_seconds())
+    d = d[d["target"].notna()]
+    edges = d.groupby(["activity", "target"]).agg(
+        count=("seconds", "size"), customers=("customer_id", "nunique"),
+        mean=("seconds", "mean"), median=("seconds", "median"),
+        p90=("seconds", lambda s: s.quantile(0.9)),
+    )
+    paths = df.sort_values(["customer_id", "timestamp"], kind="stable").groupby(
+        "customer_id", sort=False)["activity"].agg(" > ".join)
+    variants = paths.value_counts()
+    return len(edges), len(variants)
+
+
+def child(runner: str, parquet: str) -> None:
+    """Time one runner in this process and print JSON."""
+    import pandas as pd
+
+    df = pd.read_parquet(parquet)
+    start = time.perf_counter()
+    n_edges, n_variants = globals()[f"run_{runner}"](df)
+    seconds = time.perf_counter() - start
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"runner": runner, "seconds": seconds, "peak_mb": rss_mb,
+                      "edges": n_edges, "variants": n_variants}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--runners", nargs="+", default=list(RUNNERS), choices=RUNNERS)
+    parser.add_argument("--child", nargs=2, metavar=("RUNNER", "PARQUET"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.events:
+            path = Path(tmp) / f"log_{n}.parquet"
+            actual = make_log(n, path)
+            results = {}
+            for runner in args.runners:
+                out = subprocess.run(
+                    [sys.executable, __file__, "--child", runner, str(path)],
+                    capture_output=True, text=True, check=False,
+                )
+                if out.returncode:
+                    print(f"{runner} failed at {actual:,} events:\n{out.stderr[-1500:]}")
+                    continue
+                results[runner] = json.loads(out.stdout.strip().splitlines()[-1])
+            base = results.get("journeymine")
+            for runner, r in results.items():
+                ratio = r["seconds"] / base["seconds"] if base else float("nan")
+                rows.append((actual, runner, r["seconds"], ratio, r["peak_mb"], r["edges"],
+                             r["variants"]))
+    print(f"\n{'events':>12} {'runner':<12} {'seconds':>8} {'× jm time':>10} "
+          f"{'peak MB':>8} {'edges':>6} {'variants':>9}")
+    for actual, runner, sec, ratio, mb, e, v in rows:
+        print(f"{actual:>12,} {runner:<12} {sec:>8.2f} {ratio:>10.1f} {mb:>8.0f} {e:>6} {v:>9,}")
+
+
+if __name__ == "__main__":
+    main()
