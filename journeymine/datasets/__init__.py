@@ -1,0 +1,25 @@
+"""Demo data and synthetic journeys with known ground truth.
+
+* :func:`make_journeys` -- a fast generator of omnichannel skincare-shop
+  journeys with planted personas, bottleneck, negative touchpoint and
+  channel-switch drop-off (:class:`JourneyTruth`).
+* :func:`load_demo` -- the bundled demo: ~3,000 customers' events, their
+  reviews, chats and NPS answers (Indonesian, English and code-mixed), the
+  stage map and the journey the business designed.
+"""
+
+from journeymine.datasets._generator import (
+    CHANNELS,
+    TOUCHPOINTS,
+    InvalidParameterError,
+    JourneyTruth,
+    make_journeys,
+)
+
+__all__ = [
+    "CHANNELS",
+    "TOUCHPOINTS",
+    "InvalidParameterError",
+    "JourneyTruth",
+    "make_journeys",
+]
