@@ -20,7 +20,7 @@ from journeymine._schema import (
     Schema,
 )
 from journeymine._stages import StageMap
-from journeymine.exceptions import SchemaError
+from journeymine.exceptions import EmptyLogError, SchemaError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -159,6 +159,12 @@ class EventLog:
                 stage=stage, text=text, rating=rating, revenue=revenue,
             ).items() if v is not None
         }
+        if table.num_rows == 0:
+            raise EmptyLogError(
+                f"The event log has no rows (columns: {table.column_names}).",
+                expected="at least one event (customer, activity, timestamp).",
+                fix="Check the file or the filter that produced it.",
+            )
         base = schema or Schema()
         resolved = Schema(**{**vars(base), **given}).resolve(table.column_names)
         logger.info("Event log columns: %s", resolved.describe())
@@ -185,7 +191,22 @@ class EventLog:
             )
         frame = df.reset_index(drop=True) if not isinstance(df.index, pd.RangeIndex) else df
         frame = frame.rename(columns=str)
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        dupes = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+        if dupes:
+            raise SchemaError(
+                f"The DataFrame has duplicate column names: {dupes}.",
+                expected="distinct column names.",
+                fix="Rename or drop the duplicates, e.g. df.loc[:, ~df.columns.duplicated()].",
+            )
+        try:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+            raise SchemaError(
+                f"The DataFrame could not be converted: {exc}",
+                expected="columns with one type each (e.g. all ids str, or all int).",
+                fix="Convert mixed-type columns first, e.g. df.assign(customer_id="
+                "df['customer_id'].astype(str)).",
+            ) from None
         kwargs.setdefault("source", "DataFrame")
         return cls.from_arrow(table, schema, **kwargs)
 

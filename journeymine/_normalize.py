@@ -177,13 +177,16 @@ def normalize_table(
             select.append(f"NULLIF(trim(CAST({quote(source)} AS VARCHAR)), '') AS {canonical}")
         else:  # rating, revenue
             select.append(f"try_cast({quote(source)} AS DOUBLE) AS {canonical}")
-    canon_names = set(schema.mapping.values()) | {EVENT_INDEX, _ROW}
+    # Every canonical name is reserved, bound or not: consumers test for a role
+    # by its column name, so an unused "channel" column must not pose as one.
+    canon_names = set(CANONICAL.values()) | {EVENT_INDEX, _ROW}
     extras = [c for c in table.column_names if c not in schema.mapping and c not in canon_names]
     shadowed = [c for c in table.column_names if c not in schema.mapping and c in canon_names]
     if shadowed:
         warnings.warn(
             f"Dropped input column(s) {shadowed}: their names are reserved for the "
-            f"canonical columns ({schema.describe()}, event_index).",
+            f"canonical columns, and the roles are played by: {schema.describe()}. "
+            "Rename those columns first to keep them as extra columns.",
             DataQualityWarning,
             stacklevel=4,
         )
