@@ -1,0 +1,657 @@
+"""Readers: CSV, Parquet, XES and SQL into a validated :class:`EventLog`.
+
+CSV, Parquet and SQL are read by DuckDB (multi-threaded, straight into Arrow);
+XES is parsed in a streaming fashion with :func:`xml.etree.ElementTree.iterparse`.
+Nothing is ever written to disk: a failing read leaves no file behind.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import logging
+import re
+import zlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from os import PathLike
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import duckdb
+import pyarrow as pa
+
+from journeymine._eventlog import EventLog
+from journeymine._normalize import connect, duckdb_literal
+from journeymine._schema import Schema
+from journeymine.exceptions import EmptyLogError, EncodingError, ReadError, SchemaError
+
+__all__ = ["read_csv", "read_parquet", "read_sql", "read_xes"]
+
+logger = logging.getLogger(__name__)
+
+PathType = str | PathLike[str]
+
+_ROLE_KEYS = ("customer", "activity", "timestamp", "channel", "stage", "text", "rating", "revenue")
+# Encodings DuckDB's CSV reader decodes natively, by Python codec name.
+_DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf-16": "utf-16", "iso8859-1": "latin-1"}
+_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+            "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
+
+
+# ---------------------------------------------------------------------- helpers
+def _to_arrow(relation: duckdb.DuckDBPyRelation) -> pa.Table:
+    """Fetch a DuckDB relation as an Arrow table (any DuckDB >= 1.3)."""
+    fetch = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
+    return fetch()
+
+
+def _split_schema(schema: Schema | None, kwargs: dict[str, Any]) -> Schema:
+    """Merge ``schema`` with role keyword arguments (popped from ``kwargs``)."""
+    if schema is not None and not isinstance(schema, Schema):
+        raise SchemaError(
+            f"schema must be a journeymine Schema, got {type(schema).__name__}.",
+            expected="jm.Schema(customer=..., activity=..., timestamp=...) or None.",
+            fix="Pass a Schema, or name columns with keywords such as customer='user_id'.",
+        )
+    given = {k: kwargs.pop(k) for k in _ROLE_KEYS if kwargs.get(k) is not None}
+    for k in _ROLE_KEYS:
+        kwargs.pop(k, None)
+    return Schema(**{**vars(schema or Schema()), **given})
+
+
+def _empty_error(path: PathType, what: str) -> EmptyLogError:
+    return EmptyLogError(
+        f"The file {str(path)!r} {what}.",
+        expected="a header row and at least one event (customer, activity, timestamp).",
+        fix="Check that the export finished and that the right file was given.",
+    )
+
+
+def _missing_error(path: PathType, kind: str) -> ReadError:
+    return ReadError(
+        f"The {kind} file {str(path)!r} does not exist.",
+        expected="the path of an existing file.",
+        fix=f"Check the path (the working directory is {str(Path.cwd())!r}).",
+    )
+
+
+def _has_glob(path: str) -> bool:
+    return any(ch in path for ch in "*?[")
+
+
+def _codec_name(encoding: str) -> str:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise EncodingError(
+            f"Unknown text encoding {encoding!r}.",
+            expected="an encoding Python knows, such as 'utf-8', 'latin-1' or 'cp1252'.",
+            fix='Pass encoding="utf-8", encoding="latin-1" or encoding="cp1252".',
+        ) from None
+
+
+# ---------------------------------------------------------------------- CSV
+def read_csv(
+    path: PathType,
+    schema: Schema | None = None,
+    *,
+    sep: str | None = None,
+    encoding: str = "utf-8",
+    **kwargs: Any,
+) -> EventLog:
+    """Read a CSV file (optionally gzipped) into an :class:`EventLog`.
+
+    The file is read by DuckDB, in parallel, straight into Arrow. The header
+    is read first to find the columns, so the customer id column is always
+    read as text (ids such as ``"00123"`` keep their leading zeros) and the
+    timestamp column is parsed by the same rules as
+    :meth:`EventLog.from_pandas` (ISO 8601, ``+07:00``/``Z`` offsets,
+    ``timestamp_format``, or epoch numbers).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.csv`` or ``.csv.gz`` file with a header row.
+    schema : Schema, optional
+        Column roles; columns not named are detected from common names.
+    sep : str, optional
+        Field separator; detected (``,``, ``;``, tab, ``|``) when ``None``.
+    encoding : str, default "utf-8"
+        Text encoding. ``"utf-8"``, ``"utf-16"`` and ``"latin-1"`` are
+        decoded by DuckDB; any other Python codec (e.g. ``"cp1252"`` for
+        files saved by Excel on Windows) is decoded by pyarrow.
+    **kwargs
+        Passed to :meth:`EventLog.from_arrow`: ``customer``, ``activity``,
+        ``timestamp`` (column names), ``stages``, ``timestamp_format``,
+        ``tz``, ``drop_duplicates``...
+
+    Returns
+    -------
+    EventLog
+
+    Raises
+    ------
+    ReadError
+        The file does not exist or is not a readable CSV file.
+    EncodingError
+        The file is not in ``encoding`` (the message says which one to try).
+    EmptyLogError
+        The file is empty or has only a header.
+    ColumnNotFoundError
+        A named column is missing or a required one cannot be detected.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from journeymine._io import read_csv
+    >>> folder = tempfile.mkdtemp()
+    >>> path = os.path.join(folder, "events.csv")
+    >>> with open(path, "w", encoding="utf-8") as f:
+    ...     _ = f.write("customer_id,touchpoint,ts\\n"
+    ...                 "00123,instagram_ad,2024-05-01 10:00\\n"
+    ...                 "00123,checkout,2024-05-01 10:30\\n"
+    ...                 "00456,instagram_ad,2024-05-02 09:00\\n")
+    >>> log = read_csv(path)
+    >>> log
+    EventLog(3 events, 2 customers, 2 touchpoints, 2024-05-01 → 2024-05-02)
+    >>> log.table.column("customer_id").to_pylist()
+    ['00123', '00123', '00456']
+    """
+    path_str = str(path)
+    wanted = _split_schema(schema, kwargs)
+    kwargs.setdefault("source", path_str)
+    if not _has_glob(path_str):
+        p = Path(path_str)
+        if not p.is_file():
+            if p.is_dir():
+                raise ReadError(
+                    f"{path_str!r} is a directory, not a CSV file.",
+                    expected="the path of one .csv or .csv.gz file.",
+                    fix="Pass one file, or a glob such as 'folder/*.csv'.",
+                )
+            raise _missing_error(path_str, "CSV")
+        if p.stat().st_size == 0:
+            raise _empty_error(path_str, "is empty")
+    codec = _codec_name(encoding)
+    if codec in _DUCKDB_ENCODINGS:
+        table, resolved = _read_csv_duckdb(path_str, wanted, sep, _DUCKDB_ENCODINGS[codec],
+                                           kwargs.get("timestamp_format"))
+    else:
+        table, resolved = _read_csv_pyarrow(path_str, wanted, sep, codec,
+                                            kwargs.get("timestamp_format"))
+    if table.num_rows == 0:
+        raise _empty_error(path_str, "has a header but no events")
+    return EventLog.from_arrow(table, resolved, **kwargs)
+
+
+def _csv_types(
+    resolved: Schema, sniffed: dict[str, str], timestamp_format: str | None
+) -> dict[str, str]:
+    """Column types to force: text ids, and text timestamps unless they are epoch numbers."""
+    types = {resolved.customer: "VARCHAR"}
+    ts_type = sniffed.get(resolved.timestamp, "VARCHAR").upper()
+    if timestamp_format or not ts_type.startswith(_NUMERIC):
+        types[resolved.timestamp] = "VARCHAR"
+    return types
+
+
+def _csv_sql(path: str, sep: str | None, encoding: str, types: dict[str, str] | None,
+             full_sample: bool = False) -> str:
+    options = ["header = true", f"encoding = {duckdb_literal(encoding)}"]
+    if sep is not None:
+        options.append(f"delim = {duckdb_literal(sep)}")
+    if types:
+        body = ", ".join(f"{duckdb_literal(k)}: {duckdb_literal(v)}" for k, v in types.items())
+        options.append(f"types = {{{body}}}")
+    if full_sample:
+        options.append("sample_size = -1")
+    return f"SELECT * FROM read_csv({duckdb_literal(path)}, {', '.join(options)})"
+
+
+def _read_csv_duckdb(
+    path: str, wanted: Schema, sep: str | None, encoding: str, timestamp_format: str | None
+) -> tuple[pa.Table, Schema]:
+    con = connect()
+    try:
+        try:
+            header = con.sql(_csv_sql(path, sep, encoding, None) + " LIMIT 0")
+            sniffed = dict(zip(header.columns, map(str, header.types), strict=True))
+            resolved = wanted.resolve(header.columns)
+            types = _csv_types(resolved, sniffed, timestamp_format)
+            try:
+                table = _to_arrow(con.sql(_csv_sql(path, sep, encoding, types)))
+            except duckdb.ConversionException:
+                # A column's type was guessed from the first rows and a later
+                # row disagrees: sniff the whole file instead.
+                logger.info("Re-reading %s with types sniffed from every row.", path)
+                table = _to_arrow(con.sql(_csv_sql(path, sep, encoding, types, True)))
+        except duckdb.Error as exc:
+            raise _csv_error(path, encoding, exc) from None
+    finally:
+        con.close()
+    return table, resolved
+
+
+def _csv_error(path: str, encoding: str, exc: Exception) -> ReadError | EncodingError:
+    message = str(exc)
+    if "No files found" in message:
+        return _missing_error(path, "CSV")
+    if "unicode" in message.lower() or "encoding" in message.lower():
+        line = re.search(r"Line: (\d+)", message)
+        where = f" (first bad byte on line {line.group(1)})" if line else ""
+        return EncodingError(
+            f"The CSV file {path!r} is not {encoding} text{where}.",
+            expected=f"a file saved as {encoding}.",
+            fix='Pass encoding="latin-1", or encoding="cp1252" for files saved by Excel on '
+            'Windows, or re-save the file as UTF-8 (Excel: "CSV UTF-8").',
+        )
+    first = message.splitlines()[0] if message else type(exc).__name__
+    return ReadError(
+        f"Could not read {path!r} as CSV: {first}",
+        expected="a delimited text file with a header row.",
+        fix="Check the separator (pass sep=...) and the file's quoting.",
+    )
+
+
+def _read_csv_pyarrow(
+    path: str, wanted: Schema, sep: str | None, codec: str, timestamp_format: str | None
+) -> tuple[pa.Table, Schema]:
+    """Read a CSV in an encoding DuckDB does not decode (pyarrow transcodes it)."""
+    from pyarrow import csv as pacsv
+
+    try:
+        with _open_maybe_gzip(path) as raw:
+            sample = raw.read(1 << 16).decode(codec, errors="strict")
+    except OSError as exc:
+        raise ReadError(
+            f"Could not read {path!r}: {exc}",
+            expected="a readable CSV or gzipped CSV file.",
+            fix="Check the path and the file's permissions.",
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise EncodingError(
+            f"The CSV file {path!r} is not {codec} text ({exc.reason} at byte {exc.start}).",
+            expected=f"a file saved as {codec}.",
+            fix='Pass the encoding the file was saved in, e.g. encoding="latin-1".',
+        ) from None
+    if sep is None:
+        try:
+            sep = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|").delimiter
+        except csv.Error:
+            sep = ","
+    read_opts = pacsv.ReadOptions(encoding=codec)
+    parse_opts = pacsv.ParseOptions(delimiter=sep)
+    try:
+        with pacsv.open_csv(path, read_options=read_opts, parse_options=parse_opts) as reader:
+            sniffed = {f.name: str(f.type) for f in reader.schema}
+        resolved = wanted.resolve(list(sniffed))
+        numeric_ts = pa.types.is_integer(reader.schema.field(resolved.timestamp).type) or \
+            pa.types.is_floating(reader.schema.field(resolved.timestamp).type)
+        types = {resolved.customer: pa.string()}
+        if timestamp_format or not numeric_ts:
+            types[resolved.timestamp] = pa.string()
+        table = pacsv.read_csv(
+            path, read_options=read_opts, parse_options=parse_opts,
+            convert_options=pacsv.ConvertOptions(column_types=types),
+        )
+    except UnicodeDecodeError as exc:
+        raise EncodingError(
+            f"The CSV file {path!r} is not {codec} text ({exc.reason}).",
+            expected=f"a file saved as {codec}.",
+            fix='Pass the encoding the file was saved in, e.g. encoding="latin-1".',
+        ) from None
+    except pa.ArrowInvalid as exc:
+        if "Empty CSV file" in str(exc):
+            raise _empty_error(path, "is empty") from None
+        raise ReadError(
+            f"Could not read {path!r} as CSV: {exc}",
+            expected="a delimited text file with a header row.",
+            fix="Check the separator (pass sep=...) and the file's quoting.",
+        ) from None
+    return table, resolved
+
+
+# ---------------------------------------------------------------------- Parquet
+def read_parquet(path: PathType, schema: Schema | None = None, **kwargs: Any) -> EventLog:
+    """Read Parquet file(s) into an :class:`EventLog`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A Parquet file, a directory of Parquet files (read recursively, with
+        hive partitions such as ``date=2024-05-01/`` as columns), or a glob
+        such as ``"events/*.parquet"``.
+    schema : Schema, optional
+        Column roles; columns not named are detected from common names.
+    **kwargs
+        Passed to :meth:`EventLog.from_arrow` (``customer=...``, ``tz=...``...).
+
+    Returns
+    -------
+    EventLog
+
+    Raises
+    ------
+    ReadError
+        Nothing exists at ``path``, or it is not Parquet.
+    EmptyLogError
+        The files hold no rows.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pandas as pd
+    >>> from journeymine._io import read_parquet
+    >>> path = os.path.join(tempfile.mkdtemp(), "events.parquet")
+    >>> pd.DataFrame({
+    ...     "user_id": ["u1", "u1", "u2"],
+    ...     "event": ["search", "checkout", "search"],
+    ...     "timestamp": pd.to_datetime(["2024-05-01 10:00", "2024-05-01 10:09",
+    ...                                  "2024-05-03 08:00"]),
+    ... }).to_parquet(path)
+    >>> read_parquet(path)
+    EventLog(3 events, 2 customers, 2 touchpoints, 2024-05-01 → 2024-05-03)
+    """
+    path_str = str(path)
+    wanted = _split_schema(schema, kwargs)
+    kwargs.setdefault("source", path_str)
+    target = path_str
+    if not _has_glob(path_str):
+        p = Path(path_str)
+        if p.is_dir():
+            target = str(p / "**" / "*.parquet")
+        elif not p.exists():
+            raise _missing_error(path_str, "Parquet")
+    con = connect()
+    try:
+        table = _to_arrow(con.sql(f"SELECT * FROM read_parquet({duckdb_literal(target)})"))
+    except duckdb.Error as exc:
+        message = str(exc)
+        if "No files found" in message:
+            raise ReadError(
+                f"No Parquet files found at {path_str!r}.",
+                expected="a .parquet file, a directory holding .parquet files, or a glob.",
+                fix="Check the path; files in a directory must end with .parquet.",
+            ) from None
+        raise ReadError(
+            f"Could not read {path_str!r} as Parquet: {message.splitlines()[0]}",
+            expected="Apache Parquet file(s).",
+            fix="Check that the file is Parquet (use jm.read_csv for CSV files).",
+        ) from None
+    finally:
+        con.close()
+    if table.num_rows == 0:
+        raise _empty_error(path_str, "holds no rows")
+    return EventLog.from_arrow(table, wanted, **kwargs)
+
+
+# ---------------------------------------------------------------------- XES
+_XES_TYPES = {"string", "date", "int", "float", "boolean", "id"}
+
+
+def _open_maybe_gzip(path: str):
+    """Open ``path`` for binary reading, transparently gunzipping it."""
+    f = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
+    magic = f.read(2)
+    f.seek(0)
+    if magic == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=f, mode="rb")
+    return f
+
+
+def _xes_value(tag: str, value: str | None, key: str) -> Any:
+    """Convert an XES attribute value to its Python type."""
+    if value is None:
+        return None
+    try:
+        if tag == "int":
+            return int(value)
+        if tag == "float":
+            return float(value)
+        if tag == "boolean":
+            return value.strip().lower() == "true"
+        if tag == "date":
+            parsed = datetime.fromisoformat(value.strip())
+            return parsed.astimezone(UTC) if parsed.tzinfo else parsed
+    except ValueError:
+        raise ReadError(
+            f"The XES {tag} attribute {key!r} has the value {value!r}, which is not a {tag}.",
+            expected="values matching their XES type (dates as ISO 8601).",
+            fix="Fix the file, or declare the attribute as <string>.",
+        ) from None
+    return value
+
+
+def _iter_xes(path: str) -> Iterator[dict[str, Any]]:
+    """Yield one dict per event, with trace attributes as ``case:<key>``."""
+    with _open_maybe_gzip(path) as handle:
+        depth = 0
+        root = None
+        trace_attrs: dict[str, Any] = {}
+        trace_events: list[dict[str, Any]] = []
+        event: dict[str, Any] | None = None
+        in_trace = False
+        for kind, elem in ElementTree.iterparse(handle, events=("start", "end")):
+            tag = elem.tag.rsplit("}", 1)[-1]
+            if kind == "start":
+                depth += 1
+                if root is None:
+                    root = elem
+                elif tag == "trace" and depth == 2:
+                    in_trace, trace_attrs, trace_events = True, {}, []
+                elif tag == "event" and in_trace and depth == 3:
+                    event = {}
+                continue
+            depth -= 1
+            if tag in _XES_TYPES and "key" in elem.attrib:
+                key = elem.attrib["key"]
+                if event is not None and depth == 3:
+                    event[key] = _xes_value(tag, elem.attrib.get("value"), key)
+                elif in_trace and event is None and depth == 2:
+                    trace_attrs[key] = _xes_value(tag, elem.attrib.get("value"), key)
+            elif tag == "event" and event is not None and depth == 2:
+                trace_events.append(event)
+                event = None
+                elem.clear()
+            elif tag == "trace" and in_trace and depth == 1:
+                case = {f"case:{k}": v for k, v in trace_attrs.items()}
+                for ev in trace_events:
+                    yield {**case, **ev}
+                in_trace, trace_events = False, []
+                elem.clear()
+                root.clear()  # drop finished traces (and log-level elements) from the tree
+
+
+def _xes_column(values: list[Any]) -> pa.Array:
+    """An Arrow array for one attribute, falling back to text on mixed types."""
+    kinds = {type(v) for v in values if v is not None}
+    if kinds == {datetime}:
+        aware = {v.tzinfo is not None for v in values if v is not None}
+        if aware == {True}:
+            return pa.array(values, pa.timestamp("us", tz="UTC"))
+        if aware == {False}:
+            return pa.array(values, pa.timestamp("us"))
+        return pa.array([None if v is None else v.isoformat() for v in values], pa.string())
+    if kinds and kinds <= {int, float} and bool not in kinds:
+        return pa.array(values, pa.int64() if kinds == {int} else pa.float64())
+    if len(kinds) <= 1:
+        return pa.array(values)
+    return pa.array([None if v is None else str(v) for v in values], pa.string())
+
+
+def read_xes(path: PathType, schema: Schema | None = None, **kwargs: Any) -> EventLog:
+    """Read an XES event log (``.xes`` or ``.xes.gz``) into an :class:`EventLog`.
+
+    The file is parsed as a stream, one trace at a time, so large logs do not
+    need a DOM in memory. Trace attributes become columns ``case:<key>`` (the
+    trace's ``concept:name`` is ``case:concept:name``, the customer id); event
+    attributes keep their keys (``concept:name``, ``time:timestamp``,
+    ``org:resource``...). Values are typed by their XES tag: string, date,
+    int, float, boolean, id. Nested (list/container) attributes are skipped.
+    pm4py is not needed.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The XES file, optionally gzipped.
+    schema : Schema, optional
+        Column roles; by default pm4py's names are detected.
+    **kwargs
+        Passed to :meth:`EventLog.from_arrow`.
+
+    Returns
+    -------
+    EventLog
+
+    Raises
+    ------
+    ReadError
+        The file is missing, not (well-formed) XML, or has a badly typed value.
+    EmptyLogError
+        The file has no events.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from journeymine._io import read_xes
+    >>> path = os.path.join(tempfile.mkdtemp(), "journeys.xes")
+    >>> with open(path, "w", encoding="utf-8") as f:
+    ...     _ = f.write('''<?xml version="1.0" encoding="UTF-8"?>
+    ... <log xes.version="1.0">
+    ...   <trace><string key="concept:name" value="c1"/>
+    ...     <event><string key="concept:name" value="iklan_instagram"/>
+    ...            <date key="time:timestamp" value="2024-05-01T10:00:00+07:00"/></event>
+    ...     <event><string key="concept:name" value="checkout"/>
+    ...            <date key="time:timestamp" value="2024-05-01T10:20:00+07:00"/></event>
+    ...   </trace>
+    ... </log>''')
+    >>> log = read_xes(path)
+    >>> log
+    EventLog(2 events, 1 customers, 2 touchpoints, 2024-05-01 → 2024-05-01)
+    >>> str(log.table.column("timestamp")[0].as_py())
+    '2024-05-01 03:00:00'
+    """
+    path_str = str(path)
+    wanted = _split_schema(schema, kwargs)
+    kwargs.setdefault("source", path_str)
+    if not Path(path_str).is_file():
+        raise _missing_error(path_str, "XES")
+    columns: dict[str, list[Any]] = {}
+    n = 0
+    try:
+        for row in _iter_xes(path_str):
+            for key, value in row.items():
+                col = columns.get(key)
+                if col is None:
+                    col = columns[key] = [None] * n
+                col.append(value)
+            n += 1
+            for col in columns.values():
+                if len(col) < n:
+                    col.append(None)
+    except ElementTree.ParseError as exc:
+        raise ReadError(
+            f"{path_str!r} is not well-formed XML: {exc}.",
+            expected="an XES file (<log><trace><event>...).",
+            fix="Check that the file is complete (not truncated) and is XES, not CSV.",
+        ) from None
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise ReadError(
+            f"{path_str!r} looks gzipped but cannot be decompressed: {exc}.",
+            expected="a complete .xes.gz file.",
+            fix="Re-download or re-compress the file.",
+        ) from None
+    if n == 0:
+        raise _empty_error(path_str, "has no events (no <trace><event> elements)")
+    table = pa.table({k: _xes_column(v) for k, v in columns.items()})
+    return EventLog.from_arrow(table, wanted, **kwargs)
+
+
+# ---------------------------------------------------------------------- SQL
+def read_sql(
+    query: str, con: Any = None, schema: Schema | None = None, **kwargs: Any
+) -> EventLog:
+    """Run a SQL query and read its result as an :class:`EventLog`.
+
+    Parameters
+    ----------
+    query : str
+        A SELECT statement. With the default connection it can read files
+        directly, e.g. ``"SELECT * FROM 'events.parquet' WHERE ts >= '2024-01-01'"``.
+    con : duckdb.DuckDBPyConnection or Ibis backend, optional
+        Where to run it; a new in-memory DuckDB connection by default.
+    schema : Schema, optional
+        Column roles of the result.
+    **kwargs
+        Passed to :meth:`EventLog.from_arrow`.
+
+    Returns
+    -------
+    EventLog
+
+    Raises
+    ------
+    ReadError
+        The query failed (syntax error, missing table or file).
+    EmptyLogError
+        The query returned no rows.
+
+    Examples
+    --------
+    >>> from journeymine._io import read_sql
+    >>> log = read_sql('''
+    ...     SELECT * FROM (VALUES ('c1', 'search', TIMESTAMP '2024-05-01 10:00'),
+    ...                           ('c1', 'checkout', TIMESTAMP '2024-05-01 10:05'))
+    ...     AS t(customer_id, touchpoint, ts)''')
+    >>> log.n_events, log.activities
+    (2, ['checkout', 'search'])
+    """
+    if not isinstance(query, str) or not query.strip():
+        raise SchemaError(
+            f"query must be a non-empty SQL string, got {query!r}.",
+            expected="a SELECT statement.",
+            fix="Use EventLog.from_duckdb for a relation, EventLog.from_pandas for a DataFrame.",
+        )
+    wanted = _split_schema(schema, kwargs)
+    kwargs.setdefault("source", "sql")
+    own = con is None
+    if own:
+        con = connect()
+    elif not hasattr(con, "sql"):
+        raise SchemaError(
+            f"con must be a DuckDB connection or an Ibis backend, got {type(con).__name__}.",
+            expected="duckdb.connect(...) or ibis.duckdb.connect(...).",
+            fix="Leave con=None to use a new in-memory DuckDB connection.",
+        )
+    try:
+        result = con.sql(query)
+        if isinstance(result, duckdb.DuckDBPyRelation):
+            table = _to_arrow(result)
+        elif hasattr(result, "to_pyarrow"):
+            table = result.to_pyarrow()
+        else:
+            raise SchemaError(
+                f"The query returned {type(result).__name__}, not a table.",
+                expected="a SELECT statement returning rows.",
+                fix="End the query with a SELECT.",
+            )
+    except duckdb.Error as exc:
+        raise ReadError(
+            f"The query failed: {str(exc).splitlines()[0]}",
+            expected="a valid SELECT statement on tables or files the connection can see.",
+            fix="Check table, file and column names in the query.",
+        ) from None
+    finally:
+        if own:
+            con.close()
+    if table.num_rows == 0:
+        raise EmptyLogError(
+            "The query returned no rows.",
+            expected="at least one event (customer, activity, timestamp).",
+            fix="Check the query's WHERE clause and the tables it reads.",
+        )
+    return EventLog.from_arrow(table, wanted, **kwargs)
+
