@@ -414,7 +414,8 @@ def _xes_value(tag: str, value: str | None, key: str) -> Any:
         if tag == "boolean":
             return value.strip().lower() == "true"
         if tag == "date":
-            parsed = datetime.fromisoformat(value.strip())
+            # Python keeps microseconds: cut longer fractions (e.g. nanoseconds).
+            parsed = datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", value.strip()))
             return parsed.astimezone(UTC) if parsed.tzinfo else parsed
     except ValueError:
         raise ReadError(

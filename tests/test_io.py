@@ -333,6 +333,12 @@ def test_read_xes_naive_dates_take_tz(tmp_path):
     assert log.table.column("timestamp").to_pylist()[0] == dt.datetime(2024, 5, 1, 3)
 
 
+def test_read_xes_nanosecond_dates(tmp_path):
+    xes = XES.replace("2024-05-03T01:00:00Z", "2024-05-03T01:00:00.123456789Z")
+    log = read_xes(write(tmp_path / "ns.xes", xes))
+    assert log.table.column("timestamp").to_pylist()[2] == dt.datetime(2024, 5, 3, 1, 0, 0, 123456)
+
+
 def test_read_xes_mixed_attribute_types_become_text(tmp_path):
     xes = XES.replace('<int key="qty" value="2"/>', '<string key="qty" value="dua"/>')
     log = read_xes(write(tmp_path / "m.xes", xes))
