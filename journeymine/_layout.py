@@ -576,9 +576,7 @@ def _pav(desired: list[float], weights: list[float], gaps: list[float]) -> list[
     blocks: list[list[float]] = []  # [weight sum, weighted sum, count]
     for d, w, c in zip(desired, weights, offsets, strict=True):
         blocks.append([w, w * (d - c), 1])
-        while len(blocks) > 1 and (
-            blocks[-2][1] / blocks[-2][0] > blocks[-1][1] / blocks[-1][0]
-        ):
+        while len(blocks) > 1 and (blocks[-2][1] / blocks[-2][0] > blocks[-1][1] / blocks[-1][0]):
             w2, s2, n2 = blocks.pop()
             blocks[-1][0] += w2
             blocks[-1][1] += s2

@@ -464,8 +464,7 @@ class _Renderer:
         if self.title:
             head = 30.0
             parts_head.append(
-                f'<text class="jm-title" x="{_f(pad)}" y="{_f(pad + 14)}">'
-                f"{_esc(self.title)}</text>"
+                f'<text class="jm-title" x="{_f(pad)}" y="{_f(pad + 14)}">{_esc(self.title)}</text>'
             )
         legend, legend_w, legend_h = self._legend()
         width = max(lay.width + 2 * pad, legend_w + 2 * pad, 320.0)
