@@ -8,6 +8,7 @@
   stage map and the journey the business designed.
 """
 
+from journeymine.datasets._demo import DemoData, load_demo
 from journeymine.datasets._generator import (
     CHANNELS,
     TOUCHPOINTS,
@@ -19,7 +20,9 @@ from journeymine.datasets._generator import (
 __all__ = [
     "CHANNELS",
     "TOUCHPOINTS",
+    "DemoData",
     "InvalidParameterError",
     "JourneyTruth",
+    "load_demo",
     "make_journeys",
 ]
