@@ -33,6 +33,7 @@ Point = tuple[float, float]
 Segment = tuple[Point, Point, Point, Point]
 
 _DIRECTIONS = ("TB", "LR")
+_COORD_SWEEPS = 10  # down/up sweeps of the coordinate assignment
 
 
 @dataclass(frozen=True)
@@ -237,7 +238,7 @@ def layered_layout(
     --------
     >>> lay = layered_layout(["a", "b", "c"], [("a", "b", 5), ("b", "c", 3), ("c", "a", 1)])
     >>> lay
-    Layout(3 nodes, 3 edges, 3 layers, 138x234, direction='TB')
+    Layout(3 nodes, 3 edges, 3 layers, 130x234, direction='TB')
     >>> [lay.nodes[n].layer for n in "abc"]
     [0, 1, 2]
     >>> lay.nodes["a"].y < lay.nodes["b"].y < lay.nodes["c"].y
@@ -340,9 +341,7 @@ def layered_layout(
         if key in reverse and len(chains[key]) == 2:
             for v in chains[key]:
                 extra_after[v] = 26.0
-    x = _coordinates(
-        layers, is_dummy, (up, up_w), (down, down_w), o_size, extra_after, node_sep, iterations
-    )
+    x = _coordinates(layers, is_dummy, (up, up_w), (down, down_w), o_size, extra_after, node_sep)
     r_center = []
     pos_r = 0.0
     for lay, members in enumerate(layers):
@@ -595,7 +594,6 @@ def _coordinates(
     o_size: list[float],
     extra_after: list[float],
     node_sep: float,
-    iterations: int,
 ) -> list[float]:
     """Positions along the layer axis: neighbour averaging with overlap removal."""
     total = len(is_dummy)
@@ -622,7 +620,7 @@ def _coordinates(
             x[v] -= shift
 
     n_layers = len(layers)
-    for it in range(2 * max(iterations, 1)):
+    for it in range(_COORD_SWEEPS):
         seq = range(n_layers) if it % 2 == 0 else range(n_layers - 1, -1, -1)
         for lay in seq:
             members = layers[lay]
@@ -677,6 +675,12 @@ def _route(
             continue
         # back edge: travels from chain[-1] (lower) up to chain[0] (upper), on a side
         lower, upper = chain[-1], chain[0]
+        if len(chain) == 2 and abs(x[lower] - x[upper]) > min(o_size[lower], o_size[upper]) / 2:
+            # nodes far apart: go straight up through the gap between the two layers
+            in_ports.setdefault(lower, []).append((x[upper], key))
+            out_ports.setdefault(upper, []).append((x[lower], key))
+            sides[(key, lower)] = sides[(key, upper)] = 0
+            continue
         if len(chain) == 2:
             s_low = s_up = 1
         else:
@@ -717,6 +721,11 @@ def _route(
             continue
         lower, upper = chain[-1], chain[0]
         s_low, s_up = sides[(key, lower)], sides[(key, upper)]
+        if len(chain) == 2 and not s_low:
+            p0 = (x[lower] + port[(key, lower, "in")], r[lower] - r_size[lower] / 2)
+            p1 = (x[upper] + port[(key, upper, "out")], r[upper] + r_size[upper] / 2)
+            routes[key] = _smooth([p0, p1], [(0.0, -1.0), (0.0, -1.0)])
+            continue
         if len(chain) == 2:
             p0 = (x[lower] + o_size[lower] / 2, r[lower] + port[(key, lower, "side")])
             p1 = (x[upper] + o_size[upper] / 2, r[upper] + port[(key, upper, "side")])
@@ -767,8 +776,10 @@ def _smooth(pts: list[Point], tans: list[Point]) -> list[Segment]:
         zip(pts, tans, strict=True), zip(pts[1:], tans[1:], strict=True), strict=False
     ):
         d_o, d_r = abs(q[0] - p[0]), abs(q[1] - p[1])
-        a = max(d_r * 0.5, 10.0) if tp[1] else max(d_o * 0.6, 24.0)
-        b = max(d_r * 0.5, 10.0) if tq[1] else max(d_o * 0.6, 24.0)
+        # sideways tangents (back edges leaving/entering a side) stay short so the
+        # curve leaves the layer before it can run through a neighbouring node
+        a = max(d_r * 0.5, 10.0) if tp[1] else min(max(d_o * 0.6, 16.0), 24.0)
+        b = max(d_r * 0.5, 10.0) if tq[1] else min(max(d_o * 0.6, 16.0), 24.0)
         c1 = (p[0] + tp[0] * a, p[1] + tp[1] * a)
         c2 = (q[0] - tq[0] * b, q[1] - tq[1] * b)
         segs.append((p, c1, c2, q))
