@@ -8,8 +8,10 @@ it::
     pm = jm.discover(log)
 """
 
+from journeymine import datasets
 from journeymine._discovery import discover, resolve_conversion
 from journeymine._eventlog import EventLog
+from journeymine._io import read_csv, read_parquet, read_sql, read_xes
 from journeymine._processmap import ProcessMap
 from journeymine._schema import Schema
 from journeymine._stages import STAGES, StageMap, normalize_stage
@@ -25,7 +27,12 @@ __all__ = [
     "Schema",
     "StageMap",
     "__version__",
+    "datasets",
     "discover",
     "normalize_stage",
+    "read_csv",
+    "read_parquet",
+    "read_sql",
+    "read_xes",
     "resolve_conversion",
 ]

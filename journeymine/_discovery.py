@@ -9,10 +9,9 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from journeymine import _queries as q
 from journeymine._engine import register
 from journeymine._eventlog import EventLog, StagesLike
-from journeymine._processmap import ProcessMap
+from journeymine._processmap import VARIANT_SEPARATOR, ProcessMap
 from journeymine._schema import ACTIVITY, CHANNEL, REVENUE, suggest
 from journeymine._stages import StageMap
 from journeymine.exceptions import JourneymineError, StageError
@@ -137,6 +136,8 @@ def discover(
     >>> pm.summary["conversion_rate"]
     0.3333333333333333
     """
+    from journeymine import _queries as q  # imports ibis: kept out of `import journeymine`
+
     if not isinstance(log, EventLog):
         raise JourneymineError(
             f"discover() needs an EventLog, got {type(log).__name__}.",
@@ -214,7 +215,7 @@ def _variants(df: pd.DataFrame, n_customers: int) -> pd.DataFrame:
     df["share"] = df["customers"] / n_customers
     df["cumulative_share"] = df["share"].cumsum()
     df["conversion_rate"] = df["converted"] / df["customers"]
-    df["path"] = df["variant"].str.split(q.VARIANT_SEPARATOR, regex=False).map(tuple)
+    df["path"] = df["variant"].str.split(VARIANT_SEPARATOR, regex=False).map(tuple)
     cols = ["variant", "customers", "share", "cumulative_share", "length",
             "conversion_rate", "median_duration_seconds", "path"]
     return df[cols]

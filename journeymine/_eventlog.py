@@ -107,11 +107,11 @@ class EventLog:
         customer: str | None = None,
         activity: str | None = None,
         timestamp: str | None = None,
-        channel: str | None | bool = None,
-        stage: str | None | bool = None,
-        text: str | None | bool = None,
-        rating: str | None | bool = None,
-        revenue: str | None | bool = None,
+        channel: str | bool | None = None,
+        stage: str | bool | None = None,
+        text: str | bool | None = None,
+        rating: str | bool | None = None,
+        revenue: str | bool | None = None,
         stages: StagesLike = None,
         timestamp_format: str | None = None,
         tz: str | None = None,
@@ -223,7 +223,8 @@ class EventLog:
         1
         """
         if hasattr(relation, "fetch_arrow_table"):
-            table = relation.fetch_arrow_table()
+            table = (relation.to_arrow_table() if hasattr(relation, "to_arrow_table")
+                     else relation.fetch_arrow_table())
         elif hasattr(relation, "to_pyarrow"):
             table = relation.to_pyarrow()
         else:

