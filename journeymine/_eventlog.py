@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from journeymine._normalize import normalize_table
+from journeymine._normalize import normalize_table, to_arrow
 from journeymine._schema import (
     ACTIVITY,
     CHANNEL,
@@ -223,8 +223,7 @@ class EventLog:
         1
         """
         if hasattr(relation, "fetch_arrow_table"):
-            table = (relation.to_arrow_table() if hasattr(relation, "to_arrow_table")
-                     else relation.fetch_arrow_table())
+            table = to_arrow(relation)
         elif hasattr(relation, "to_pyarrow"):
             table = relation.to_pyarrow()
         else:

@@ -24,7 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from journeymine._eventlog import EventLog
-from journeymine._normalize import connect, duckdb_literal
+from journeymine._normalize import connect, duckdb_literal, to_arrow
 from journeymine._schema import Schema
 from journeymine.exceptions import EmptyLogError, EncodingError, ReadError, SchemaError
 
@@ -42,12 +42,6 @@ _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "
 
 
 # ---------------------------------------------------------------------- helpers
-def _to_arrow(relation: duckdb.DuckDBPyRelation) -> pa.Table:
-    """Fetch a DuckDB relation as an Arrow table (any DuckDB >= 1.3)."""
-    fetch = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
-    return fetch()
-
-
 def _split_schema(schema: Schema | None, kwargs: dict[str, Any]) -> Schema:
     """Merge ``schema`` with role keyword arguments (popped from ``kwargs``)."""
     if schema is not None and not isinstance(schema, Schema):
@@ -222,12 +216,12 @@ def _read_csv_duckdb(
             resolved = wanted.resolve(header.columns)
             types = _csv_types(resolved, sniffed, timestamp_format)
             try:
-                table = _to_arrow(con.sql(_csv_sql(path, sep, encoding, types)))
+                table = to_arrow(con.sql(_csv_sql(path, sep, encoding, types)))
             except duckdb.ConversionException:
                 # A column's type was guessed from the first rows and a later
                 # row disagrees: sniff the whole file instead.
                 logger.info("Re-reading %s with types sniffed from every row.", path)
-                table = _to_arrow(con.sql(_csv_sql(path, sep, encoding, types, True)))
+                table = to_arrow(con.sql(_csv_sql(path, sep, encoding, types, True)))
         except duckdb.Error as exc:
             raise _csv_error(path, encoding, exc) from None
     finally:
@@ -367,7 +361,7 @@ def read_parquet(path: PathType, schema: Schema | None = None, **kwargs: Any) ->
             raise _missing_error(path_str, "Parquet")
     con = connect()
     try:
-        table = _to_arrow(con.sql(f"SELECT * FROM read_parquet({duckdb_literal(target)})"))
+        table = to_arrow(con.sql(f"SELECT * FROM read_parquet({duckdb_literal(target)})"))
     except duckdb.Error as exc:
         message = str(exc)
         if "No files found" in message:
@@ -630,7 +624,7 @@ def read_sql(
     try:
         result = con.sql(query)
         if isinstance(result, duckdb.DuckDBPyRelation):
-            table = _to_arrow(result)
+            table = to_arrow(result)
         elif hasattr(result, "to_pyarrow"):
             table = result.to_pyarrow()
         else:

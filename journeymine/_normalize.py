@@ -46,6 +46,12 @@ def connect() -> duckdb.DuckDBPyConnection:
     return con
 
 
+def to_arrow(result) -> pa.Table:
+    """Fetch a DuckDB relation or query result as an Arrow table (any DuckDB >= 1.3)."""
+    fetch = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
+    return fetch()
+
+
 def _epoch_scale(con: duckdb.DuckDBPyConnection, col: str) -> float:
     """Seconds per unit of a numeric epoch column, guessed from its magnitude."""
     biggest = con.execute(f"SELECT max(abs({quote(col)})) FROM raw").fetchone()[0]
@@ -239,7 +245,7 @@ def normalize_table(
         f"(row_number() OVER (ORDER BY {CUSTOMER}, {TIMESTAMP}, {_ROW}) - 1) AS {EVENT_INDEX} "
         f"FROM clean ORDER BY {EVENT_INDEX}"
     )
-    result = result.to_arrow_table() if hasattr(result, "to_arrow_table") else result.arrow()
+    result = to_arrow(result)
     single = con.execute(
         f"SELECT count(*) FROM (SELECT {CUSTOMER} FROM clean GROUP BY 1 HAVING count(*) = 1)"
     ).fetchone()[0]
