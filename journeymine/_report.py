@@ -75,7 +75,7 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
     from journeymine import __version__
 
     full = pm.full or pm
-    view = full if len(full.edges) <= 45 else full.filter(edges=0.85)
+    view = full if len(full.edges) <= 35 else full.filter(edges=0.8)
     s = full.summary
     kpis = [
         ("customers", _n(s["customers"])),
