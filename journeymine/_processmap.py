@@ -222,6 +222,18 @@ class ProcessMap:
         path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=2), "utf-8")
         return path
 
+    def report(self, path: str | PathLike[str], *, title: str = "Customer journey report",
+               source: str = "an event log") -> Path:
+        """Write the self-contained HTML journey report to ``path`` and return the path.
+
+        The report has the journey map by stage, the process map (frequency
+        and time views), the funnel, drop-offs, bottlenecks, top variants,
+        loops and channel switches. It loads nothing from the network.
+        """
+        from journeymine._report import write_report
+
+        return write_report(self, path, title=title, source=source)
+
     def to_frame(self) -> pd.DataFrame:
         """The edges (directly-follows graph) as a new DataFrame."""
         return self.edges.copy()
