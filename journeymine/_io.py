@@ -24,7 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from journeymine._eventlog import EventLog
-from journeymine._normalize import connect, duckdb_literal, to_arrow
+from journeymine._normalize import NUMERIC_TYPES, connect, duckdb_literal, to_arrow
 from journeymine._schema import Schema
 from journeymine.exceptions import EmptyLogError, EncodingError, ReadError, SchemaError
 
@@ -37,8 +37,6 @@ PathType = str | PathLike[str]
 _ROLE_KEYS = ("customer", "activity", "timestamp", "channel", "stage", "text", "rating", "revenue")
 # Encodings DuckDB's CSV reader decodes natively, by Python codec name.
 _DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf-16": "utf-16", "iso8859-1": "latin-1"}
-_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-            "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
 
 
 # ---------------------------------------------------------------------- helpers
@@ -187,7 +185,7 @@ def _csv_types(
     """Column types to force: text ids, and text timestamps unless they are epoch numbers."""
     types = {resolved.customer: "VARCHAR"}
     ts_type = sniffed.get(resolved.timestamp, "VARCHAR").upper()
-    if timestamp_format or not ts_type.startswith(_NUMERIC):
+    if timestamp_format or not ts_type.startswith(NUMERIC_TYPES):
         types[resolved.timestamp] = "VARCHAR"
     return types
 

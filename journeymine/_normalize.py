@@ -32,6 +32,7 @@ from journeymine.exceptions import (
 logger = logging.getLogger(__name__)
 
 _ROW = "__jm_row"
+_RAW_TS = "__jm_raw_timestamp"  # kept only while string timestamps are checked
 
 
 def quote(name: str) -> str:
@@ -64,40 +65,70 @@ def _epoch_scale(con: duckdb.DuckDBPyConnection, col: str) -> float:
     return 1e-9  # nanoseconds
 
 
+NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE",
+                  "DECIMAL", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT")
+
+
+def _parses_text(dtype: str) -> bool:
+    """Whether a timestamp column of DuckDB type ``dtype`` is parsed from text."""
+    dtype = dtype.upper()
+    return not (dtype.startswith(("TIMESTAMP", "DATE")) or dtype.startswith(NUMERIC_TYPES))
+
+
 def _timestamp_sql(
     con: duckdb.DuckDBPyConnection, col: str, dtype: str, fmt: str | None, tz: str | None
 ) -> str:
-    """SQL expression turning column ``col`` into a naive UTC ``TIMESTAMP``."""
+    """SQL expression turning column ``col`` into a naive UTC ``TIMESTAMP``.
+
+    Time-zone arithmetic is slow in DuckDB, so it is only used where needed:
+    for naive values when ``tz`` is given, and for strings with an offset.
+    """
     q = quote(col)
     dtype = dtype.upper()
-    local = f"'{tz}'" if tz else "'UTC'"
+
+    def local_to_utc(expr: str) -> str:
+        if not tz or tz.upper() == "UTC":
+            return expr
+        return f"timezone('UTC', timezone({duckdb_literal(tz)}, {expr}))"
+
     if dtype.startswith("TIMESTAMP WITH TIME ZONE") or dtype == "TIMESTAMPTZ":
         return f"timezone('UTC', {q})"
-    if dtype.startswith("TIMESTAMP") or dtype == "DATE":
-        return f"timezone('UTC', timezone({local}, CAST({q} AS TIMESTAMP)))"
-    if dtype in {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE"} or \
-            dtype.startswith("DECIMAL") or dtype.startswith("UBIGINT") or dtype.startswith("UINT"):
-        scale = _epoch_scale(con, col)
-        return f"timezone('UTC', to_timestamp(CAST({q} AS DOUBLE) * {scale}))"
+    if dtype.startswith(("TIMESTAMP", "DATE")):
+        return local_to_utc(f"CAST({q} AS TIMESTAMP)")
+    if dtype.startswith(NUMERIC_TYPES):
+        micros = _epoch_scale(con, col) * 1e6
+        return f"make_timestamp(CAST(round(CAST({q} AS DOUBLE) * {micros}) AS BIGINT))"
     text = f"trim(CAST({q} AS VARCHAR))"
     if fmt:
-        parsed = f"try_strptime({text}, '{fmt}')"
-        return f"timezone('UTC', timezone({local}, {parsed}))"
+        return local_to_utc(f"try_strptime({text}, {duckdb_literal(fmt)})")
     # Strings with an offset ("+07:00", "Z") are absolute; naive ones are local to tz.
     has_offset = rf"regexp_matches({text}, '(Z|[+-]\d\d:?\d\d)$')"
     # DuckDB needs seconds before an offset: "10:05+07:00" -> "10:05:00+07:00".
     with_seconds = rf"regexp_replace({text}, '([T ]\d\d:\d\d)(Z|[+-])', '\1:00\2')"
     return (
         f"CASE WHEN {has_offset} THEN timezone('UTC', try_cast({with_seconds} AS TIMESTAMPTZ)) "
-        f"ELSE timezone('UTC', timezone({local}, try_cast({text} AS TIMESTAMP))) END"
+        f"ELSE {local_to_utc(f'try_cast({text} AS TIMESTAMP)')} END"
     )
 
 
-def _check_timestamps(con: duckdb.DuckDBPyConnection, col: str, expr: str) -> None:
+def utc_naive(table: pa.Table, column: str) -> tuple[pa.Table, bool]:
+    """Replace a time-zone-aware Arrow timestamp column by naive UTC (a free cast).
+
+    Returns the table and whether the column was time-zone aware.
+    """
+    field = table.schema.field(column)
+    if not (pa.types.is_timestamp(field.type) and field.type.tz):
+        return table, False
+    naive = table.column(column).cast(pa.timestamp(field.type.unit))
+    idx = table.schema.get_field_index(column)
+    return table.set_column(idx, pa.field(column, naive.type), naive), True
+
+
+def _check_timestamps(con: duckdb.DuckDBPyConnection, col: str) -> None:
+    """Raise TimestampError if a non-blank raw timestamp string did not parse."""
     bad = con.execute(
-        f"SELECT count(*), list(DISTINCT CAST({quote(col)} AS VARCHAR))[1:3] FROM raw "
-        f"WHERE {quote(col)} IS NOT NULL AND trim(CAST({quote(col)} AS VARCHAR)) <> '' "
-        f"AND ({expr}) IS NULL"
+        f"SELECT count(*), list({_RAW_TS} ORDER BY {_ROW})[1:3] FROM typed "
+        f"WHERE {TIMESTAMP} IS NULL AND trim({_RAW_TS}) <> ''"
     ).fetchone()
     if bad[0]:
         raise TimestampError(
@@ -165,13 +196,15 @@ def normalize_table(
             expected="at least one event (customer, activity, timestamp).",
             fix="Check the file or the filter that produced it.",
         )
+    table, aware = utc_naive(table, schema.timestamp)
     con = connect()
     con.register("raw", table.append_column(_ROW, pa.array(range(table.num_rows), pa.int64())))
     dtypes = dict(
         con.execute("SELECT column_name, column_type FROM (DESCRIBE raw)").fetchall()
     )
-    ts_expr = _timestamp_sql(con, schema.timestamp, dtypes[schema.timestamp], timestamp_format, tz)
-    _check_timestamps(con, schema.timestamp, ts_expr)
+    ts_type = dtypes[schema.timestamp]
+    ts_expr = _timestamp_sql(con, schema.timestamp, ts_type, timestamp_format,
+                             None if aware else tz)
 
     select = []
     for source, canonical in schema.mapping.items():
@@ -198,7 +231,12 @@ def normalize_table(
         )
     select += [quote(c) for c in extras]
     select.append(_ROW)
+    parsed_from_text = _parses_text(ts_type)
+    if parsed_from_text:
+        select.append(f"CAST({quote(schema.timestamp)} AS VARCHAR) AS {_RAW_TS}")
     con.execute(f"CREATE TEMP TABLE typed AS SELECT {', '.join(select)} FROM raw")
+    if parsed_from_text:
+        _check_timestamps(con, schema.timestamp)
 
     report: dict = {"rows_in": table.num_rows, "schema": schema.describe()}
     nulls = con.execute(
