@@ -167,7 +167,7 @@ def discover(
                    q.repeats(st).execute(), nodes)
     bottlenecks = _bottlenecks(edges, rank, n_customers)
     switches = (
-        _switches(q.channel_switches(st, jr).execute()) if CHANNEL in log.table.column_names
+        _switches(q.channel_switches(st).execute()) if CHANNEL in log.table.column_names
         else pd.DataFrame()
     )
     durations = jr.last_timestamp.epoch_seconds() - jr.first_timestamp.epoch_seconds()

@@ -32,5 +32,9 @@ def register(log: EventLog, con=None):
     -------
     ibis.Table
     """
-    con = con or connect()
+    if con is None or con.name == "duckdb":
+        con = con or connect()
+        # Zero-copy: DuckDB scans the Arrow table in place.
+        con.con.register(f"jm_events_{id(log):x}", log.table)
+        return con.table(f"jm_events_{id(log):x}")
     return con.create_table(f"jm_events_{id(log):x}", log.table, temp=True, overwrite=True)

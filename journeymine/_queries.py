@@ -157,20 +157,16 @@ def repeats(st: ir.Table) -> ir.Table:
     )
 
 
-def channel_switches(st: ir.Table, jr: ir.Table) -> ir.Table:
-    """Consecutive events on different channels, with the conversion of those who switched."""
-    sw = st.filter(st.next_channel.notnull() & (st.next_channel != st[CHANNEL]))
-    sw = sw.join(jr.select(CUSTOMER, "converted"), CUSTOMER)
-    per_customer = sw.group_by(
-        [sw[CHANNEL], sw.next_channel, sw[ACTIVITY], sw.next_activity, sw[CUSTOMER]]
-    ).aggregate(n=sw.count(), converted=sw.converted.max())
-    return per_customer.group_by(
-        from_channel=per_customer[CHANNEL],
-        to_channel=per_customer.next_channel,
-        source=per_customer[ACTIVITY],
-        target=per_customer.next_activity,
+def channel_switches(st: ir.Table) -> ir.Table:
+    """Consecutive events on different channels, with how many of those customers converted."""
+    w = ibis.window(group_by=st[CUSTOMER])
+    flagged = st.mutate(customer_converted=st.is_conversion.max().over(w))
+    sw = flagged.filter(flagged.next_channel.notnull() & (flagged.next_channel != flagged[CHANNEL]))
+    return sw.group_by(
+        from_channel=sw[CHANNEL], to_channel=sw.next_channel,
+        source=sw[ACTIVITY], target=sw.next_activity,
     ).aggregate(
-        count=per_customer.n.sum(),
-        customers=per_customer.count(),
-        converted=per_customer.converted.cast("int64").sum(),
+        count=sw.count(),
+        customers=sw[CUSTOMER].nunique(),
+        converted=sw[CUSTOMER].nunique(where=sw.customer_converted),
     )
