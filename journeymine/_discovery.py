@@ -14,15 +14,11 @@ from journeymine._eventlog import EventLog, StagesLike
 from journeymine._processmap import VARIANT_SEPARATOR, ProcessMap
 from journeymine._schema import ACTIVITY, CHANNEL, REVENUE, suggest
 from journeymine._stages import StageMap
-from journeymine.exceptions import JourneymineError, StageError
+from journeymine.exceptions import JourneymineError, StageError, UnknownTouchpointError
 
 __all__ = ["discover", "resolve_conversion"]
 
 logger = logging.getLogger(__name__)
-
-
-class UnknownTouchpointError(JourneymineError, ValueError):
-    """A touchpoint or stage named by the user does not occur in the log."""
 
 
 def resolve_conversion(

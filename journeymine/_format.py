@@ -6,33 +6,45 @@ import math
 
 
 def humanize_seconds(seconds: float | None) -> str:
-    """A short human duration: ``45s``, ``12m``, ``3.5h``, ``2.1d``; ``–`` for missing.
+    """Format a duration compactly: ``45s``, ``12m``, ``3.5h``, ``2.1d``.
+
+    Parameters
+    ----------
+    seconds : float or None
+        A duration in seconds; ``None`` or NaN gives ``"n/a"``.
+
+    Returns
+    -------
+    str
 
     Examples
     --------
-    >>> [humanize_seconds(s) for s in (45, 720, 12600, 181440, None)]
-    ['45s', '12m', '3.5h', '2.1d', '–']
+    >>> [humanize_seconds(s) for s in (45, 720, 12600, 181440, 3600, float("nan"))]
+    ['45s', '12m', '3.5h', '2.1d', '1h', 'n/a']
     """
-    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
-        return "–"
-    s = float(seconds)
-    if s < 60:
+    if seconds is None or not math.isfinite(float(seconds)):
+        return "n/a"
+    s = max(float(seconds), 0.0)
+    if s < 59.5:
         return f"{s:.0f}s"
-    if s < 3600:
+    if s < 3570:
         return f"{s / 60:.0f}m"
-    if s < 86400:
-        return f"{s / 3600:.1f}h"
-    return f"{s / 86400:.1f}d"
+    for unit, size in (("h", 3600.0), ("d", 86400.0)):
+        value = s / size
+        if unit == "d" or value < 23.95:
+            text = f"{value:.1f}" if value < 9.95 else f"{value:.0f}"
+            return text.removesuffix(".0") + unit
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def percent(share: float | None, digits: int = 1) -> str:
-    """``0.1234`` -> ``'12.3%'``; ``–`` for missing.
+    """``0.1234`` -> ``'12.3%'``; ``n/a`` for missing.
 
     Examples
     --------
     >>> percent(0.1234), percent(float("nan"))
-    ('12.3%', '–')
+    ('12.3%', 'n/a')
     """
-    if share is None or (isinstance(share, float) and math.isnan(share)):
-        return "–"
+    if share is None or not math.isfinite(float(share)):
+        return "n/a"
     return f"{100 * share:.{digits}f}%"

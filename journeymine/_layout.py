@@ -25,7 +25,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from journeymine.exceptions import SchemaError
+from journeymine.exceptions import InvalidParameterError, SchemaError
 
 __all__ = ["EdgeRoute", "Layout", "NodeBox", "layered_layout"]
 
@@ -249,7 +249,7 @@ def layered_layout(
     'M52.0,132.0C52.0,162.0 62.3,162.0 62.3,192.0'
     """
     if direction not in _DIRECTIONS:
-        raise SchemaError(
+        raise InvalidParameterError(
             f"Unknown layout direction {direction!r}.",
             expected="'TB' (top to bottom) or 'LR' (left to right).",
             fix="Pass direction='TB' or direction='LR'.",

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from journeymine._stages import StageMap
-from journeymine.exceptions import JourneymineError
+from journeymine.exceptions import InvalidParameterError
 
 __all__ = ["ProcessMap"]
 
@@ -157,7 +157,7 @@ class ProcessMap:
         base = self.full or self
         for name, value in (("paths", paths), ("edges", edges)):
             if value is not None and not 0 < value <= 1:
-                raise JourneymineError(
+                raise InvalidParameterError(
                     f"{name}={value} is out of range.",
                     expected="a share between 0 (exclusive) and 1.",
                     fix=f"Pass e.g. {name}=0.8 to keep 80%.",

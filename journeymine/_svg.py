@@ -15,11 +15,17 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 
+from journeymine._format import humanize_seconds
 from journeymine._layout import EdgeRoute, Layout, NodeBox, layered_layout
 from journeymine._stages import STAGES, normalize_stage
-from journeymine.exceptions import ColumnNotFoundError, SchemaError, StageError
+from journeymine.exceptions import (
+    ColumnNotFoundError,
+    InvalidParameterError,
+    SchemaError,
+    StageError,
+)
 
-__all__ = ["STAGE_COLORS", "humanize_seconds", "render_process_map"]
+__all__ = ["STAGE_COLORS", "render_process_map"]
 
 #: Fill colour of each default stage (colour-blind friendly Tableau hues).
 STAGE_COLORS: dict[str, str] = {
@@ -45,38 +51,6 @@ _NODE_H, _NODE_MIN_W, _NODE_MAX_W = 44.0, 92.0, 172.0
 _START, _END = "\x00start", "\x00end"
 # characters that XML 1.0 does not allow, even escaped
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-
-
-def humanize_seconds(seconds: float | None) -> str:
-    """Format a duration compactly: ``45s``, ``12m``, ``3.5h``, ``2.1d``.
-
-    Parameters
-    ----------
-    seconds : float or None
-        A duration in seconds; ``None`` or NaN gives ``"n/a"``.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> [humanize_seconds(s) for s in (45, 720, 12600, 181440, 3600, float("nan"))]
-    ['45s', '12m', '3.5h', '2.1d', '1h', 'n/a']
-    """
-    if seconds is None or not math.isfinite(float(seconds)):
-        return "n/a"
-    s = max(float(seconds), 0.0)
-    if s < 59.5:
-        return f"{s:.0f}s"
-    if s < 3570:
-        return f"{s / 60:.0f}m"
-    for unit, size in (("h", 3600.0), ("d", 86400.0)):
-        value = s / size
-        if unit == "d" or value < 23.95:
-            text = f"{value:.1f}" if value < 9.95 else f"{value:.0f}"
-            return text.removesuffix(".0") + unit
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def render_process_map(
@@ -160,7 +134,7 @@ def render_process_map(
     True
     """
     if metric not in ("count", "time"):
-        raise SchemaError(
+        raise InvalidParameterError(
             f"Unknown metric {metric!r}.",
             expected="'count' (edge labels show counts) or 'time' (median durations).",
             fix="Pass metric='count' or metric='time'.",

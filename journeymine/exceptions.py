@@ -80,5 +80,21 @@ class OptionalDependencyError(JourneymineError, ImportError):
     """A feature needs an optional dependency that is not installed."""
 
 
+class InvalidParameterError(JourneymineError, ValueError):
+    """A parameter value is outside its valid range or set of choices."""
+
+
+class UnknownTouchpointError(JourneymineError, ValueError):
+    """A touchpoint or stage named by the user does not occur in the log."""
+
+
+class ModelNotFoundError(JourneymineError, FileNotFoundError):
+    """A model file or directory that journeymine needs is not there."""
+
+
+class ModelIntegrityError(ModelNotFoundError):
+    """A model file is there but is not the expected one (checksum or format)."""
+
+
 class DataQualityWarning(UserWarning):
     """Rows were dropped or changed while validating an event log."""

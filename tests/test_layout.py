@@ -11,9 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from journeymine._format import humanize_seconds
 from journeymine._layout import Layout, layered_layout
-from journeymine._svg import humanize_seconds, render_process_map
-from journeymine.exceptions import ColumnNotFoundError, JourneymineError, SchemaError
+from journeymine._svg import render_process_map
+from journeymine.exceptions import (
+    ColumnNotFoundError,
+    InvalidParameterError,
+    JourneymineError,
+    SchemaError,
+)
 
 NS = "{http://www.w3.org/2000/svg}"
 
@@ -325,11 +331,11 @@ def test_bad_input_raises_specific_errors(change, error, match):
 
 def test_bad_parameters_raise():
     nodes, edges, start, end = make_graph([("a", "b", 1)])
-    with pytest.raises(SchemaError, match="metric"):
+    with pytest.raises(InvalidParameterError, match="metric"):
         render_process_map(nodes, edges, start, end, metric="money")
     with pytest.raises(SchemaError, match="not in nodes"):
         render_process_map(nodes, edges, {"nowhere": 3}, end)
-    with pytest.raises(SchemaError, match="direction"):
+    with pytest.raises(InvalidParameterError, match="direction"):
         render_process_map(nodes, edges, start, end, direction="RL")
 
 
@@ -407,7 +413,7 @@ def test_unknown_nodes_and_directions_raise():
         layered_layout(["a"], [("a", "b")])
     with pytest.raises(SchemaError, match="Duplicate"):
         layered_layout(["a", "a"], [])
-    with pytest.raises(SchemaError, match="direction"):
+    with pytest.raises(InvalidParameterError, match="direction"):
         layered_layout(["a"], [], direction="BT")
 
 

@@ -12,7 +12,6 @@ from journeymine.datasets._demo import DemoData, load_demo
 from journeymine.datasets._generator import (
     CHANNELS,
     TOUCHPOINTS,
-    InvalidParameterError,
     JourneyTruth,
     make_journeys,
 )
@@ -21,7 +20,6 @@ __all__ = [
     "CHANNELS",
     "TOUCHPOINTS",
     "DemoData",
-    "InvalidParameterError",
     "JourneyTruth",
     "load_demo",
     "make_journeys",

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from journeymine._stages import STAGES
-from journeymine.exceptions import JourneymineError
+from journeymine.exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
     from journeymine._eventlog import EventLog
@@ -30,10 +30,6 @@ __all__ = [
     "JourneyTruth",
     "make_journeys",
 ]
-
-
-class InvalidParameterError(JourneymineError, ValueError):
-    """A dataset function got a parameter value outside its valid range."""
 
 
 # --------------------------------------------------------------------------- catalogue

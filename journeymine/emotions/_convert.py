@@ -67,7 +67,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from journeymine.exceptions import JourneymineError, OptionalDependencyError
+from journeymine.exceptions import (
+    ModelIntegrityError,
+    ModelNotFoundError,
+    OptionalDependencyError,
+)
 
 __all__ = [
     "BASE_MODEL_NAME",
@@ -105,14 +109,6 @@ _QK = 32  # values per Q4_0 block
 _Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])  # 18 bytes, packed
 _META = "\u2581"  # SentencePiece metaspace
 _DTYPE_F32, _DTYPE_Q4 = 0, 1
-
-
-class ModelNotFoundError(JourneymineError, FileNotFoundError):
-    """A model file or directory that journeymine needs is not there."""
-
-
-class ModelIntegrityError(ModelNotFoundError):
-    """A model file is there but is not the expected one (checksum or format)."""
 
 
 class E5S1(NamedTuple):
