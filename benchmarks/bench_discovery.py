@@ -13,9 +13,14 @@ directly-follows graph with counts and durations and the variants are computed.
 * pandas: sort, ``groupby().shift()`` for the DFG with mean/median/p90,
   ``groupby().agg(" > ".join)`` for variants.
 
+With ``--csv`` the timed part also includes reading the log from a CSV file
+(``jm.read_csv`` for journeymine, ``pandas.read_csv`` with date parsing for the
+others), the way most users start.
+
 Usage::
 
     python benchmarks/bench_discovery.py --events 1000000 10000000
+    python benchmarks/bench_discovery.py --events 1000000 --csv
 """
 
 from __future__ import annotations
@@ -33,22 +38,36 @@ RUNNERS = ("journeymine", "pm4py", "pandas")
 
 
 def make_log(n_events: int, path: Path, seed: int = 0) -> int:
-    """Write a generated log with about ``n_events`` events to Parquet; return its size."""
+    """Write a generated log with about ``n_events`` events to Parquet or CSV; return its size."""
     import journeymine as jm
 
     probe = jm.datasets.make_journeys(2000, random_state=seed)
     per_customer = probe.n_events / 2000
     log = jm.datasets.make_journeys(int(n_events / per_customer), random_state=seed)
     df = log.to_pandas()[["customer_id", "activity", "timestamp", "channel"]]
-    df.to_parquet(path, index=False)
+    if path.suffix == ".csv":
+        df.to_csv(path, index=False)
+    else:
+        df.to_parquet(path, index=False)
     return len(df)
+
+
+def read_csv_pandas(path: str):
+    """The pandas way to load the CSV log for pm4py and pandas."""
+    import pandas as pd
+
+    return pd.read_csv(path, dtype={"customer_id": str}, parse_dates=["timestamp"])
 
 
 def run_journeymine(df):
     import journeymine as jm
 
-    log = jm.EventLog.from_pandas(df, customer="customer_id", activity="activity",
-                                  timestamp="timestamp", channel="channel")
+    names = {"customer": "customer_id", "activity": "activity", "timestamp": "timestamp",
+             "channel": "channel"}
+    if isinstance(df, str):
+        log = jm.read_csv(df, **names)
+    else:
+        log = jm.EventLog.from_pandas(df, **names)
     pm = jm.discover(log)
     return len(pm.edges), len(pm.variants)
 
@@ -56,6 +75,8 @@ def run_journeymine(df):
 def run_pm4py(df):
     import pm4py
 
+    if isinstance(df, str):
+        df = read_csv_pandas(df)
     f = pm4py.format_dataframe(df, case_id="customer_id", activity_key="activity",
                                timestamp_key="timestamp")
     dfg, _, _ = pm4py.discover_dfg(f)
@@ -65,6 +86,8 @@ def run_pm4py(df):
 
 
 def run_pandas(df):
+    if isinstance(df, str):
+        df = read_csv_pandas(df)
     d = df.sort_values(["customer_id", "timestamp"], kind="stable")
     g = d.groupby("customer_id", sort=False)
     d = d.assign(target=g["activity"].shift(-1),
@@ -99,7 +122,7 @@ def child(runner: str, source: str) -> None:
     """
     import pandas as pd
 
-    df = pd.read_parquet(source)
+    df = source if source.endswith(".csv") else pd.read_parquet(source)
     Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
     base = _rss_mb("VmRSS")
     start = time.perf_counter()
@@ -113,6 +136,7 @@ def child(runner: str, source: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--csv", action="store_true", help="time reading a CSV file too")
     parser.add_argument("--runners", nargs="+", default=list(RUNNERS), choices=RUNNERS)
     parser.add_argument("--child", nargs=2, metavar=("RUNNER", "PARQUET"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -122,7 +146,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.events:
-            path = Path(tmp) / f"log_{n}.parquet"
+            path = Path(tmp) / f"log_{n}.{'csv' if args.csv else 'parquet'}"
             actual = make_log(n, path)
             results = {}
             for runner in args.runners:
