@@ -64,10 +64,8 @@ def run_journeymine(df):
 
     names = {"customer": "customer_id", "activity": "activity", "timestamp": "timestamp",
              "channel": "channel"}
-    if isinstance(df, str):
-        log = jm.read_csv(df, **names)
-    else:
-        log = jm.EventLog.from_pandas(df, **names)
+    read = jm.read_csv if isinstance(df, str) else jm.EventLog.from_pandas
+    log = read(df, **names)
     pm = jm.discover(log)
     return len(pm.edges), len(pm.variants)
 
