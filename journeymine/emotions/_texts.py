@@ -1,0 +1,334 @@
+"""Read customer texts (reviews, chats, survey answers) into a canonical table.
+
+The texts go through the same machinery as event logs: the columns are found
+by :class:`~journeymine.Schema` (same names, same did-you-mean errors), files
+are read by DuckDB, and timestamps are normalised to UTC by the same SQL as
+:meth:`journeymine.EventLog.from_arrow`.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+import pyarrow as pa
+
+from journeymine._io import _DUCKDB_ENCODINGS, _codec_name, _read_csv_duckdb, _read_csv_pyarrow
+from journeymine._normalize import (
+    _RAW_TS,
+    _ROW,
+    _check_timestamps,
+    _parses_text,
+    _timestamp_sql,
+    connect,
+    duckdb_literal,
+    quote,
+    to_arrow,
+    utc_naive,
+)
+from journeymine._schema import (
+    _CANDIDATES,
+    CUSTOMER,
+    TIMESTAMP,
+    Schema,
+    _norm,
+    missing_column_error,
+    suggest,
+)
+from journeymine.exceptions import (
+    ColumnNotFoundError,
+    DataQualityWarning,
+    EmptyLogError,
+    ReadError,
+    SchemaError,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["read_texts"]
+
+logger = logging.getLogger(__name__)
+
+#: Canonical columns of a texts table, in output order.
+TEXT, TOUCHPOINT, CHANNEL, RATING = "text", "touchpoint", "channel", "rating"
+TEXT_COLUMNS = (CUSTOMER, TIMESTAMP, TEXT, TOUCHPOINT, CHANNEL, RATING)
+
+# Touchpoint names in a texts file. Narrower than the event log's activity
+# candidates: in a table of reviews, "name" or "action" rarely mean a touchpoint.
+_TOUCHPOINT_CANDIDATES = (
+    "touchpoint", "touch_point", "titik_kontak", "activity", "concept:name",
+    "event", "event_name", "aktivitas",
+)
+_TEXT_EXAMPLES = "'text', 'review', 'comment', 'message', 'ulasan', 'komentar'"
+
+
+def _touchpoint_column(given: str | bool | None, columns: list[str], taken: set[str]) -> str | None:
+    """The touchpoint column: the one named, else one with a common name, else none."""
+    if given is False:
+        return None
+    if isinstance(given, str):
+        if given not in columns:
+            raise missing_column_error(given, "touchpoint", columns)
+        return given
+    by_norm = {_norm(c): c for c in reversed(columns)}
+    return next(
+        (by_norm[n] for n in map(_norm, _TOUCHPOINT_CANDIDATES)
+         if n in by_norm and by_norm[n] not in taken),
+        None,
+    )
+
+
+def _resolve(columns: list[str], roles: dict) -> tuple[Schema, str | None]:
+    """Bind the roles of a texts table: a Schema (activity unused) and the touchpoint column."""
+    touchpoint = roles.pop("touchpoint")
+    pinned = {k: v for k, v in roles.items() if v is not None}
+    schema = Schema(activity=False, stage=False, revenue=False, **pinned).resolve(columns)
+    if schema.text is None:
+        raise ColumnNotFoundError(
+            f"No text column found among the columns {columns}.",
+            expected=f"a column with a common text name such as {_TEXT_EXAMPLES}.",
+            fix=_did_you_mean(columns) + "Name it explicitly: text=<column name>.",
+        )
+    taken = {c for c in schema.mapping}
+    tp = _touchpoint_column(touchpoint, columns, taken)
+    if tp is not None and tp in taken:
+        raise SchemaError(
+            f"Column {tp!r} is used both as the touchpoint and as another role.",
+            expected="a different column for each role.",
+            fix="Name each role's column explicitly (customer=..., text=..., touchpoint=...).",
+        )
+    return schema, tp
+
+
+def _did_you_mean(columns: list[str]) -> str:
+    close = next((c for c in (suggest(n, columns) for n in _CANDIDATES["text"]) if c), None)
+    return f"Did you mean {close!r}? " if close else ""
+
+
+def _frame_to_arrow(df: pd.DataFrame, convert: list[str]) -> pa.Table:
+    """A DataFrame as Arrow, with the ``convert`` columns cast to strings (nulls kept)."""
+    frame = df.reset_index(drop=True).rename(columns=str)
+    names = list(frame.columns)
+    if len(set(names)) != len(names):
+        dupes = sorted({c for c in names if names.count(c) > 1})
+        raise SchemaError(
+            f"The texts DataFrame has duplicate column names: {dupes}.",
+            expected="distinct column names.",
+            fix="Rename or drop the duplicates, e.g. df.loc[:, ~df.columns.duplicated()].",
+        )
+    frame = frame.assign(**{c: frame[c].astype("string") for c in convert if c in names})
+    try:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+        raise SchemaError(
+            f"The texts DataFrame could not be converted: {exc}",
+            expected="columns with one type each.",
+            fix="Convert mixed-type columns first, e.g. df.assign(col=df['col'].astype(str)).",
+        ) from None
+
+
+def _read_file(path: str, encoding: str, customer: str | None, timestamp: str | None) -> pa.Table:
+    """Read a CSV (optionally gzipped) or Parquet file/directory of texts as Arrow."""
+    p = Path(path)
+    if not p.exists():
+        raise ReadError(
+            f"The texts file {path!r} does not exist.",
+            expected="the path of an existing CSV or Parquet file.",
+            fix=f"Check the path (the working directory is {str(Path.cwd())!r}).",
+        )
+    parquet = p.is_dir() or p.suffix.lower() in (".parquet", ".pq")
+    if not parquet and p.stat().st_size == 0:
+        raise _empty(f"The texts file {path!r} is empty.")
+    if parquet:
+        target = str(p / "**" / "*.parquet") if p.is_dir() else path
+        con = connect()
+        try:
+            return to_arrow(con.sql(f"SELECT * FROM read_parquet({duckdb_literal(target)})"))
+        except duckdb.Error as exc:
+            raise ReadError(
+                f"Could not read {path!r} as Parquet: {str(exc).splitlines()[0]}",
+                expected="Apache Parquet file(s).",
+                fix="Check that the file is Parquet, or save the texts as CSV.",
+            ) from None
+        finally:
+            con.close()
+    # Customer ids and timestamps are read as text (as for event logs: ids keep
+    # leading zeros); every other column as DuckDB sniffs it.
+    unbound = Schema(customer=customer, timestamp=timestamp, activity=False, stage=False,
+                     text=False, rating=False, revenue=False, channel=False)
+    codec = _codec_name(encoding)
+    if codec in _DUCKDB_ENCODINGS:
+        table, _ = _read_csv_duckdb(path, unbound, None, _DUCKDB_ENCODINGS[codec], None)
+    else:
+        table, _ = _read_csv_pyarrow(path, unbound, None, codec, None)
+    return table
+
+
+def _empty(what: str) -> EmptyLogError:
+    return EmptyLogError(
+        what,
+        expected="a header row and at least one text (customer id, timestamp, text).",
+        fix="Check that the export finished and that the right file was given.",
+    )
+
+
+def read_texts(
+    path_or_df: str | PathLike[str] | pd.DataFrame,
+    *,
+    customer: str | None = None,
+    timestamp: str | None = None,
+    text: str | None = None,
+    touchpoint: str | bool | None = None,
+    channel: str | bool | None = None,
+    rating: str | bool | None = None,
+    tz: str | None = None,
+    encoding: str = "utf-8",
+) -> pd.DataFrame:
+    """Read customer texts (reviews, chats, survey comments) into a canonical table.
+
+    Columns are detected like an event log's (:class:`~journeymine.Schema`):
+    ``customer_id``/``user_id``/``pelanggan``..., ``timestamp``/``ts``/
+    ``waktu``..., ``text``/``review``/``comment``/``ulasan``...; optional
+    ``touchpoint``, ``channel`` and ``rating``/``stars``/``nps``. Timestamps are
+    parsed and converted to UTC exactly as for event logs (ISO 8601, ``+07:00``
+    offsets, epoch numbers; naive values are in ``tz``, UTC by default).
+
+    Parameters
+    ----------
+    path_or_df : str, path-like or pandas.DataFrame
+        A CSV file (``.csv``, ``.csv.gz``), a Parquet file or directory, or
+        a DataFrame (never modified).
+    customer, timestamp, text : str, optional
+        Column names; detected from common names when ``None``.
+    touchpoint, channel, rating : str or bool, optional
+        Optional columns; detected when ``None``, never used when ``False``.
+    tz : str, optional
+        Time zone of naive timestamps, e.g. ``"Asia/Jakarta"``.
+    encoding : str, default "utf-8"
+        Text encoding of a CSV file (``"cp1252"`` for files saved by Excel).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per non-empty text, in input order: ``customer_id`` (str),
+        ``timestamp`` (UTC-aware; stored as naive UTC like event logs),
+        ``text`` (str, trimmed), then ``touchpoint``, ``channel`` (str) and
+        ``rating`` (float) when present, then every other column unchanged.
+
+    Raises
+    ------
+    ColumnNotFoundError
+        A named column is missing (the closest name is suggested) or no
+        customer, timestamp or text column can be detected.
+    EmptyLogError
+        There are no rows, or no row has a non-empty text.
+    TimestampError
+        Timestamps could not be parsed.
+    ReadError, EncodingError
+        The file is missing, not CSV/Parquet, or not in ``encoding``.
+
+    Warns
+    -----
+    DataQualityWarning
+        Rows with an empty or null text were dropped (with their count).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from journeymine.emotions._texts import read_texts
+    >>> raw = pd.DataFrame({
+    ...     "user_id": ["u1", "u2"],
+    ...     "waktu": ["2024-05-01 17:00+07:00", "2024-05-02 09:30"],
+    ...     "ulasan": ["Pengiriman lama bgt", 5],
+    ... })
+    >>> texts = read_texts(raw)
+    >>> texts[["customer_id", "text"]].values.tolist()
+    [['u1', 'Pengiriman lama bgt'], ['u2', '5']]
+    >>> str(texts["timestamp"][0])
+    '2024-05-01 10:00:00+00:00'
+    """
+    import pandas as pd
+
+    roles = dict(customer=customer, timestamp=timestamp, text=text, touchpoint=touchpoint,
+                 channel=channel, rating=rating)
+    if isinstance(path_or_df, pd.DataFrame):
+        if path_or_df.empty:
+            raise _empty(f"The texts DataFrame has no rows (columns: {list(path_or_df.columns)}).")
+        schema, tp = _resolve([str(c) for c in path_or_df.columns], roles)
+        table = _frame_to_arrow(path_or_df, [c for c in (schema.customer, schema.text, tp) if c])
+    elif isinstance(path_or_df, (str, PathLike)):
+        table = _read_file(str(path_or_df), encoding, customer, timestamp)
+        if table.num_rows == 0:
+            raise _empty(f"The texts file {str(path_or_df)!r} has a header but no rows.")
+        schema, tp = _resolve(table.column_names, roles)
+    else:
+        raise SchemaError(
+            f"Expected a path or a pandas DataFrame of texts, got {type(path_or_df).__name__}.",
+            expected="a CSV/Parquet path or a DataFrame with customer, timestamp and text columns.",
+            fix="Pass a file path or build a DataFrame first.",
+        )
+    return _normalize_texts(table, schema, tp, tz)
+
+
+def _normalize_texts(table: pa.Table, schema: Schema, touchpoint: str | None,
+                     tz: str | None) -> pd.DataFrame:
+    """Canonical columns, UTC timestamps, empty texts dropped; all in DuckDB."""
+    roles = {CUSTOMER: schema.customer, TIMESTAMP: schema.timestamp, TEXT: schema.text,
+             TOUCHPOINT: touchpoint, CHANNEL: schema.channel, RATING: schema.rating}
+    bound = {canon: col for canon, col in roles.items() if col}
+    table, aware = utc_naive(table, schema.timestamp)
+    con = connect()
+    try:
+        con.register("raw", table.append_column(_ROW, pa.array(range(table.num_rows), pa.int64())))
+        dtypes = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE raw)").fetchall())
+        select = []
+        for canon, col in bound.items():
+            if canon == TIMESTAMP:
+                expr = _timestamp_sql(con, col, dtypes[col], None, None if aware else tz)
+            elif canon == RATING:
+                expr = f"try_cast({quote(col)} AS DOUBLE)"
+            else:
+                expr = f"NULLIF(trim(CAST({quote(col)} AS VARCHAR)), '')"
+            select.append(f"{expr} AS {quote(canon)}")
+        reserved = set(TEXT_COLUMNS) | {_ROW}
+        extras = [c for c in table.column_names if c not in bound.values() and c != _ROW]
+        shadowed = [c for c in extras if c in reserved]
+        if shadowed:
+            warnings.warn(
+                f"Dropped texts column(s) {shadowed}: their names are reserved, and the roles "
+                f"are played by: {', '.join(f'{k}={v}' for k, v in bound.items())}.",
+                DataQualityWarning, stacklevel=3,
+            )
+        select += [quote(c) for c in extras if c not in reserved]
+        select.append(_ROW)
+        check = _parses_text(dtypes[schema.timestamp])
+        if check:
+            select.append(f"CAST({quote(schema.timestamp)} AS VARCHAR) AS {_RAW_TS}")
+        con.execute(f"CREATE TEMP TABLE typed AS SELECT {', '.join(select)} FROM raw")
+        if check:
+            _check_timestamps(con, schema.timestamp)
+        empty = con.execute(f"SELECT count(*) FROM typed WHERE {TEXT} IS NULL").fetchone()[0]
+        if empty == table.num_rows:
+            raise _empty(f"All {empty:,} texts in the column {schema.text!r} are empty or null.")
+        if empty:
+            warnings.warn(
+                f"Dropped {empty:,} of {table.num_rows:,} text(s) that are empty or null.",
+                DataQualityWarning, stacklevel=3,
+            )
+        keep = [c for c in con.table("typed").columns
+                if c not in (_ROW, _RAW_TS)]
+        result = to_arrow(con.execute(
+            f"SELECT {', '.join(map(quote, keep))} FROM typed WHERE {TEXT} IS NOT NULL "
+            f"ORDER BY {_ROW}"
+        ))
+    finally:
+        con.close()
+    logger.info("Texts columns: %s", ", ".join(f"{k}={v}" for k, v in bound.items()))
+    df = result.to_pandas()
+    df[TIMESTAMP] = df[TIMESTAMP].dt.tz_localize("UTC")
+    return df
