@@ -22,6 +22,7 @@ def demo_out(tmp_path_factory):
         capture_output=True, text=True, check=False,
     )
     assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr  # also no "Exception ignored" noise at exit
     return out, proc.stdout
 
 
