@@ -1,0 +1,378 @@
+"""Persona cards: the :class:`Persona` result and how cards are built from a fitted model."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from journeymine._discovery import discover
+from journeymine._format import humanize_seconds, percent
+from journeymine._processmap import ProcessMap, json_safe
+from journeymine._schema import ACTIVITY, CUSTOMER
+from journeymine.personas._common import subset_log
+
+if TYPE_CHECKING:
+    from journeymine._eventlog import EventLog
+    from journeymine.personas._model import PersonaModel
+
+__all__ = ["Persona"]
+
+logger = logging.getLogger(__name__)
+
+#: English adjective and Indonesian phrase per channel, for persona names.
+CHANNEL_WORDS: dict[str, tuple[str, str]] = {
+    "social": ("Social", "media sosial"), "search": ("Search-led", "pencarian"),
+    "web": ("Website", "situs web"), "app": ("App", "aplikasi"),
+    "marketplace": ("Marketplace", "marketplace"), "chat": ("Chat-first", "chat"),
+    "store": ("In-store", "toko"), "email": ("Email", "email"),
+    "offline": ("Offline", "offline"), "online": ("Online", "online"),
+}
+#: Behaviour nouns (English, Indonesian).
+NOUNS: dict[str, tuple[str, str]] = {
+    "loyal": ("loyalists", "Pelanggan setia"),
+    "browse": ("browsers", "Penjelajah"),
+    "research": ("researchers", "Peneliti"),
+    "impulse": ("impulse buyers", "Pembeli impulsif"),
+    "buy": ("buyers", "Pembeli"),
+}
+#: What a persona that dwells on a touchpoint of this stage wants.
+STAGE_GOALS: dict[str, str] = {
+    "awareness": "discover products through {tp}",
+    "consideration": "compare options and get answers at {tp}",
+    "purchase": "a quick, trustworthy checkout ({tp})",
+    "retention": "after-sales care and rewards ({tp})",
+    "advocacy": "share their experience ({tp})",
+}
+_TRAIT_PREFIXES = ("share__", "stage_share__", "channel_share__", "transition__",
+                   "first_channel__", "last_channel__", "sentiment__", "emotion__")
+_TRAIT_VALUES = ("n_events", "n_touchpoints", "duration_seconds", "converted",
+                 "seconds_to_conversion", "furthest_stage", "n_self_loops", "n_repeats",
+                 "n_channel_switches", "frequency", "monetary")
+
+
+def trait_label(feature: str) -> str:
+    """Readable label of a feature column.
+
+    Examples
+    --------
+    >>> trait_label("share__store_visit"), trait_label("transition__a>b")
+    ('share of events at store_visit', 'share of moves a → b')
+    """
+    labels = {
+        "share__": "share of events at {}", "stage_share__": "share of events in {}",
+        "channel_share__": "share of events on {}", "transition__": "share of moves {}",
+        "first_channel__": "starts on {}", "last_channel__": "ends on {}",
+        "sentiment__": "{} texts", "emotion__": "texts showing {}",
+    }
+    for prefix, text in labels.items():
+        if feature.startswith(prefix):
+            return text.format(feature.removeprefix(prefix).replace(">", " → "))
+    return feature.replace("_", " ")
+
+
+def _fmt(feature: str, value: float) -> str:
+    if not np.isfinite(value):
+        return "n/a"
+    if "seconds" in feature:
+        return humanize_seconds(value)
+    if feature.startswith(_TRAIT_PREFIXES) or feature == "converted":
+        return percent(value)
+    return f"{value:,.1f}"
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Persona:
+    """A persona card: who they are, what they do, and how they differ.
+
+    Attributes
+    ----------
+    id : int
+        0 is the largest persona.
+    name, name_id : str
+        Generated English and Indonesian names from the distinctive traits.
+    size : int
+        Customers.
+    share : float
+        Share of all customers.
+    traits : tuple of dict
+        The features that most distinguish the persona from the population:
+        ``feature``, ``label``, ``value``, ``population``, ``effect_size``
+        (standardised mean difference) and ``lift`` (value / population).
+    goals : tuple of str
+        Inferred from the touchpoints the persona dwells on (over-represented).
+    paths : tuple of dict
+        Top variants of two or more events (all variants if there are none):
+        ``path`` (list), ``share`` (of the persona), ``conversion_rate``.
+    funnel : dict
+        Share of the persona that reached each stage.
+    channels : dict
+        Share of the persona's events per channel.
+    furthest_stage : str or None
+        The most common furthest stage.
+    conversion_rate, population_conversion_rate : float
+    median_seconds_to_conversion : float
+        NaN when nobody converted.
+    emotions, sentiment : dict
+        Share of the persona's tagged texts per label (empty without texts).
+    pain_points : tuple of str
+        Where the persona's journeys stall or leave, and what they complain about.
+    quotes : tuple of str
+        Representative texts (empty without texts).
+    differences : tuple of str
+        How the persona differs from each other persona.
+    stability : float
+        Mean bootstrap Jaccard similarity (1 = always found again; NaN if not run).
+    process_svg : str
+        The persona's own process map (SVG).
+    """
+
+    id: int
+    name: str
+    name_id: str
+    size: int
+    share: float
+    traits: tuple[dict, ...]
+    goals: tuple[str, ...]
+    paths: tuple[dict, ...]
+    funnel: dict[str, float]
+    channels: dict[str, float]
+    furthest_stage: str | None
+    conversion_rate: float
+    population_conversion_rate: float
+    median_seconds_to_conversion: float
+    emotions: dict[str, float]
+    sentiment: dict[str, float]
+    pain_points: tuple[str, ...]
+    quotes: tuple[str, ...]
+    differences: tuple[str, ...]
+    stability: float
+    process_svg: str = dataclasses.field(default="", compare=False)
+
+    @property
+    def top_path(self) -> tuple[str, ...]:
+        """The persona's most common journey."""
+        return tuple(self.paths[0]["path"]) if self.paths else ()
+
+    def summary(self) -> dict[str, Any]:
+        """The headline numbers as a flat dict."""
+        return {
+            "id": self.id, "name": self.name, "name_id": self.name_id, "size": self.size,
+            "share": self.share, "conversion_rate": self.conversion_rate,
+            "median_seconds_to_conversion": self.median_seconds_to_conversion,
+            "furthest_stage": self.furthest_stage, "stability": self.stability,
+            "top_path": " > ".join(self.top_path),
+        }
+
+    def to_dict(self, *, svg: bool = False) -> dict[str, Any]:
+        """JSON-safe dict of the card (the SVG only with ``svg=True``)."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        if not svg:
+            out.pop("process_svg")
+        return json_safe(out)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The distinguishing traits as a DataFrame (one row per trait)."""
+        cols = ["feature", "label", "value", "population", "effect_size", "lift"]
+        return pd.DataFrame(list(self.traits), columns=cols)
+
+    def __repr__(self) -> str:
+        stab = "" if not np.isfinite(self.stability) else f", stability={self.stability:.2f}"
+        return (f"Persona({self.id}: {self.name!r}, {self.size:,} customers "
+                f"({percent(self.share)}), converts {percent(self.conversion_rate)}{stab})")
+
+    def _repr_html_(self) -> str:
+        from journeymine.personas._report import render_card
+
+        return render_card(self)
+
+
+# --------------------------------------------------------------------------- building
+def _name(channel_lift: pd.Series, channel_share: pd.Series, means: pd.Series,
+          pop: pd.Series, top_tp: str) -> tuple[str, str]:
+    """English and Indonesian names from the channel and behaviour that stand out."""
+    shown = channel_lift[channel_share >= 0.15].sort_values(ascending=False, kind="mergesort")
+    if len(shown):
+        ch = str(shown.index[0])
+        en_adj, id_adj = CHANNEL_WORDS.get(ch, (ch.replace("_", " ").capitalize(), ch))
+    else:
+        en_adj, id_adj = top_tp.replace("_", " ").capitalize(), top_tp.replace("_", " ")
+
+    def lift(col: str) -> float:
+        p, m = pop.get(col, np.nan), means.get(col, np.nan)
+        return float(m / p) if np.isfinite(p) and p > 0 and np.isfinite(m) else 1.0
+
+    late = [c for c in means.index if c.startswith("stage_share__")][3:]
+    late_lift = (float(means[late].sum() / pop[late].sum())
+                 if late and pop[late].sum() > 0 else 1.0)
+    if late_lift >= 1.3:
+        noun = "loyal"
+    elif lift("converted") < 0.7:
+        noun = "browse"
+    elif lift("n_events") >= 1.25:
+        noun = "research"
+    elif lift("seconds_to_conversion") < 0.5:
+        noun = "impulse"
+    else:
+        noun = "buy"
+    en, idn = NOUNS[noun]
+    return f"{en_adj} {en}", f"{idn} {id_adj}"
+
+
+def _traits(means: pd.Series, pop: pd.Series, sd: pd.Series, top: int = 6) -> list[dict]:
+    cols = [c for c in means.index if c.startswith(_TRAIT_PREFIXES) or c in _TRAIT_VALUES]
+    smd = ((means[cols] - pop[cols]) / sd[cols].where(sd[cols] > 0)).dropna()
+    chosen = smd.abs().sort_values(ascending=False, kind="mergesort").head(top).index
+    return [{
+        "feature": c, "label": trait_label(c), "value": float(means[c]),
+        "population": float(pop[c]), "effect_size": float(smd[c]),
+        "lift": float(means[c] / pop[c]) if pop[c] else None,
+        "text": f"{trait_label(c)}: {_fmt(c, means[c])} vs {_fmt(c, pop[c])} overall",
+    } for c in chosen]
+
+
+def _goals(means: pd.Series, pop: pd.Series, stage_of: dict[str, str]) -> list[str]:
+    shares = [c for c in means.index if c.startswith("share__")]
+    lift = (means[shares] / pop[shares].where(pop[shares] > 0)).dropna()
+    lift = lift[(lift >= 1.25) & (means[lift.index] >= 0.03)]
+    out = []
+    for col in lift.sort_values(ascending=False, kind="mergesort").index[:3]:
+        tp = col.removeprefix("share__")
+        template = STAGE_GOALS.get(stage_of.get(tp, ""), "spend time at {tp}")
+        out.append(template.format(tp=tp))
+    return out
+
+
+def _typical(variants: pd.DataFrame, top: int = 5) -> pd.DataFrame:
+    """The most common paths, journeys of two or more events first (one ad is not a path)."""
+    longer = variants[variants["length"] >= 2]
+    return (longer if len(longer) else variants).head(top)
+
+
+def _persona_map(log: EventLog, customers, model: PersonaModel, pid: int) -> ProcessMap:
+    sub = subset_log(log, customers, source=f"persona {pid}")
+    acts = set(sub.activities)
+    conv = [c for c in model.featurizer_.conversion_ if c in acts]
+    return discover(sub, stages=model.featurizer_.stage_map_, conversion=conv)
+
+
+def _pain_points(pm: ProcessMap, texts: pd.DataFrame | None) -> list[str]:
+    out = [
+        f"{r.lost_customers:,} journeys end at {r.activity} without converting "
+        f"({percent(r.share_of_lost)} of those lost)"
+        for r in pm.dropoffs.head(2).itertuples()
+    ]
+    out += [f"rework: {r.pattern} for {percent(r.share_of_visitors)} of visitors"
+            for r in pm.loops.head(1).itertuples()]
+    if texts is not None and "sentiment" in texts and len(texts):
+        tp_col = next((c for c in (ACTIVITY, "touchpoint") if c in texts.columns), None)
+        neg = texts[texts["sentiment"] == "negative"]
+        if tp_col and len(neg):
+            worst = neg[tp_col].astype(str).value_counts().sort_index().sort_values(
+                ascending=False, kind="mergesort").head(2)
+            out += [f"negative texts about {tp} ({n:,})" for tp, n in worst.items()]
+    return out
+
+
+def _quotes(texts: pd.DataFrame | None, n: int) -> tuple[list[str], dict, dict]:
+    if texts is None or not len(texts):
+        return [], {}, {}
+    dists = {c: texts[c].value_counts(normalize=True).sort_index().to_dict()
+             for c in ("emotion", "sentiment") if c in texts}
+    quotes: list[str] = []
+    if "text" in texts and n:
+        label = "emotion" if "emotion" in texts else "sentiment"
+        top = max(dists[label], key=lambda k: (dists[label][k], k)) if dists[label] else None
+        pool = texts.dropna(subset=["text"]).assign(
+            _top=lambda d: d[label] != top,
+            _len=lambda d: (d["text"].astype(str).str.len() - 90).abs(),
+        ).sort_values(["_top", "_len", CUSTOMER, "text"], kind="mergesort")
+        quotes = pool["text"].astype(str).drop_duplicates().head(n).tolist()
+    return quotes, dists.get("emotion", {}), dists.get("sentiment", {})
+
+
+def build_personas(model: PersonaModel, log: EventLog, texts: pd.DataFrame | None) -> list:
+    """One :class:`Persona` per persona of a fitted ``model``."""
+    feats, labels = model.features_, model.labels_
+    k = model.n_personas_
+    pop, sd = feats.mean(), feats.std(ddof=0)
+    means = feats.groupby(labels).mean().reindex(range(k))
+    sizes = labels.value_counts().reindex(range(k), fill_value=0)
+    ch_cols = [c for c in feats.columns if c.startswith("channel_share__")]
+    stage_of = model.featurizer_.stage_map_.mapping
+    order = model.featurizer_.stages_
+    cards: list[dict] = []
+    for pid in range(k):
+        m = means.loc[pid]
+        members = labels.index[labels.to_numpy() == pid]
+        pm = _persona_map(log, members, model, pid)
+        ch_share = m[ch_cols].rename(lambda c: c.removeprefix("channel_share__"))
+        ch_lift = (m[ch_cols] / pop[ch_cols].where(pop[ch_cols] > 0)).rename(
+            lambda c: c.removeprefix("channel_share__")).fillna(0)
+        top_tp = str(pm.nodes["id"].iloc[0]) if len(pm.nodes) else "journey"
+        name, name_id = _name(ch_lift, ch_share, m, pop, top_tp)
+        ptexts = None if texts is None else texts[texts[CUSTOMER].isin(members)]
+        quotes, emotions, sentiment = _quotes(ptexts, model.n_quotes)
+        fs = feats.loc[members, "furthest_stage"].dropna() if "furthest_stage" in feats \
+            else pd.Series(dtype=float)
+        view = pm if len(pm.edges) <= 30 else pm.filter(edges=0.8)
+        cards.append(dict(
+            id=pid, name=name, name_id=name_id, size=int(sizes[pid]),
+            share=float(sizes[pid] / len(labels)),
+            traits=tuple(_traits(m, pop, sd)), goals=tuple(_goals(m, pop, stage_of)),
+            paths=tuple({"path": list(r.path), "share": float(r.share),
+                         "conversion_rate": float(r.conversion_rate)}
+                        for r in _typical(pm.variants).itertuples()),
+            funnel={r.stage: float(r.reached_share) for r in pm.funnel.itertuples()},
+            channels={str(c): float(v) for c, v in ch_share.sort_values(
+                ascending=False, kind="mergesort").items() if v > 0},
+            furthest_stage=order[int(fs.mode().iloc[0])] if len(fs) else None,
+            conversion_rate=float(m.get("converted", np.nan)),
+            population_conversion_rate=float(pop.get("converted", np.nan)),
+            median_seconds_to_conversion=float(
+                feats.loc[members, "seconds_to_conversion"].median())
+            if "seconds_to_conversion" in feats else float("nan"),
+            emotions=emotions, sentiment=sentiment,
+            pain_points=tuple(_pain_points(pm, ptexts)), quotes=tuple(quotes),
+            stability=float(model.stability_.get(pid, np.nan)),
+            process_svg=view.to_svg(),
+        ))
+    _dedupe_names(cards, means, pop)
+    for card in cards:
+        card["differences"] = tuple(_differences(card, cards, means, sd))
+    return [Persona(**c) for c in cards]
+
+
+def _dedupe_names(cards: list[dict], means: pd.DataFrame, pop: pd.Series) -> None:
+    """Make names unique by adding the most over-represented touchpoint."""
+    shares = [c for c in means.columns if c.startswith("share__")]
+    for key in ("name", "name_id"):
+        seen: dict[str, int] = {}
+        for card in cards:
+            seen[card[key]] = seen.get(card[key], 0) + 1
+        for card in cards:
+            if seen[card[key]] > 1 and shares:
+                lift = means.loc[card["id"], shares] / pop[shares].where(pop[shares] > 0)
+                tp = str(lift.fillna(0).idxmax()).removeprefix("share__")
+                card[key] = f"{card[key]} ({tp.replace('_', ' ')})"
+
+
+def _differences(card: dict, cards: list[dict], means: pd.DataFrame, sd: pd.Series) -> list[str]:
+    cols = [c for c in means.columns if c.startswith(_TRAIT_PREFIXES) or c in _TRAIT_VALUES]
+    out = []
+    for other in cards:
+        if other["id"] == card["id"]:
+            continue
+        a, b = means.loc[card["id"], cols], means.loc[other["id"], cols]
+        d = ((a - b) / sd[cols].where(sd[cols] > 0)).dropna()
+        if d.empty:
+            continue
+        c = d.abs().idxmax()
+        word = "more" if d[c] > 0 else "less"
+        out.append(f"vs {other['name']}: {word} {trait_label(c)} "
+                   f"({_fmt(c, a[c])} vs {_fmt(c, b[c])})")
+    return out
+

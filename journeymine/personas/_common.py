@@ -1,0 +1,91 @@
+"""Input helpers shared by the persona modules."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from journeymine._eventlog import EventLog
+from journeymine._schema import CUSTOMER
+from journeymine.exceptions import ColumnNotFoundError, SchemaError
+
+#: Columns of a tagged-texts frame that carry labels, in the order features use them.
+TEXT_LABELS = ("sentiment", "emotion")
+
+
+def as_log(data, *, what: str = "the input") -> EventLog:
+    """Return ``data`` as an :class:`EventLog` (a DataFrame of events is validated).
+
+    Raises
+    ------
+    SchemaError
+        ``data`` is neither an EventLog nor a DataFrame of events.
+    """
+    if isinstance(data, EventLog):
+        return data
+    if isinstance(data, pd.DataFrame):
+        return EventLog.from_pandas(data)
+    raise SchemaError(
+        f"Expected an EventLog or a pandas DataFrame of events for {what}, "
+        f"got {type(data).__name__}.",
+        expected="jm.EventLog (or a DataFrame with customer, touchpoint and timestamp columns).",
+        fix="Build one with jm.EventLog.from_pandas(df) or jm.read_csv(path).",
+    )
+
+
+def check_texts(texts: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Validate tagged texts: a DataFrame with ``customer_id`` and ``sentiment``/``emotion``.
+
+    Returns a new frame with ``customer_id`` as str and the label columns as
+    lower-case str (missing labels dropped); ``None`` stays ``None``.
+    """
+    if texts is None:
+        return None
+    if not isinstance(texts, pd.DataFrame):
+        raise SchemaError(
+            f"texts must be a pandas DataFrame, got {type(texts).__name__}.",
+            expected="a DataFrame with customer_id and sentiment and/or emotion columns "
+            "(what the emotion tagger returns).",
+            fix="Pass texts=tagged_df, or leave texts out.",
+        )
+    cols = list(texts.columns)
+    if CUSTOMER not in cols:
+        raise ColumnNotFoundError(
+            f"texts has no {CUSTOMER!r} column (columns: {cols}).",
+            expected=f"a {CUSTOMER!r} column matching the event log's customers.",
+            fix=f"Rename the customer column: texts.rename(columns={{'user': {CUSTOMER!r}}}).",
+        )
+    labels = [c for c in TEXT_LABELS if c in cols]
+    if not labels:
+        raise ColumnNotFoundError(
+            f"texts has neither a 'sentiment' nor an 'emotion' column (columns: {cols}).",
+            expected="the output of the emotion tagger: sentiment and/or emotion per text.",
+            fix="Tag the texts first, or rename the label column to 'sentiment'/'emotion'.",
+        )
+    out = texts.copy()
+    out[CUSTOMER] = out[CUSTOMER].astype(str)
+    for col in labels:
+        ok = out[col].notna()
+        out.loc[ok, col] = out.loc[ok, col].astype(str).str.strip().str.lower()
+    return out
+
+
+def subset_log(log: EventLog, customers: Collection[str], source: str) -> EventLog:
+    """The events of ``customers`` as a new EventLog (no re-validation: already canonical)."""
+    import pyarrow.compute as pc
+
+    mask = pc.is_in(log.table.column(CUSTOMER), value_set=pa.array(list(customers), pa.string()))
+    return EventLog(log.table.filter(mask), log.schema, report={}, source=source,
+                    stages=log.stages)
+
+
+def check_random_state_int(random_state) -> np.random.SeedSequence:
+    """A SeedSequence from an int/None/Generator ``random_state``."""
+    if isinstance(random_state, np.random.Generator):
+        return np.random.SeedSequence(int(random_state.integers(2**63)))
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.SeedSequence(int(random_state.randint(2**31)))
+    return np.random.SeedSequence(random_state)

@@ -1,0 +1,279 @@
+"""The :class:`PersonaModel`: clustering with automatic k, stability and persona cards."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Sequence
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.utils.validation import check_is_fitted
+
+from journeymine._eventlog import StagesLike
+from journeymine._schema import CUSTOMER
+from journeymine.exceptions import InvalidParameterError
+from journeymine.personas._backends import METHODS
+from journeymine.personas._common import as_log, check_random_state_int, check_texts
+from journeymine.personas._features import JourneyFeaturizer
+from journeymine.personas._markov import COMPONENTS, SequenceData
+
+__all__ = ["PersonaModel"]
+
+logger = logging.getLogger(__name__)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+class PersonaModel(ClusterMixin, BaseEstimator):
+    """Group customers into personas by how their journeys unfold.
+
+    Parameters
+    ----------
+    n_personas : int or "auto", default "auto"
+        Number of personas; ``"auto"`` picks it in ``k_range`` by the
+        method's criterion: the Bayesian information criterion (lowest) for
+        ``"markov"`` and ``"gmm"``, the mean silhouette (highest, on at most
+        4,000 customers) for ``"kmeans"``.
+    method : {"markov", "gmm", "kmeans"}, default "markov"
+        ``"markov"``: a mixture of first-order Markov chains over touchpoint
+        sequences fitted by EM (Cadez et al. 2003), with the ``components``
+        below; it keeps the order of the journey. ``"gmm"``: a diagonal
+        Gaussian mixture and ``"kmeans"``: k-means (MiniBatchKMeans above
+        50,000 customers), both on the scaled :class:`JourneyFeaturizer`
+        table. The default was chosen by recovery of planted personas
+        (adjusted Rand index on :func:`~journeymine.datasets.make_journeys`;
+        ``benchmarks/bench_personas.py --recovery`` prints the table).
+    k_range : (int, int), default (2, 8)
+        Smallest and largest number of personas tried by ``"auto"`` (inclusive).
+    random_state : int, numpy Generator or None
+        Seeds sampling, EM restarts and the bootstrap: the same seed gives
+        the same personas.
+    components : sequence of str, default ("transitions", "revenue")
+        For ``"markov"``: independent parts of each persona's model. Always
+        the start touchpoint and the transitions (including "the journey
+        ends"); ``"revenue"`` adds a log-normal of each paid amount (when
+        the log has revenue), ``"channel"`` a multinomial over the channel
+        of each event, ``"pace"`` a Gaussian on the median log-gap relative
+        to the same transition in the population. Channel and pace are off
+        by default: on the generated journeys they lowered recovery (the
+        channels are mostly implied by the touchpoints, and gaps mix
+        within-session and between-session waits).
+    n_init : int, default 4
+        Restarts per fit (the best is kept).
+    max_iter : int, default 300
+    sample_size : int, default 20000
+        Fit (and choose k) on a random sample of at most this many customers,
+        then assign everyone: memory and time stay bounded on millions.
+    n_bootstrap : int, default 10
+        Bootstrap refits for the stability score of each persona (0 to skip).
+    stages, conversion
+        Passed to :class:`JourneyFeaturizer` (stage map; what counts as converting).
+    n_quotes : int, default 3
+        Quotes per persona when texts are given.
+
+    Attributes
+    ----------
+    n_personas_ : int
+        The number of personas used.
+    k_scores_ : pandas.DataFrame
+        Per k tried: ``k``, ``criterion``, ``score`` (lower is better), ``chosen``.
+    labels_ : pandas.Series
+        Persona id (0 = largest) per customer, indexed by ``customer_id``.
+    personas_ : list of Persona
+        One card per persona, ordered by id.
+    stability_ : pandas.Series
+        Mean bootstrap Jaccard similarity per persona (NaN when ``n_bootstrap=0``).
+    featurizer_ : JourneyFeaturizer
+    features_ : pandas.DataFrame
+        The fitted log's features (what the cards describe).
+    model_ : object
+        The fitted clustering model.
+
+    Examples
+    --------
+    >>> import journeymine as jm
+    >>> log = jm.datasets.make_journeys(300, random_state=0)
+    >>> model = jm.PersonaModel(n_personas=3, random_state=0, n_bootstrap=0).fit(log)
+    >>> model.labels_.value_counts().sort_index().index.tolist()
+    [0, 1, 2]
+    >>> len(model.personas_), model.personas_[0].size >= model.personas_[1].size
+    (3, True)
+    """
+
+    def __init__(self, n_personas: int | str = "auto", *, method: str = "markov",
+                 k_range: tuple[int, int] = (2, 8), random_state=None,
+                 components: Sequence[str] = ("transitions", "revenue"), n_init: int = 4,
+                 max_iter: int = 300, sample_size: int = 20_000, n_bootstrap: int = 10,
+                 stages: StagesLike = None, conversion: str | Collection[str] | None = None,
+                 n_quotes: int = 3):
+        self.n_personas = n_personas
+        self.method = method
+        self.k_range = k_range
+        self.random_state = random_state
+        self.components = components
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.sample_size = sample_size
+        self.n_bootstrap = n_bootstrap
+        self.stages = stages
+        self.conversion = conversion
+        self.n_quotes = n_quotes
+
+    # ------------------------------------------------------------------ validation
+    def _check_params(self) -> list[int]:
+        def bad(name, expected, fix):
+            return InvalidParameterError(
+                f"{name}={getattr(self, name)!r} is invalid.", expected=expected, fix=fix)
+
+        if self.method not in METHODS:
+            raise bad("method", f"one of {sorted(METHODS)}.", "Pass method='markov'.")
+        kr = self.k_range
+        if not (isinstance(kr, (tuple, list)) and len(kr) == 2 and all(map(_is_int, kr))
+                and 1 <= kr[0] <= kr[1]):
+            raise bad("k_range", "(low, high) integers with 1 <= low <= high.",
+                      "Pass k_range=(2, 8).")
+        if self.n_personas == "auto":
+            ks = list(range(int(kr[0]), int(kr[1]) + 1))
+        elif _is_int(self.n_personas) and self.n_personas >= 1:
+            ks = [int(self.n_personas)]
+        else:
+            raise bad("n_personas", "'auto' or an integer >= 1.", "Pass n_personas='auto'.")
+        unknown = [c for c in self.components if c not in COMPONENTS]
+        if isinstance(self.components, str) or unknown:
+            raise bad("components", f"a list drawn from {list(COMPONENTS)}.",
+                      "Pass components=('transitions', 'revenue').")
+        for name, low in (("n_init", 1), ("max_iter", 1), ("sample_size", 10),
+                          ("n_bootstrap", 0), ("n_quotes", 0)):
+            if not _is_int(getattr(self, name)) or getattr(self, name) < low:
+                raise bad(name, f"an integer >= {low}.", f"Pass the default {name}.")
+        return ks
+
+    def _backend(self):
+        cls = METHODS[self.method]
+        if self.method == "markov":
+            return cls(self.components, self.n_init, self.max_iter)
+        return cls(self.n_init, self.max_iter)
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X, y=None, *, texts: pd.DataFrame | None = None) -> PersonaModel:
+        """Find the personas of the customers in ``X``.
+
+        Parameters
+        ----------
+        X : EventLog or pandas.DataFrame of events
+        y : ignored
+        texts : DataFrame, optional
+            Tagged texts (``customer_id`` plus ``sentiment``/``emotion``, and
+            ``text`` for quotes, ``activity``/``touchpoint`` for pain points).
+
+        Returns
+        -------
+        self
+        """
+        from journeymine.personas._cards import build_personas
+
+        ks = self._check_params()
+        log = as_log(X, what="PersonaModel.fit")
+        texts = check_texts(texts)
+        seeds = check_random_state_int(self.random_state).spawn(4)
+        self.featurizer_ = JourneyFeaturizer(stages=self.stages, conversion=self.conversion)
+        features = self.featurizer_.fit_transform(log, texts=texts)
+        n = len(features)
+        if n < max(ks):
+            raise InvalidParameterError(
+                f"The log has {n} customers, fewer than the {max(ks)} personas asked for.",
+                expected="at least as many customers as personas.",
+                fix="Pass a smaller n_personas or k_range, or a larger log.",
+            )
+        backend = self._backend()
+        backend.learn(log, features)
+        data = backend.data(log, features)
+        rng = np.random.default_rng(seeds[0])
+        rows = (np.sort(rng.choice(n, self.sample_size, replace=False))
+                if n > self.sample_size else np.arange(n))
+        fit_data = backend.take(data, rows)
+        scores, models = [], {}
+        for k, seed in zip(ks, seeds[1].spawn(len(ks)), strict=True):
+            if k > len(rows):
+                break
+            models[k] = backend.fit(fit_data, k, seed)
+            scores.append({"k": k, "criterion": backend.criterion,
+                           "score": backend.score(models[k], fit_data)})
+            logger.info("k=%d %s=%.4g", k, backend.criterion, scores[-1]["score"])
+        table = pd.DataFrame(scores)
+        best = int(table.loc[table["score"].idxmin(), "k"])
+        table["chosen"] = table["k"] == best
+        self.k_scores_ = table
+        self.n_personas_ = best
+        self.model_ = models[best]
+        self._backend_ = backend
+        raw = backend.predict(self.model_, data)
+        # Persona ids by size (0 = largest), ties by the model's own order.
+        sizes = np.bincount(raw, minlength=best)
+        order = np.lexsort((np.arange(best), -sizes))
+        self._relabel = np.empty(best, dtype=int)
+        self._relabel[order] = np.arange(best)
+        index = data.customers if isinstance(data, SequenceData) else features.index
+        self.labels_ = pd.Series(self._relabel[raw], index=index, name="persona").reindex(
+            features.index)
+        self.stability_ = self._stability(backend, fit_data, self._relabel[raw[rows]], seeds[2])
+        self.features_ = features
+        self.personas_ = build_personas(self, log, texts)
+        return self
+
+    def _stability(self, backend, data, labels: np.ndarray, seed) -> pd.Series:
+        """Mean best-match Jaccard of each persona over bootstrap refits (Hennig 2007)."""
+        k = self.n_personas_
+        if self.n_bootstrap == 0:
+            return pd.Series(np.nan, index=range(k), name="stability")
+        rng = np.random.default_rng(seed)
+        member = labels[:, None] == np.arange(k)[None, :]  # (n, k)
+        total = np.zeros(k)
+        for child in seed.spawn(self.n_bootstrap):
+            rows = rng.integers(0, len(labels), len(labels))
+            model = backend.fit(backend.take(data, rows), k, child, n_init=1)
+            other = backend.predict(model, data)
+            theirs = other[:, None] == np.arange(k)[None, :]
+            inter = member.T.astype(float) @ theirs
+            union = member.sum(0)[:, None] + theirs.sum(0)[None, :] - inter
+            total += (inter / np.maximum(union, 1)).max(axis=1)
+        return pd.Series(total / self.n_bootstrap, index=range(k), name="stability")
+
+    def predict(self, X) -> pd.Series:
+        """Assign the customers of ``X`` to the fitted personas.
+
+        Returns
+        -------
+        pandas.Series
+            Persona id per ``customer_id`` (sorted).
+        """
+        check_is_fitted(self, "model_")
+        log = as_log(X, what="PersonaModel.predict")
+        features = self.featurizer_.transform(log)
+        data = self._backend_.data(log, features)
+        raw = self._backend_.predict(self.model_, data)
+        index = data.customers if isinstance(data, SequenceData) else features.index
+        return pd.Series(self._relabel[raw], index=pd.Index(index, name=CUSTOMER),
+                         name="persona")
+
+    def fit_predict(self, X, y=None, *, texts: pd.DataFrame | None = None) -> pd.Series:
+        """:meth:`fit` and return :attr:`labels_`."""
+        return self.fit(X, texts=texts).labels_
+
+    # ------------------------------------------------------------------ output
+    def report(self, path: str | PathLike[str], *, title: str = "Personas") -> Path:
+        """Write the self-contained HTML persona report to ``path`` and return it."""
+        from journeymine.personas._report import write_persona_report
+
+        check_is_fitted(self, "personas_")
+        return write_persona_report(self, path, title=title)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per persona: id, names, size, share, conversion, stability."""
+        check_is_fitted(self, "personas_")
+        return pd.DataFrame([p.summary() for p in self.personas_]).set_index("id")

@@ -1,0 +1,76 @@
+"""HTML for persona cards (notebook) and the self-contained persona report."""
+
+from __future__ import annotations
+
+import os
+import types
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import jinja2
+import numpy as np
+
+from journeymine._format import humanize_seconds, percent
+
+if TYPE_CHECKING:
+    from journeymine.personas._cards import Persona
+    from journeymine.personas._model import PersonaModel
+
+__all__ = ["render_card", "render_persona_report", "write_persona_report"]
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("journeymine", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def _value(feature: str, value: float) -> str:
+    from journeymine.personas._cards import _fmt
+
+    return _fmt(feature, value)
+
+
+FMT = types.SimpleNamespace(
+    percent=percent,
+    duration=humanize_seconds,
+    number=lambda v: "n/a" if v is None or not np.isfinite(v) else f"{v:.2f}",
+    value=_value,
+)
+
+
+def render_card(persona: Persona) -> str:
+    """One persona card as an HTML fragment with its own inline style (for notebooks)."""
+    module = _ENV.get_template("persona_card.html.j2").module
+    return str(module.style()) + str(module.card(persona, FMT))
+
+
+def render_persona_report(model: PersonaModel, *, title: str = "Personas") -> str:
+    """The persona report of a fitted model as one self-contained HTML string."""
+    from journeymine import __version__
+
+    scores = model.k_scores_
+    k_note = (
+        f"{model.n_personas_} personas chosen by {scores['criterion'].iloc[0]} "
+        f"among k = {', '.join(map(str, scores['k']))}."
+        if len(scores) > 1 else f"{model.n_personas_} personas (fixed)."
+    )
+    n = len(model.labels_)
+    return _ENV.get_template("personas.html.j2").render(
+        title=title, version=__version__, personas=model.personas_, fmt=FMT,
+        subtitle=f"{n:,} customers · method {model.method} · random_state "
+                 f"{model.random_state!r}",
+        k_note=k_note,
+        method_note="stability = mean Jaccard similarity of each persona with its best "
+                    "match over bootstrap refits (1 = always found again).",
+    )
+
+
+def write_persona_report(model: PersonaModel, path: str | PathLike[str], **kwargs) -> Path:
+    """Write :func:`render_persona_report` to ``path`` atomically (UTF-8)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(render_persona_report(model, **kwargs), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
