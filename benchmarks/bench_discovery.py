@@ -8,6 +8,9 @@ directly-follows graph with counts and durations and the variants are computed.
 * journeymine: ``EventLog.from_pandas`` (validation, UTC timestamps, stable
   ordering, de-duplication) + ``discover`` (DFG with count/customers/mean/
   median/p90, variants, funnel, drop-offs, loops, bottlenecks, channel switches).
+* journeymine-dfg: the same validation, then only what pm4py computes below
+  (DFG with counts and durations, start/end, variants), through the same
+  Ibis queries ``discover`` uses.
 * pm4py: ``format_dataframe`` + ``discover_dfg`` + ``discover_performance_dfg`` +
   ``get_variants``.
 * pandas: sort, ``groupby().shift()`` for the DFG with mean/median/p90,
@@ -34,7 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
-RUNNERS = ("journeymine", "pm4py", "pandas")
+RUNNERS = ("journeymine", "journeymine-dfg", "pm4py", "pandas")
 
 
 def make_log(n_events: int, path: Path, seed: int = 0) -> int:
@@ -68,6 +71,20 @@ def run_journeymine(df):
     log = read(df, **names)
     pm = jm.discover(log)
     return len(pm.edges), len(pm.variants)
+
+
+def run_journeymine_dfg(df):
+    import journeymine as jm
+    from journeymine import _queries as q
+    from journeymine._engine import register
+
+    log = jm.EventLog.from_pandas(df, customer="customer_id", activity="activity",
+                                  timestamp="timestamp", channel="channel")
+    steps = q.steps(register(log), {}, ()).cache()
+    edges = q.edges(steps).execute()
+    q.nodes(steps).execute()
+    variants = q.variants(q.journeys(steps)).execute()
+    return len(edges), len(variants)
 
 
 def run_pm4py(df):
@@ -124,7 +141,7 @@ def child(runner: str, source: str) -> None:
     Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
     base = _rss_mb("VmRSS")
     start = time.perf_counter()
-    n_edges, n_variants = globals()[f"run_{runner}"](df)
+    n_edges, n_variants = globals()[f"run_{runner.replace('-', '_')}"](df)
     seconds = time.perf_counter() - start
     print(json.dumps({"runner": runner, "seconds": seconds, "peak_mb": _rss_mb("VmHWM"),
                       "extra_mb": _rss_mb("VmHWM") - base, "edges": n_edges,
