@@ -175,18 +175,16 @@ class JourneyFeaturizer(TransformerMixin, BaseEstimator):
     Examples
     --------
     >>> import pandas as pd, journeymine as jm
+    >>> from journeymine.personas import JourneyFeaturizer
     >>> df = pd.DataFrame({
     ...     "customer_id": ["a", "a", "a", "b"],
     ...     "touchpoint": ["instagram_ad", "product_page", "checkout", "instagram_ad"],
     ...     "ts": ["2024-01-01 10:00", "2024-01-01 10:05", "2024-01-01 11:00",
     ...            "2024-01-02 09:00"],
     ... })
-    >>> X = jm.JourneyFeaturizer().fit_transform(jm.EventLog.from_pandas(df))
-    >>> X[["n_events", "converted", "share__instagram_ad"]]
-                 n_events  converted  share__instagram_ad
-    customer_id
-    a                 3.0        1.0             0.333333
-    b                 1.0        0.0             1.000000
+    >>> X = JourneyFeaturizer().fit_transform(jm.EventLog.from_pandas(df))
+    >>> X[["n_events", "converted", "share__instagram_ad"]].to_dict("index")
+    {'a': {'n_events': 3.0, 'converted': 1.0, 'share__instagram_ad': 0.3333333333333333}, 'b': {'n_events': 1.0, 'converted': 0.0, 'share__instagram_ad': 1.0}}
     """
 
     def __init__(self, stages: StagesLike = None, conversion: str | Collection[str] | None = None,
@@ -271,8 +269,9 @@ class JourneyFeaturizer(TransformerMixin, BaseEstimator):
         Examples
         --------
         >>> import journeymine as jm
+        >>> from journeymine.personas import JourneyFeaturizer
         >>> log = jm.datasets.make_journeys(50, random_state=0)
-        >>> names = jm.JourneyFeaturizer(n_transitions=2).fit(log).get_feature_names_out()
+        >>> names = JourneyFeaturizer(n_transitions=2).fit(log).get_feature_names_out()
         >>> [str(n) for n in names[:3]]
         ['n_events', 'n_touchpoints', 'duration_seconds']
         """

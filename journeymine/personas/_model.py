@@ -97,8 +97,9 @@ class PersonaModel(ClusterMixin, BaseEstimator):
     Examples
     --------
     >>> import journeymine as jm
+    >>> from journeymine.personas import PersonaModel
     >>> log = jm.datasets.make_journeys(300, random_state=0)
-    >>> model = jm.PersonaModel(n_personas=3, random_state=0, n_bootstrap=0).fit(log)
+    >>> model = PersonaModel(n_personas=3, random_state=0, n_bootstrap=0).fit(log)
     >>> model.labels_.value_counts().sort_index().index.tolist()
     [0, 1, 2]
     >>> len(model.personas_), model.personas_[0].size >= model.personas_[1].size
