@@ -183,8 +183,10 @@ class JourneyFeaturizer(TransformerMixin, BaseEstimator):
     ...            "2024-01-02 09:00"],
     ... })
     >>> X = JourneyFeaturizer().fit_transform(jm.EventLog.from_pandas(df))
-    >>> X[["n_events", "converted", "share__instagram_ad"]].to_dict("index")
-    {'a': {'n_events': 3.0, 'converted': 1.0, 'share__instagram_ad': 0.3333333333333333}, 'b': {'n_events': 1.0, 'converted': 0.0, 'share__instagram_ad': 1.0}}
+    >>> list(X.index)
+    ['a', 'b']
+    >>> X[["n_events", "converted", "share__instagram_ad"]].round(3).values.tolist()
+    [[3.0, 1.0, 0.333], [1.0, 0.0, 1.0]]
     """
 
     def __init__(self, stages: StagesLike = None, conversion: str | Collection[str] | None = None,
