@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -140,10 +141,11 @@ def child(runner: str, source: str) -> None:
     df = source if source.endswith(".csv") else pd.read_parquet(source)
     Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
     base = _rss_mb("VmRSS")
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     n_edges, n_variants = globals()[f"run_{runner.replace('-', '_')}"](df)
-    seconds = time.perf_counter() - start
-    print(json.dumps({"runner": runner, "seconds": seconds, "peak_mb": _rss_mb("VmHWM"),
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    print(json.dumps({"runner": runner, "seconds": seconds, "cpu_seconds": cpu,
+                      "peak_mb": _rss_mb("VmHWM"),
                       "extra_mb": _rss_mb("VmHWM") - base, "edges": n_edges,
                       "variants": n_variants}))
 
@@ -176,13 +178,14 @@ def main() -> None:
             base = results.get("journeymine")
             for runner, r in results.items():
                 ratio = r["seconds"] / base["seconds"] if base else float("nan")
-                rows.append((actual, runner, r["seconds"], ratio, r["peak_mb"], r["extra_mb"],
-                             r["edges"], r["variants"]))
-    print(f"\n{'events':>12} {'runner':<12} {'seconds':>8} {'× jm time':>10} "
+                rows.append((actual, runner, r["seconds"], ratio, r["cpu_seconds"], r["peak_mb"],
+                             r["extra_mb"], r["edges"], r["variants"]))
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"\n{'events':>12} {'runner':<16} {'seconds':>8} {'× jm time':>10} {'cpu s':>7} "
           f"{'peak MB':>8} {'+MB':>7} {'edges':>6} {'variants':>9}")
-    for actual, runner, sec, ratio, mb, extra, e, v in rows:
-        print(f"{actual:>12,} {runner:<12} {sec:>8.2f} {ratio:>10.1f} {mb:>8.0f} {extra:>7.0f} "
-              f"{e:>6} {v:>9,}")
+    for actual, runner, sec, ratio, cpu, mb, extra, e, v in rows:
+        print(f"{actual:>12,} {runner:<16} {sec:>8.2f} {ratio:>10.1f} {cpu:>7.2f} {mb:>8.0f} "
+              f"{extra:>7.0f} {e:>6} {v:>9,}")
 
 
 if __name__ == "__main__":
