@@ -1,0 +1,107 @@
+"""Persona benchmarks.
+
+``python benchmarks/bench_personas.py --recovery``
+    Adjusted Rand index of each method against the planted personas of
+    ``make_journeys`` (default overlap 0.15 and a harder 0.3), seeds 0-2,
+    3,000 customers, k chosen automatically.
+``python benchmarks/bench_personas.py --scale [N]``
+    Featurize + fit + predict on N customers (default 1,000,000): wall time
+    per step and peak resident memory (sampled every 50 ms from /proc).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+import time
+
+import pandas as pd
+from sklearn.metrics import adjusted_rand_score
+
+from journeymine.datasets import make_journeys
+from journeymine.personas import JourneyFeaturizer, PersonaModel
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+class PeakRSS:
+    """Track the peak RSS in a background thread."""
+
+    def __enter__(self):
+        self.peak = rss_mb()
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+        return self
+
+    def _run(self):
+        while not self._stop.wait(0.05):
+            self.peak = max(self.peak, rss_mb())
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join()
+        self.peak = max(self.peak, rss_mb())
+
+
+def recovery(n: int = 3000) -> pd.DataFrame:
+    rows = []
+    for overlap in (0.15, 0.3):
+        for seed in (0, 1, 2):
+            log, truth = make_journeys(n, random_state=seed, return_truth=True, overlap=overlap)
+            for method in ("markov", "gmm", "kmeans"):
+                t0 = time.perf_counter()
+                m = PersonaModel(method=method, random_state=0, n_bootstrap=0).fit(log)
+                y = truth.personas.reindex(m.labels_.index)
+                fixed = PersonaModel(4, method=method, random_state=0, n_bootstrap=0).fit(log)
+                rows.append({
+                    "overlap": overlap, "seed": seed, "method": method, "k_auto": m.n_personas_,
+                    "ari_auto": round(adjusted_rand_score(y, m.labels_), 3),
+                    "ari_k4": round(adjusted_rand_score(y, fixed.labels_), 3),
+                    "seconds": round(time.perf_counter() - t0, 1),
+                })
+                print(rows[-1], flush=True)
+    return pd.DataFrame(rows)
+
+
+def scale(n: int) -> dict:
+    t0 = time.perf_counter()
+    log = make_journeys(n, random_state=0)
+    out = {"customers": n, "events": log.n_events,
+           "generate_s": round(time.perf_counter() - t0, 1), "rss_after_generate_mb": rss_mb()}
+    with PeakRSS() as peak:
+        t = time.perf_counter()
+        feats = JourneyFeaturizer().fit_transform(log)
+        out["featurize_s"] = round(time.perf_counter() - t, 1)
+        out["features_shape"] = feats.shape
+        del feats
+        t = time.perf_counter()
+        model = PersonaModel(random_state=0).fit(log)
+        out["fit_s (featurize+k-selection+assign+bootstrap+cards)"] = round(
+            time.perf_counter() - t, 1)
+        t = time.perf_counter()
+        labels = model.predict(log)
+        out["predict_s"] = round(time.perf_counter() - t, 1)
+    out["k"] = model.n_personas_
+    out["assigned"] = len(labels)
+    out["peak_rss_mb"] = round(peak.peak)
+    out["rss_after_generate_mb"] = round(out["rss_after_generate_mb"])
+    return out
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--recovery", action="store_true")
+    ap.add_argument("--scale", nargs="?", type=int, const=1_000_000, default=None)
+    args = ap.parse_args()
+    if args.recovery:
+        table = recovery()
+        print(table.to_string(index=False))
+        print(table.groupby(["overlap", "method"])[["ari_auto", "ari_k4"]].mean().round(3))
+    if args.scale:
+        for k, v in scale(args.scale).items():
+            print(f"{k}: {v}")
