@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import types
 from os import PathLike
 from pathlib import Path
@@ -69,8 +68,6 @@ def render_persona_report(model: PersonaModel, *, title: str = "Personas") -> st
 
 def write_persona_report(model: PersonaModel, path: str | PathLike[str], **kwargs) -> Path:
     """Write :func:`render_persona_report` to ``path`` atomically (UTF-8)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(render_persona_report(model, **kwargs), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    from journeymine.personas._common import write_atomic
+
+    return write_atomic(path, render_persona_report(model, **kwargs))

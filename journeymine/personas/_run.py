@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from os import PathLike
 from pathlib import Path
 
 import pandas as pd
 
 from journeymine._processmap import json_safe
-from journeymine.personas._common import as_log
+from journeymine.personas._common import as_log, write_atomic
 from journeymine.personas._model import PersonaModel
 
 __all__ = ["run_personas"]
@@ -63,16 +62,10 @@ def run_personas(
         "k_scores": model.k_scores_.to_dict(orient="records"),
         "personas": [p.to_dict() for p in model.personas_],
     }
-    json_path = _atomic(out / "personas.json",
+    json_path = write_atomic(out / "personas.json",
                         json.dumps(json_safe(payload), ensure_ascii=False, indent=2))
     names = pd.Series({p.id: p.name for p in model.personas_})
     table = model.labels_.to_frame("persona").assign(persona_name=model.labels_.map(names))
-    csv_path = _atomic(out / "assignments.csv", table.to_csv())
+    csv_path = write_atomic(out / "assignments.csv", table.to_csv())
     return {"html": html_path, "json": json_path, "assignments": csv_path}
 
-
-def _atomic(path: Path, text: str) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
