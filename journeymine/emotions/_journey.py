@@ -45,6 +45,7 @@ import pandas as pd
 import pyarrow as pa
 
 from journeymine._eventlog import EventLog, StagesLike
+from journeymine._format import humanize_seconds
 from journeymine._normalize import connect, to_arrow
 from journeymine._processmap import json_safe, records
 from journeymine._schema import ACTIVITY, CHANNEL, CUSTOMER, EVENT_INDEX, TIMESTAMP, suggest
@@ -519,7 +520,7 @@ class JourneyEmotions:
             **{f"share_{s}": float((linked["sentiment"] == s).mean()) if len(linked)
                else float("nan") for s in SENTIMENT_LABELS},
             "sentiment_value": "p_positive - p_negative" if probs else "label (+1/0/-1)",
-            "window": None if window is None else str(window),
+            "window": None if window is None else humanize_seconds(window.total_seconds()),
             "source": source,
         }
         return cls(texts.reset_index(drop=True), stages, tuple(emotion_labels), window,

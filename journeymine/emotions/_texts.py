@@ -282,7 +282,8 @@ def _normalize_texts(table: pa.Table, schema: Schema, touchpoint: str | None,
              TOUCHPOINT: touchpoint, CHANNEL: schema.channel, RATING: schema.rating}
     bound = {canon: col for canon, col in roles.items() if col}
     table, aware = utc_naive(table, schema.timestamp)
-    con = connect()
+    # As for event logs: the session time zone is the one naive timestamps are in.
+    con = connect(None if aware else tz)
     try:
         con.register("raw", table.append_column(_ROW, pa.array(range(table.num_rows), pa.int64())))
         dtypes = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE raw)").fetchall())
