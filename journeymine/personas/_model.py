@@ -255,7 +255,8 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         """
         check_is_fitted(self, "model_")
         log = as_log(X, what="PersonaModel.predict")
-        features = self.featurizer_.transform(log)
+        # The sequence model needs no feature table: skip the featurizer for it.
+        features = None if self.method == "markov" else self.featurizer_.transform(log)
         data = self._backend_.data(log, features)
         raw = self._backend_.predict(self.model_, data)
         index = data.customers if isinstance(data, SequenceData) else features.index
