@@ -26,6 +26,7 @@ _LAZY = {
     "PersonaModel": "journeymine.personas",
     "Persona": "journeymine.personas",
     "compare": "journeymine.personas",
+    "Comparison": "journeymine.personas",
     "read_texts": "journeymine.emotions",
     "emotions": "journeymine.emotions",
     "JourneyEmotions": "journeymine.emotions",
@@ -47,6 +48,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "STAGES",
+    "Comparison",
     "EventLog",
     "JourneyEmotions",
     "JourneyFeaturizer",
