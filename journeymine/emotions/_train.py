@@ -171,6 +171,9 @@ CANDIDATES: dict[str, dict] = {
 }
 
 
+#: Settings of the LoRA fine-tuning candidate (see :func:`finetune_lora`).
+LORA: dict = {"first_layer": 6, "rank": 8, "alpha": 16.0, "epochs": 1}
+
 #: Weights of the TF-IDF probabilities tried in the late fusion (0 = heads only).
 ENSEMBLE_WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5)
 
@@ -188,6 +191,8 @@ def train_default(
     rows: dict[str, int | None] | None = None,
     seed: int = SEED,
     candidates: dict[str, dict] | None = None,
+    lora: dict | None = None,
+    lora_result: dict | None = None,
     verbose: bool = True,
 ) -> dict:
     """Train, compare and save the default emotion heads and the fast model.
@@ -212,6 +217,12 @@ def train_default(
     seed : int
     candidates : dict, optional
         Head configurations; default :data:`CANDIDATES`.
+    lora : dict, optional
+        Settings of the LoRA fine-tuning candidate (:func:`finetune_lora`);
+        default :data:`LORA`; ``{}`` skips it.
+    lora_result : dict, optional
+        A :func:`finetune_lora` result already computed on the same rows and
+        seed (saves its half hour when re-running the comparison).
     verbose : bool, default True
 
     Returns
@@ -250,6 +261,25 @@ def train_default(
         logger.info("%s: %s (mean %.4f)", name, _summary(metrics), score)
         if score > best_score:
             best_name, best_score, best = name, score, heads
+    lora = LORA if lora is None else lora
+    best_lora = None
+    if lora:
+        res = lora_result or finetune_lora(train, valid, seed=seed, progress=verbose, **lora)
+        metrics = evaluate(res["valid_proba"], valid)
+        score = float(np.mean(list(_summary(metrics).values())))
+        results["lora"] = {
+            "params": res["params"],
+            "metrics": metrics,
+            "fit_seconds": res["seconds"],
+        }
+        logger.info("lora: %s (mean %.4f)", _summary(metrics), score)
+        if score > best_score:
+            heads = Heads(layers=(12,), hidden=0, seed=seed)
+            dim = res["heads"]["emotion"][0].shape[1]
+            heads.mean_ = np.zeros(dim, np.float32)
+            heads.scale_ = np.ones(dim, np.float32)
+            heads.weights_ = res["heads"]
+            best_name, best_score, best, best_lora = "lora", score, heads, res
     t0 = time.perf_counter()
     fast = FastModel().fit(train)
     fast_proba = fast.predict_proba(valid["text"].tolist())
@@ -257,7 +287,7 @@ def train_default(
     logger.info("tfidf-lr: %s", _summary(fast_metrics))
     fast_seconds = round(time.perf_counter() - t0, 1)
     # optional late fusion with the TF-IDF probabilities, weight chosen on validation
-    heads_proba = best.predict_proba(x_valid)
+    heads_proba = best_lora["valid_proba"] if best_lora else best.predict_proba(x_valid)
     fusion = {}
     best_weight, fused_score = 0.0, best_score
     for weight in ENSEMBLE_WEIGHTS:
@@ -291,9 +321,370 @@ def train_default(
         "bars": BARS,
         "embedding_seconds": round(embed_s, 1),
     }
+    out.mkdir(parents=True, exist_ok=True)
+    if best_lora:
+        save_lora(best_lora, out / "lora.npz")
+        meta["lora"] = {"file": "lora.npz", **best_lora["params"]}
+    else:
+        (out / "lora.npz").unlink(missing_ok=True)
     best.save(out / "heads", meta)
     fast.save(out / "fast_tfidf_lr.npz", metrics=fast_metrics)
     return meta
+
+
+def finetune_lora(
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    *,
+    first_layer: int = 6,
+    rank: int = 8,
+    alpha: float = 16.0,
+    epochs: int = 1,
+    lr: float = 1e-3,
+    head_lr: float = 3e-3,
+    batch_size: int = 32,
+    max_length: int = 128,
+    seed: int = SEED,
+    progress: bool = True,
+) -> dict:
+    """LoRA fine-tuning of the top layers of the base encoder with linear heads.
+
+    The layers below ``first_layer`` stay frozen and plain, so their output
+    (token states, float16) is computed once per text; layers ``first_layer``
+    to 11 get rank-``rank`` LoRA adapters on every linear (attention q/k/v/out
+    and both feed-forward matrices). Linear emotion and sentiment heads on the
+    mean-pooled last layer are trained jointly with the masked partial-label
+    loss (rows weighted so that each dataset counts the same). AdamW, linear
+    warm-up for 6% of the steps then linear decay; seeded.
+
+    Returns
+    -------
+    dict
+        ``lora`` (name -> (A, B) float32 arrays), ``scale``, ``heads`` (task ->
+        [W, b]), ``valid_proba`` (task -> array), ``seconds``.
+    """
+    import time
+
+    import torch
+    from tqdm.auto import tqdm
+
+    from journeymine.emotions._convert import build_base_model
+    from journeymine.emotions._model import (
+        TASKS,
+        Encoder,
+        add_lora,
+        label_arrays,
+        partial_label_loss,
+        prepare_text,
+    )
+
+    torch.manual_seed(seed)
+    enc = Encoder(build_base_model(), max_length=max_length, num_threads=2)
+    model = enc.model
+    n_layers = model.config.num_hidden_layers
+    t0 = time.perf_counter()
+
+    def lower(df: pd.DataFrame, desc: str) -> list[tuple]:
+        texts = [prepare_text(t)[1] for t in df["text"]]
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        batches = []
+        with torch.inference_mode():
+            for start in tqdm(range(0, len(texts), batch_size), disable=not progress, desc=desc):
+                idx = order[start : start + batch_size]
+                b = enc.tokenizer(
+                    [texts[i] for i in idx],
+                    truncation=True,
+                    max_length=max_length,
+                    padding=True,
+                    return_tensors="pt",
+                )
+                out = model(**b, output_hidden_states=True)
+                batches.append((idx, out.hidden_states[first_layer].half(), b["attention_mask"]))
+        return batches
+
+    all_layers = model.encoder.layer
+    model.encoder.layer = all_layers[:first_layer]  # run only the frozen lower part
+    try:
+        tr_batches = lower(train, "lower layers (train)")
+        va_batches = lower(valid, "lower layers (valid)")
+    finally:
+        model.encoder.layer = all_layers
+    params = add_lora(model, range(first_layer, n_layers), rank=rank, alpha=alpha, seed=seed)
+    hidden = model.config.hidden_size
+    labels = {t: label_arrays(train, t) for t in TASKS}
+    heads = torch.nn.ModuleDict({t: torch.nn.Linear(hidden, labels[t][0].shape[1]) for t in TASKS})
+    ds = train["dataset"].to_numpy()
+    names, counts = np.unique(ds, return_counts=True)
+    ds_w = {n: len(ds) / (len(names) * c) for n, c in zip(names, counts, strict=True)}
+    row_w = torch.tensor([ds_w[d] for d in ds], dtype=torch.float32)
+    top = model.encoder.layer[first_layer:]
+
+    def upper(h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        h = h.float()
+        ext = model._create_attention_masks(
+            attention_mask=mask,
+            encoder_attention_mask=None,
+            embedding_output=h,
+            encoder_hidden_states=None,
+            past_key_values=None,
+        )[0]
+        for layer in top:
+            h = layer(h, attention_mask=ext)
+            h = h[0] if isinstance(h, tuple) else h
+        m = mask.unsqueeze(-1).to(h.dtype)
+        return (h * m).sum(1) / m.sum(1).clamp(min=1)
+
+    lora_params = [p for pair in params.values() for p in pair]
+    opt = torch.optim.AdamW(
+        [{"params": lora_params, "lr": lr}, {"params": heads.parameters(), "lr": head_lr}],
+        weight_decay=0.01,
+    )
+    steps = epochs * len(tr_batches)
+    warm = max(1, int(0.06 * steps))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm)))
+    )
+    rng = np.random.default_rng(seed)
+    model.train()
+    bar = tqdm(total=steps, disable=not progress, desc="LoRA fine-tuning")
+    for _ in range(epochs):
+        for k in rng.permutation(len(tr_batches)):
+            idx, h, mask = tr_batches[k]
+            pooled = upper(h, mask)
+            loss = torch.zeros(())
+            for t in TASKS:
+                m, c = (torch.from_numpy(a[idx]) for a in labels[t])
+                has = c.any(1)
+                if has.any():
+                    loss = loss + partial_label_loss(
+                        heads[t](pooled[has]), m[has], c[has], row_w[idx][has]
+                    )
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+    bar.close()
+    model.eval()
+    proba = {t: np.zeros((len(valid), labels[t][0].shape[1]), np.float32) for t in TASKS}
+    with torch.inference_mode():
+        for idx, h, mask in va_batches:
+            pooled = upper(h, mask)
+            for t in TASKS:
+                proba[t][idx] = torch.softmax(heads[t](pooled), 1).numpy()
+    return {
+        "lora": {
+            n: (a.detach().numpy().copy(), b.detach().numpy().copy())
+            for n, (a, b) in params.items()
+        },
+        "scale": alpha / rank,
+        "heads": {t: [p.detach().numpy().copy() for p in heads[t].parameters()] for t in TASKS},
+        "valid_proba": proba,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "params": {
+            "first_layer": first_layer,
+            "rank": rank,
+            "alpha": alpha,
+            "epochs": epochs,
+            "lr": lr,
+            "head_lr": head_lr,
+            "batch_size": batch_size,
+            "max_length": max_length,
+            "seed": seed,
+        },
+    }
+
+
+def save_lora(result: dict, path: str | os.PathLike[str]) -> Path:
+    """Write the LoRA factors of :func:`finetune_lora` as ``lora.npz`` (float16)."""
+    arrays = {"scale": np.array(result["scale"], dtype=np.float32)}
+    for name, (a, b) in result["lora"].items():
+        arrays[f"{name}:A"] = a.astype(np.float16)
+        arrays[f"{name}:B"] = b.astype(np.float16)
+    path = Path(path)
+    np.savez_compressed(path, **arrays)
+    return path
+
+
+def evaluate_texts(tagger, frame: pd.DataFrame) -> pd.DataFrame:
+    """Accuracy and macro-F1 of a tagger on texts with intended labels, per language.
+
+    Parameters
+    ----------
+    tagger : EmotionTagger
+    frame : pandas.DataFrame
+        Columns ``text``, ``language``, ``emotion``, ``sentiment`` (e.g.
+        ``tests/data/emotion_eval.csv`` or ``load_demo().texts``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per language plus ``all``: ``n``, ``emotion_accuracy``,
+        ``emotion_macro_f1``, ``sentiment_accuracy``, ``sentiment_macro_f1``.
+    """
+    from sklearn.metrics import f1_score
+
+    pred = tagger.predict(frame["text"].astype(str).tolist())
+    df = pd.DataFrame(
+        {
+            "language": frame["language"].to_numpy(),
+            "emotion": frame["emotion"].to_numpy(),
+            "sentiment": frame["sentiment"].to_numpy(),
+            "p_emotion": pred["emotion"].to_numpy(),
+            "p_sentiment": pred["sentiment"].to_numpy(),
+        }
+    )
+    rows = []
+    for lang, sub in [*df.groupby("language", sort=True), ("all", df)]:
+        row = {"language": lang, "n": len(sub)}
+        for task in ("emotion", "sentiment"):
+            row[f"{task}_accuracy"] = float((sub[task] == sub[f"p_{task}"]).mean())
+            row[f"{task}_macro_f1"] = float(
+                f1_score(sub[task], sub[f"p_{task}"], average="macro", zero_division=0)
+            )
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("language")
+
+
+def finetune_experiment(
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    train_rows: int = 600,
+    valid_rows: int = 300,
+    top_layers: int = 2,
+    epochs: int = 2,
+    lr: float = 5e-5,
+    head_lr: float = 2e-3,
+    seed: int = SEED,
+) -> dict:
+    """Fine-tune the top ``top_layers`` encoder layers + linear heads on a small subset.
+
+    A CPU-sized comparison for the model card, not the shipped model: the
+    inputs of the first fine-tuned layer are computed once (frozen lower
+    layers), then the top layers and the heads are trained with the same
+    masked partial-label loss for ``epochs`` epochs. The frozen-encoder linear
+    head is trained on exactly the same rows for comparison.
+
+    Returns
+    -------
+    dict
+        ``{'finetuned': metrics, 'frozen': metrics, 'seconds': ...}`` on the
+        validation subset.
+    """
+    import time
+
+    import torch
+
+    from journeymine.emotions._convert import build_base_model
+    from journeymine.emotions._model import (
+        TASKS,
+        Encoder,
+        Heads,
+        label_arrays,
+        partial_label_loss,
+        prepare_text,
+    )
+
+    torch.manual_seed(seed)
+    torch.set_num_threads(2)
+    per = {name: train_rows for name in DATASETS}
+    train = load_corpus("train", data_dir, rows=per, seed=seed)
+    valid = load_corpus("valid", data_dir, rows={n: valid_rows for n in DATASETS}, seed=seed)
+    valid = valid[(valid["emotion"].map(len) == 1) | (valid["dataset"] != "goemotions")]
+    enc = Encoder(build_base_model(), num_threads=2)
+    model = enc.model
+    n_layers = model.config.num_hidden_layers
+    first = n_layers - top_layers
+    t_start = time.perf_counter()
+
+    def lower(df: pd.DataFrame) -> list[tuple]:
+        texts = [prepare_text(t)[1] for t in df["text"]]
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        batches = []
+        with torch.inference_mode():
+            for start in range(0, len(texts), 32):
+                idx = order[start : start + 32]
+                b = enc.tokenizer(
+                    [texts[i] for i in idx],
+                    truncation=True,
+                    max_length=128,
+                    padding=True,
+                    return_tensors="pt",
+                )
+                out = model(**b, output_hidden_states=True)
+                batches.append((idx, out.hidden_states[first].clone(), b["attention_mask"]))
+        return batches
+
+    def upper(h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        ext = model._create_attention_masks(
+            attention_mask=mask,
+            encoder_attention_mask=None,
+            embedding_output=h,
+            encoder_hidden_states=None,
+            past_key_values=None,
+        )[0]
+        for layer in model.encoder.layer[first:]:
+            h = layer(h, attention_mask=ext)
+            h = h[0] if isinstance(h, tuple) else h
+        m = mask.unsqueeze(-1).to(h.dtype)
+        return (h * m).sum(1) / m.sum(1)
+
+    tr_batches, va_batches = lower(train), lower(valid)
+    t_lower = time.perf_counter() - t_start
+    labels = {t: label_arrays(train, t) for t in TASKS}
+    heads = torch.nn.ModuleDict(
+        {t: torch.nn.Linear(model.config.hidden_size, labels[t][0].shape[1]) for t in TASKS}
+    )
+    top = model.encoder.layer[first:]
+    for p in top.parameters():
+        p.requires_grad_(True)
+    opt = torch.optim.AdamW(
+        [
+            {"params": top.parameters(), "lr": lr},
+            {"params": heads.parameters(), "lr": head_lr},
+        ],
+        weight_decay=0.01,
+    )
+    gen = np.random.default_rng(seed)
+    top.train()
+    for _ in range(epochs):
+        for k in gen.permutation(len(tr_batches)):
+            idx, h, mask = tr_batches[k]
+            pooled = upper(h, mask)
+            loss = 0.0
+            for t in TASKS:
+                m, c = (torch.from_numpy(a[idx]) for a in labels[t])
+                has = c.any(1)
+                if has.any():
+                    loss = loss + partial_label_loss(heads[t](pooled[has]), m[has], c[has])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    top.eval()
+    proba = {t: np.zeros((len(valid), labels[t][0].shape[1]), np.float32) for t in TASKS}
+    with torch.inference_mode():
+        for idx, h, mask in va_batches:
+            pooled = upper(h, mask)
+            for t in TASKS:
+                proba[t][idx] = torch.softmax(heads[t](pooled), 1).numpy()
+    ft_seconds = time.perf_counter() - t_start
+    finetuned = evaluate(proba, valid)
+    # frozen baseline on the same rows (cached all-layer features)
+    x_tr = corpus_features(train, enc, progress=False)
+    x_va = corpus_features(valid, enc, progress=False)
+    frozen_heads = Heads(layers=(12,), epochs=40, lr=3e-3, seed=seed).fit(x_tr, train)
+    frozen = evaluate(frozen_heads.predict_proba(x_va), valid)
+    return {
+        "train_rows": len(train),
+        "valid_rows": len(valid),
+        "top_layers": top_layers,
+        "epochs": epochs,
+        "finetuned": finetuned,
+        "frozen": frozen,
+        "seconds_lower_layers": round(t_lower, 1),
+        "seconds_total_finetune": round(ft_seconds, 1),
+    }
 
 
 if __name__ == "__main__":  # feature precomputation, used during development
