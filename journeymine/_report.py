@@ -24,8 +24,37 @@ def _n(value) -> str:
     return f"{int(value):,}"
 
 
-def _stage_rows(pm: ProcessMap) -> list[dict]:
+def _emotion_by_stage(emotions) -> dict[str, dict[str, str]]:
+    """Per stage: the feeling (mean sentiment, dominant emotion) and what customers say."""
+    if emotions is None:
+        return {}
+    curve = emotions.curve().set_index("stage")
+    phrases = emotions.phrases(by="stage", n=4)
+    pains = emotions.pain_points()
+    out: dict[str, dict[str, str]] = {}
+    for stage, row in curve.iterrows():
+        said = phrases.loc[phrases["stage"] == stage, "phrase"].tolist()
+        pain = pains.loc[pains["stage"] == stage, "touchpoint"].tolist()
+        feel = "–" if not row["n_texts"] else (
+            f"{row['dominant_emotion']} ({row['mean_sentiment']:+.2f}, {int(row['n_texts'])} texts)"
+        )
+        out[str(stage)] = {"feel": feel, "says": ", ".join(said) or "–",
+                           "pain": ", ".join(pain) or "–"}
+    return out
+
+
+def _quotes(table) -> list[dict]:
+    return [
+        {"touchpoint": r.touchpoint, "stage": r.stage or "–", "n": _n(r.n_texts),
+         "share": percent(r.share), "rest": percent(r.rest_share),
+         "quotes": [q["text"] for q in r.quotes]}
+        for r in table.head(5).itertuples()
+    ]
+
+
+def _stage_rows(pm: ProcessMap, emotions=None) -> list[dict]:
     funnel = pm.funnel.set_index("stage")
+    feelings = _emotion_by_stage(emotions)
     rows = []
     for stage in pm.stages.order:
         in_stage = pm.nodes[pm.nodes["stage"] == stage]
@@ -45,13 +74,14 @@ def _stage_rows(pm: ProcessMap) -> list[dict]:
             "bottleneck": "–" if slow.empty else
             f"{slow.iloc[0]['source']} → {slow.iloc[0]['target']} "
             f"({humanize_seconds(slow.iloc[0]['median_seconds'])})",
+            **feelings.get(stage, {}),
         })
     return rows
 
 
 def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
                   source: str = "an event log", notes: list[str] | None = None,
-                  top: int = 10) -> str:
+                  top: int = 10, emotions=None) -> str:
     """Render the journey report of ``pm`` as one self-contained HTML string.
 
     Parameters
@@ -66,6 +96,9 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
         Data-quality notes shown at the top (e.g. dropped rows).
     top : int, default 10
         Rows per table.
+    emotions : JourneyEmotions, optional
+        Adds what customers feel and say per stage to the journey map, and the
+        pain points and delights with quotes (see :func:`journeymine.emotions`).
 
     Returns
     -------
@@ -98,7 +131,10 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
         "source": source,
         "kpis": kpis,
         "notes": notes,
-        "stage_rows": _stage_rows(full),
+        "stage_rows": _stage_rows(full, emotions),
+        "has_emotions": emotions is not None,
+        "pains": _quotes(emotions.pain_points()) if emotions is not None else [],
+        "delights": _quotes(emotions.delights()) if emotions is not None else [],
         "map_caption": (
             "All touchpoints and transitions." if view is full else
             f"Simplified: the {view.coverage['edges']} busiest transitions, covering "

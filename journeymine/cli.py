@@ -28,11 +28,18 @@ app = typer.Typer(
 console = Console(stderr=True)
 out_console = Console()
 
+#: ``discover`` writes the persona report by default for logs with this many customers.
+PERSONA_MIN, PERSONA_MAX = 500, 200_000
+
 _DISCOVER_HELP = """Discover the customer journey in an event log and write a report.
 
-Writes report.html (process map, funnel, variants, drop-offs, bottlenecks),
-process_map.json, variants.csv, funnel.csv, edges.csv, dropoffs.csv and
-bottlenecks.csv into OUT, and prints a summary.
+Writes report.html (journey map by stage, process map, funnel, variants,
+drop-offs, bottlenecks, loops, channel switches), process_map.json,
+variants.csv, funnel.csv, edges.csv, dropoffs.csv and bottlenecks.csv into OUT,
+and prints a summary. With --texts it also tags customer texts (emotions.html,
+emotions.json, tagged_texts.csv) and adds feelings, phrases and pain points to
+the journey map; for 500 to 200,000 customers it also writes the persona report
+(personas.html, personas.json, assignments.csv).
 
 [b]Examples[/b]
 
@@ -41,6 +48,8 @@ bottlenecks.csv into OUT, and prints a summary.
   python -m journeymine discover events.csv --out out/ --stages stages.yaml
 
   python -m journeymine discover events.parquet --out out/ --conversion checkout
+
+  python -m journeymine discover events.csv --texts reviews.csv --out out/
 
   python -m journeymine discover log.csv --customer user --activity page --timestamp time --out out/
 """
@@ -97,14 +106,14 @@ def _errors(debug: bool):
         raise typer.Exit(2) from None
 
 
-def _write_outputs(pm, out: Path, *, source: str, notes: list[str]) -> list[Path]:
+def _write_outputs(pm, out: Path, *, source: str, notes: list[str], emotions=None) -> list[Path]:
     """Write every output into a temporary folder, then move them into ``out``."""
     from journeymine._report import write_report
 
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out, prefix=".jm-") as tmp:
         tmp = Path(tmp)
-        write_report(pm, tmp / "report.html", source=source, notes=notes)
+        write_report(pm, tmp / "report.html", source=source, notes=notes, emotions=emotions)
         pm.to_json(tmp / "process_map.json")
         pm.variants.drop(columns=["path"]).to_csv(tmp / "variants.csv", index=False)
         pm.funnel.to_csv(tmp / "funnel.csv", index=False)
@@ -134,6 +143,15 @@ def discover(
     timestamp: Annotated[str | None, typer.Option(help="Timestamp column.")] = None,
     timestamp_format: Annotated[str | None, typer.Option(help="strptime format.")] = None,
     tz: Annotated[str | None, typer.Option(help="Time zone of naive times.")] = None,
+    texts: Annotated[Path | None, typer.Option(
+        help="Reviews/chats (customer id, timestamp, text): adds emotions to the report.")] = None,
+    emotion_model: Annotated[str, typer.Option(
+        help="'default', 'fast' (TF-IDF), a Hugging Face id or a local model folder.")
+    ] = "default",
+    personas: Annotated[bool | None, typer.Option(
+        "--personas/--no-personas",
+        help=f"Also write the persona report (default: for {PERSONA_MIN:,} to "
+             f"{PERSONA_MAX:,} customers).")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     logging.basicConfig(level=logging.INFO if debug else logging.WARNING,
@@ -154,8 +172,22 @@ def discover(
             console.print(f"[yellow]warning:[/yellow] {note}", highlight=False)
         with console.status(f"Discovering journeys of {event_log.n_customers:,} customers…"):
             pm = run_discover(event_log, stages=stages_arg, conversion=conversion or None)
+        emo = None
+        if texts is not None:
+            from journeymine.emotions import EmotionTagger, run_emotions
+
+            with console.status("Tagging texts with emotions…"):
+                emo = run_emotions(event_log, texts, out, stages=stages_arg,
+                                   tagger=EmotionTagger(emotion_model, verbose=False))
         with console.status("Writing the report…"):
-            written = _write_outputs(pm, out, source=source, notes=notes)
+            written = _write_outputs(pm, out, source=source, notes=notes, emotions=emo)
+        if personas or (personas is None
+                        and PERSONA_MIN <= event_log.n_customers <= PERSONA_MAX):
+            from journeymine.personas import run_personas
+
+            with console.status("Finding personas…"):
+                written += list(run_personas(event_log, out, stages=stages_arg,
+                                             conversion=conversion or None).values())
         out_console.print(_summary_table(pm))
         out_console.print(f"Wrote {len(written)} files to {out}/: "
                           + ", ".join(p.name for p in written))

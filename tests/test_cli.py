@@ -29,8 +29,8 @@ def demo_out(tmp_path_factory):
 def test_demo_writes_every_output(demo_out):
     out, stdout = demo_out
     assert sorted(p.name for p in out.iterdir()) == [
-        "bottlenecks.csv", "dropoffs.csv", "edges.csv", "funnel.csv", "process_map.json",
-        "report.html", "variants.csv"]
+        "assignments.csv", "bottlenecks.csv", "dropoffs.csv", "edges.csv", "funnel.csv",
+        "personas.html", "personas.json", "process_map.json", "report.html", "variants.csv"]
     assert "Journey summary" in stdout and "payment → delivery" in stdout
 
 
@@ -107,6 +107,22 @@ def test_debug_shows_the_traceback(tmp_path):
 def test_needs_a_log_or_demo(tmp_path):
     result = runner.invoke(app, ["discover", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "--demo" in result.output
+
+
+def test_texts_add_emotions_to_the_report(tmp_path):
+    from journeymine.datasets import load_demo
+
+    texts = tmp_path / "texts.csv"
+    load_demo().texts[["customer_id", "timestamp", "text"]].to_csv(texts, index=False)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["discover", "--demo", "--out", str(out), "--texts", str(texts),
+                                 "--emotion-model", "fast", "--no-personas"])
+    assert result.exit_code == 0, result.output
+    assert {"emotions.html", "emotions.json", "tagged_texts.csv"} <= {
+        p.name for p in out.iterdir()}
+    html = (out / "report.html").read_text("utf-8")
+    assert 'id="pain-points"' in html and "Customers feel" in html
+    assert "personas.html" not in {p.name for p in out.iterdir()}
 
 
 def test_help_has_examples():

