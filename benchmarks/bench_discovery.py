@@ -63,24 +63,28 @@ def read_csv_pandas(path: str):
     return pd.read_csv(path, dtype={"customer_id": str}, parse_dates=["timestamp"])
 
 
-def run_journeymine(df):
+def load_journeymine(df):
+    """Validate the log the journeymine way (from the DataFrame, or the CSV path)."""
     import journeymine as jm
 
     names = {"customer": "customer_id", "activity": "activity", "timestamp": "timestamp",
              "channel": "channel"}
     read = jm.read_csv if isinstance(df, str) else jm.EventLog.from_pandas
-    log = read(df, **names)
-    pm = jm.discover(log)
+    return read(df, **names)
+
+
+def run_journeymine(df):
+    import journeymine as jm
+
+    pm = jm.discover(load_journeymine(df))
     return len(pm.edges), len(pm.variants)
 
 
 def run_journeymine_dfg(df):
-    import journeymine as jm
     from journeymine import _queries as q
     from journeymine._engine import register
 
-    log = jm.EventLog.from_pandas(df, customer="customer_id", activity="activity",
-                                  timestamp="timestamp", channel="channel")
+    log = load_journeymine(df)
     steps = q.steps(register(log), {}, ()).cache()
     edges = q.edges(steps).execute()
     q.nodes(steps).execute()
