@@ -1,6 +1,10 @@
 """Reproducible, seeded training of the default emotion model.
 
-``python -m journeymine model train --data DIR --out DIR`` calls :func:`train_default`.
+``python -m journeymine model train --data DIR --out DIR`` (and
+``python models/train.py``) call :func:`train_default`, which compares frozen
+encoder + heads candidates, LoRA fine-tuning of the top layers, and the TF-IDF
+baseline on the validation splits, and writes the small shipped artefacts. See
+``models/README.md`` for the model card.
 """
 
 from __future__ import annotations
@@ -21,7 +25,20 @@ from journeymine.emotions._data import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DEFAULT_TRAIN_ROWS", "corpus_features", "embedding_cache_dir", "load_corpus"]
+__all__ = [
+    "BARS",
+    "CANDIDATES",
+    "DEFAULT_TRAIN_ROWS",
+    "LORA",
+    "corpus_features",
+    "embedding_cache_dir",
+    "evaluate",
+    "evaluate_texts",
+    "finetune_lora",
+    "load_corpus",
+    "save_lora",
+    "train_default",
+]
 
 #: Training rows per dataset (stratified, seeded subsample; ``None`` = all rows).
 #: GoEmotions and SmSA are subsampled to keep CPU embedding time reasonable.
@@ -172,7 +189,7 @@ CANDIDATES: dict[str, dict] = {
 
 
 #: Settings of the LoRA fine-tuning candidate (see :func:`finetune_lora`).
-LORA: dict = {"first_layer": 6, "rank": 8, "alpha": 16.0, "epochs": 1}
+LORA: dict = {"first_layer": 6, "rank": 8, "alpha": 16.0, "epochs": 2}
 
 #: Weights of the TF-IDF probabilities tried in the late fusion (0 = heads only).
 ENSEMBLE_WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5)
@@ -545,162 +562,3 @@ def evaluate_texts(tagger, frame: pd.DataFrame) -> pd.DataFrame:
             )
         rows.append(row)
     return pd.DataFrame(rows).set_index("language")
-
-
-def finetune_experiment(
-    data_dir: str | os.PathLike[str] | None = None,
-    *,
-    train_rows: int = 600,
-    valid_rows: int = 300,
-    top_layers: int = 2,
-    epochs: int = 2,
-    lr: float = 5e-5,
-    head_lr: float = 2e-3,
-    seed: int = SEED,
-) -> dict:
-    """Fine-tune the top ``top_layers`` encoder layers + linear heads on a small subset.
-
-    A CPU-sized comparison for the model card, not the shipped model: the
-    inputs of the first fine-tuned layer are computed once (frozen lower
-    layers), then the top layers and the heads are trained with the same
-    masked partial-label loss for ``epochs`` epochs. The frozen-encoder linear
-    head is trained on exactly the same rows for comparison.
-
-    Returns
-    -------
-    dict
-        ``{'finetuned': metrics, 'frozen': metrics, 'seconds': ...}`` on the
-        validation subset.
-    """
-    import time
-
-    import torch
-
-    from journeymine.emotions._convert import build_base_model
-    from journeymine.emotions._model import (
-        TASKS,
-        Encoder,
-        Heads,
-        label_arrays,
-        partial_label_loss,
-        prepare_text,
-    )
-
-    torch.manual_seed(seed)
-    torch.set_num_threads(2)
-    per = {name: train_rows for name in DATASETS}
-    train = load_corpus("train", data_dir, rows=per, seed=seed)
-    valid = load_corpus("valid", data_dir, rows={n: valid_rows for n in DATASETS}, seed=seed)
-    valid = valid[(valid["emotion"].map(len) == 1) | (valid["dataset"] != "goemotions")]
-    enc = Encoder(build_base_model(), num_threads=2)
-    model = enc.model
-    n_layers = model.config.num_hidden_layers
-    first = n_layers - top_layers
-    t_start = time.perf_counter()
-
-    def lower(df: pd.DataFrame) -> list[tuple]:
-        texts = [prepare_text(t)[1] for t in df["text"]]
-        order = np.argsort([len(t) for t in texts], kind="stable")
-        batches = []
-        with torch.inference_mode():
-            for start in range(0, len(texts), 32):
-                idx = order[start : start + 32]
-                b = enc.tokenizer(
-                    [texts[i] for i in idx],
-                    truncation=True,
-                    max_length=128,
-                    padding=True,
-                    return_tensors="pt",
-                )
-                out = model(**b, output_hidden_states=True)
-                batches.append((idx, out.hidden_states[first].clone(), b["attention_mask"]))
-        return batches
-
-    def upper(h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        ext = model._create_attention_masks(
-            attention_mask=mask,
-            encoder_attention_mask=None,
-            embedding_output=h,
-            encoder_hidden_states=None,
-            past_key_values=None,
-        )[0]
-        for layer in model.encoder.layer[first:]:
-            h = layer(h, attention_mask=ext)
-            h = h[0] if isinstance(h, tuple) else h
-        m = mask.unsqueeze(-1).to(h.dtype)
-        return (h * m).sum(1) / m.sum(1)
-
-    tr_batches, va_batches = lower(train), lower(valid)
-    t_lower = time.perf_counter() - t_start
-    labels = {t: label_arrays(train, t) for t in TASKS}
-    heads = torch.nn.ModuleDict(
-        {t: torch.nn.Linear(model.config.hidden_size, labels[t][0].shape[1]) for t in TASKS}
-    )
-    top = model.encoder.layer[first:]
-    for p in top.parameters():
-        p.requires_grad_(True)
-    opt = torch.optim.AdamW(
-        [
-            {"params": top.parameters(), "lr": lr},
-            {"params": heads.parameters(), "lr": head_lr},
-        ],
-        weight_decay=0.01,
-    )
-    gen = np.random.default_rng(seed)
-    top.train()
-    for _ in range(epochs):
-        for k in gen.permutation(len(tr_batches)):
-            idx, h, mask = tr_batches[k]
-            pooled = upper(h, mask)
-            loss = 0.0
-            for t in TASKS:
-                m, c = (torch.from_numpy(a[idx]) for a in labels[t])
-                has = c.any(1)
-                if has.any():
-                    loss = loss + partial_label_loss(heads[t](pooled[has]), m[has], c[has])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    top.eval()
-    proba = {t: np.zeros((len(valid), labels[t][0].shape[1]), np.float32) for t in TASKS}
-    with torch.inference_mode():
-        for idx, h, mask in va_batches:
-            pooled = upper(h, mask)
-            for t in TASKS:
-                proba[t][idx] = torch.softmax(heads[t](pooled), 1).numpy()
-    ft_seconds = time.perf_counter() - t_start
-    finetuned = evaluate(proba, valid)
-    # frozen baseline on the same rows (cached all-layer features)
-    x_tr = corpus_features(train, enc, progress=False)
-    x_va = corpus_features(valid, enc, progress=False)
-    frozen_heads = Heads(layers=(12,), epochs=40, lr=3e-3, seed=seed).fit(x_tr, train)
-    frozen = evaluate(frozen_heads.predict_proba(x_va), valid)
-    return {
-        "train_rows": len(train),
-        "valid_rows": len(valid),
-        "top_layers": top_layers,
-        "epochs": epochs,
-        "finetuned": finetuned,
-        "frozen": frozen,
-        "seconds_lower_layers": round(t_lower, 1),
-        "seconds_total_finetune": round(ft_seconds, 1),
-    }
-
-
-if __name__ == "__main__":  # feature precomputation, used during development
-    import sys
-    import time
-
-    logging.basicConfig(level=logging.INFO)
-    data = sys.argv[1] if len(sys.argv) > 1 else None
-    for split in ("valid", "train"):
-        corpus = load_corpus(split, data)
-        for name in DATASETS:
-            t0 = time.perf_counter()
-            sub = corpus[corpus.dataset == name]
-            feats = corpus_features(sub)
-            dt = time.perf_counter() - t0
-            print(
-                f"{name}/{split}: {feats.shape} in {dt:.0f}s ({len(sub) / dt:.1f} texts/s)",
-                flush=True,
-            )
