@@ -725,7 +725,7 @@ class Heads:
                     loss.backward()
                     opt.step()
                     sched.step()
-                    total += float(loss) * len(b)
+                    total += loss.detach().item() * len(b)
                 if verbose and (epoch % 10 == 9 or epoch == self.epochs - 1):
                     logger.info("%s head epoch %d loss %.4f", task, epoch + 1, total / len(keep))
             net.eval()
