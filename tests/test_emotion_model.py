@@ -371,3 +371,37 @@ def test_shipped_artefacts_are_small_and_described():
     assert total < 12_000_000
     assert not list(d.glob("*.pkl")) and not list(d.glob("*.pickle"))
     assert os.path.getsize(d / "heads.npz") < 5_000_000
+
+
+def test_local_sequence_classifier_labels_are_mapped(tmp_path):
+    """Any local HF sequence classifier: its labels are mapped by name onto the columns."""
+    _torch_stack()
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    from journeymine.emotions._convert import build_base_model
+    from journeymine.emotions._model import EmotionTagger
+
+    base = build_base_model()
+    tok = AutoTokenizer.from_pretrained(base)
+    config = BertConfig(
+        vocab_size=tok.vocab_size + 10,
+        hidden_size=8,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=16,
+        id2label={0: "NEGATIVE", 1: "neutral", 2: "Positive"},
+        label2id={"NEGATIVE": 0, "neutral": 1, "Positive": 2},
+    )
+    import torch
+
+    torch.manual_seed(0)
+    BertForSequenceClassification(config).save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    out = EmotionTagger(str(tmp_path), verbose=False).predict(["bagus", "jelek sekali"])
+    assert list(out.columns) == COLUMNS + P_COLUMNS
+    np.testing.assert_allclose(
+        out[[f"p_sentiment_{s}" for s in SENTIMENTS]].sum(axis=1), 1, atol=1e-5
+    )
+    assert out["emotion"].isna().all()  # a sentiment-only classifier says nothing on emotions
+    assert out[[f"p_emotion_{e}" for e in EMOTIONS]].isna().all().all()
+    assert set(out["sentiment"]) <= set(SENTIMENTS)

@@ -1013,11 +1013,21 @@ class _TransformerBackend:
                 "encoder with journeymine.emotions._train",
             )
         logger.warning(
-            "%s has no classification head: using journeymine's heads trained on "
-            "multilingual-e5-small features",
+            "%s has no classification head: using journeymine's adapter and heads trained "
+            "on multilingual-e5-small",
             path,
         )
         self.heads = default
+        if default.info_.get("lora"):
+            try:
+                merge_lora(self.encoder.model, load_lora(shipped_model_dir() / "lora.npz"))
+            except (AttributeError, IndexError, KeyError, RuntimeError) as exc:
+                raise InvalidParameterError(
+                    f"{path!r} does not have multilingual-e5-small's layer structure, so "
+                    "journeymine's adapter cannot be applied to it.",
+                    expected="multilingual-e5-small, or a sequence classifier",
+                    fix="pass a *ForSequenceClassification model",
+                ) from exc
 
     def count_tokens(self, prepared: list[str]) -> np.ndarray:
         return self.encoder.count_tokens(prepared)
@@ -1045,7 +1055,11 @@ class _TransformerBackend:
             "emotion": np.full((n, len(EMOTIONS)), np.nan, np.float32),
             "sentiment": np.full((n, len(SENTIMENTS)), np.nan, np.float32),
         }
-        for task, labels in (("emotion", EMOTIONS), ("sentiment", SENTIMENTS)):
+        # 'neutral' is both an emotion and a sentiment: a classifier with any
+        # emotion-only label is an emotion classifier, else a sentiment one
+        is_emotion = any(m in set(EMOTIONS) - set(SENTIMENTS) for m in self.label_map)
+        task_labels = (("emotion", EMOTIONS),) if is_emotion else (("sentiment", SENTIMENTS),)
+        for task, labels in task_labels:
             cols = [i for i, m in enumerate(self.label_map) if m in labels]
             if cols:
                 p = _softmax(logits[:, cols])
@@ -1112,8 +1126,9 @@ class EmotionTagger:
         ``'default'`` (e5-small + shipped heads), ``'fast'`` (TF-IDF + logistic
         regression; no torch needed, for millions of texts), or a Hugging Face
         model id or local directory: a sequence classifier (its labels are mapped
-        by name onto the tagger's), or multilingual-e5-small itself (the shipped
-        heads are used). Hub ids load from the local cache when offline.
+        by name onto the tagger's; an emotion classifier leaves the sentiment
+        columns empty and vice versa), or multilingual-e5-small itself (the
+        shipped adapter and heads are used). Hub ids load from the local cache when offline.
     batch_size : int, default 32
     max_length : int, default 128
         Tokens kept per text; longer texts are truncated with a warning.
