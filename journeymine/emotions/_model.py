@@ -847,10 +847,22 @@ def _offline_reason(model_id: str) -> str | None:
         if os.environ.get(var, "").strip().lower() in ("1", "true", "yes", "on"):
             return f"${var} is set"
     host = os.environ.get("HF_ENDPOINT", "https://huggingface.co").split("//")[-1].split("/")[0]
-    try:
-        socket.create_connection((host, 443), timeout=3).close()
-    except OSError as exc:
-        return f"{host} is not reachable ({exc.__class__.__name__})"
+    import threading
+
+    result: list[str | None] = ["timed out"]
+
+    def probe() -> None:  # in a thread: name resolution has no timeout of its own
+        try:
+            socket.create_connection((host, 443), timeout=3).close()
+            result[0] = None
+        except OSError as exc:
+            result[0] = exc.__class__.__name__
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(timeout=4)
+    if result[0] is not None:
+        return f"{host} is not reachable ({result[0]})"
     return None
 
 
