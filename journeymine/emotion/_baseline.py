@@ -4,7 +4,7 @@ It is both the baseline the transformer model must beat and the fast path for
 millions of texts: no torch, a sparse matrix product per batch.
 
 Training uses the rows whose candidate set has exactly one label (see
-:mod:`journeymine.emotions._data`): EmoT and single-label GoEmotions rows plus
+:mod:`journeymine.emotion._data`): EmoT and single-label GoEmotions rows plus
 SmSA's neutral rows for emotions; SmSA, EmoT's implied sentiment and
 single-label GoEmotions rows for sentiment. Features are word 1-2-grams and
 character 2-5-grams (within word boundaries) of the normalised, lower-cased text.
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from journeymine.emotions._data import (
+from journeymine.emotion._data import (
     EMOTIONS,
     SENTIMENTS,
     detect_language,
@@ -94,7 +94,7 @@ class FastModel:
 
     # ------------------------------------------------------------------ fit
     def fit(self, corpus: pd.DataFrame) -> FastModel:
-        """Fit on a corpus frame from :func:`journeymine.emotions._train.load_corpus`.
+        """Fit on a corpus frame from :func:`journeymine.emotion._train.load_corpus`.
 
         Parameters
         ----------
@@ -196,7 +196,7 @@ class FastModel:
         if not path.is_file():
             raise ModelNotFoundError(
                 f"The fast emotion model {str(path)!r} does not exist.",
-                expected="fast_tfidf_lr.npz inside journeymine/emotions/model",
+                expected="fast_tfidf_lr.npz inside journeymine/emotion/model",
                 fix="reinstall journeymine, or train it: python -m journeymine model train",
             )
         try:

@@ -50,8 +50,8 @@ from journeymine._normalize import connect, to_arrow
 from journeymine._processmap import json_safe, records
 from journeymine._schema import ACTIVITY, CHANNEL, CUSTOMER, EVENT_INDEX, TIMESTAMP, suggest
 from journeymine._stages import StageMap
-from journeymine.emotions._phrases import content_words, distinctive_phrases
-from journeymine.emotions._texts import read_texts
+from journeymine.emotion._phrases import content_words, distinctive_phrases
+from journeymine.emotion._texts import read_texts
 from journeymine.exceptions import (
     ColumnNotFoundError,
     InvalidParameterError,
@@ -64,7 +64,7 @@ __all__ = ["EMOTION_LABELS", "SENTIMENT_LABELS", "JourneyEmotions", "emotions", 
 
 logger = logging.getLogger(__name__)
 
-#: Emotion labels of :class:`~journeymine.emotions.EmotionTagger`, in display order.
+#: Emotion labels of :class:`~journeymine.emotion.EmotionTagger`, in display order.
 EMOTION_LABELS = ("joy", "love", "surprise", "anger", "disgust", "fear", "sadness", "neutral")
 #: Sentiment labels and their values.
 SENTIMENT_LABELS = ("positive", "neutral", "negative")
@@ -236,7 +236,7 @@ def _link(log: EventLog, texts: pd.DataFrame, window: pd.Timedelta | None) -> pd
 # ---------------------------------------------------------------------------- tagging
 def _default_tagger():
     try:
-        from journeymine.emotions import EmotionTagger
+        from journeymine.emotion import EmotionTagger
     except ImportError as exc:
         raise OptionalDependencyError(
             f"The default emotion tagger is not available ({exc}).",
@@ -376,7 +376,7 @@ def emotions(
         and ``sentiment`` columns (optionally ``emotion_score``,
         ``sentiment_score``, ``p_emotion_<label>``, ``p_sentiment_<label>``),
         one row per text. ``None`` builds the default
-        :class:`~journeymine.emotions.EmotionTagger` (needs the ``emotions``
+        :class:`~journeymine.emotion.EmotionTagger` (needs the ``emotions``
         extra). ``"labels"`` uses the texts' own ``emotion`` and ``sentiment``
         columns (texts you already tagged).
     window : str, Timedelta or None, default "7D"
@@ -403,7 +403,7 @@ def emotions(
     Examples
     --------
     >>> import pandas as pd, journeymine as jm
-    >>> from journeymine.emotions._journey import emotions
+    >>> from journeymine.emotion._journey import emotions
     >>> log = jm.EventLog.from_pandas(pd.DataFrame({
     ...     "customer_id": ["a", "a", "b"],
     ...     "touchpoint": ["checkout", "delivery", "checkout"],
@@ -741,7 +741,7 @@ class JourneyEmotions:
         """Key phrases per group: what customers say, in their own language.
 
         The uni- and bigrams most distinctive of each group against the other
-        groups (see :func:`~journeymine.emotions._phrases.distinctive_phrases`),
+        groups (see :func:`~journeymine.emotion._phrases.distinctive_phrases`),
         with chat slang normalised.
 
         Parameters
