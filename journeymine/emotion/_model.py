@@ -101,7 +101,18 @@ def prepare_text(text: str) -> tuple[str, str]:
     return language, "query: " + normalize_text(text, language)
 
 
-class Encoder:
+class _TokenCounting:
+    """Token counts from ``self.tokenizer`` (shared by the torch and ONNX encoders)."""
+
+    tokenizer: Any
+
+    def count_tokens(self, texts: Sequence[str]) -> np.ndarray:
+        """Number of tokens of each text (untruncated, with special tokens)."""
+        enc = self.tokenizer(list(texts), add_special_tokens=True, truncation=False)
+        return np.array([len(ids) for ids in enc["input_ids"]], dtype=np.int64)
+
+
+class Encoder(_TokenCounting):
     """Mean-pooled hidden states of a Hugging Face encoder, batched by length.
 
     Parameters
@@ -139,11 +150,6 @@ class Encoder:
         self.tokenizer.padding_side = "right"
         self.model = AutoModel.from_pretrained(self.path, local_files_only=local_files_only)
         self.model.eval().to(device)
-
-    def count_tokens(self, texts: Sequence[str]) -> np.ndarray:
-        """Number of tokens of each text (untruncated, with special tokens)."""
-        enc = self.tokenizer(list(texts), add_special_tokens=True, truncation=False)
-        return np.array([len(ids) for ids in enc["input_ids"]], dtype=np.int64)
 
     def encode(
         self,
@@ -206,7 +212,7 @@ class Encoder:
         return out
 
 
-class OnnxEncoder:
+class OnnxEncoder(_TokenCounting):
     """The same mean-pooled features from an int8 ONNX export of the encoder.
 
     The encoder (with the mean pooling of ``layers`` inside the graph) is
@@ -318,11 +324,6 @@ class OnnxEncoder:
             for leftover in (fp32, tmp):
                 leftover.unlink(missing_ok=True)
         return target
-
-    def count_tokens(self, texts: Sequence[str]) -> np.ndarray:
-        """Number of tokens of each text (untruncated, with special tokens)."""
-        enc = self.tokenizer(list(texts), add_special_tokens=True, truncation=False)
-        return np.array([len(ids) for ids in enc["input_ids"]], dtype=np.int64)
 
     def encode(
         self,
