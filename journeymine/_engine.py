@@ -32,9 +32,12 @@ def register(log: EventLog, con=None):
     -------
     ibis.Table
     """
+    import ibis
+
     if con is None or con.name == "duckdb":
         con = con or connect()
         # Zero-copy: DuckDB scans the Arrow table in place.
         con.con.register(f"jm_events_{id(log):x}", log.table)
         return con.table(f"jm_events_{id(log):x}")
-    return con.create_table(f"jm_events_{id(log):x}", log.table, temp=True, overwrite=True)
+    # Other backends (PySpark): a temporary view; they reject temp=True tables.
+    return con.create_view(f"jm_events_{id(log):x}", ibis.memtable(log.table), overwrite=True)
