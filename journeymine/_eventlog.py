@@ -41,6 +41,25 @@ def as_stage_map(stages: StagesLike) -> StageMap | None:
     return StageMap.from_yaml(stages)
 
 
+def relation_to_arrow(relation) -> pa.Table:
+    """The rows of a DuckDB relation or an Ibis table expression as an Arrow table.
+
+    Raises
+    ------
+    SchemaError
+        ``relation`` is neither.
+    """
+    if hasattr(relation, "fetch_arrow_table"):
+        return to_arrow(relation)
+    if hasattr(relation, "to_pyarrow"):
+        return relation.to_pyarrow()
+    raise SchemaError(
+        f"Expected a DuckDB relation or Ibis table, got {type(relation).__name__}.",
+        expected="duckdb.sql('SELECT ...') or an ibis table expression.",
+        fix="Use jm.read_sql for a SQL string.",
+    )
+
+
 class EventLog:
     """A validated event log: one row per customer interaction with a touchpoint.
 
@@ -222,16 +241,7 @@ class EventLog:
         >>> jm.EventLog.from_duckdb(rel).n_events
         1
         """
-        if hasattr(relation, "fetch_arrow_table"):
-            table = to_arrow(relation)
-        elif hasattr(relation, "to_pyarrow"):
-            table = relation.to_pyarrow()
-        else:
-            raise SchemaError(
-                f"Expected a DuckDB relation or Ibis table, got {type(relation).__name__}.",
-                expected="duckdb.sql('SELECT ...') or an ibis table expression.",
-                fix="Use jm.read_sql for a SQL string.",
-            )
+        table = relation_to_arrow(relation)
         kwargs.setdefault("source", "duckdb")
         return cls.from_arrow(table, schema, **kwargs)
 

@@ -23,7 +23,7 @@ from xml.etree import ElementTree
 import duckdb
 import pyarrow as pa
 
-from journeymine._eventlog import EventLog
+from journeymine._eventlog import EventLog, relation_to_arrow
 from journeymine._normalize import NUMERIC_TYPES, connect, duckdb_literal, to_arrow
 from journeymine._schema import Schema
 from journeymine.exceptions import EmptyLogError, EncodingError, ReadError, SchemaError
@@ -621,16 +621,13 @@ def read_sql(
         )
     try:
         result = con.sql(query)
-        if isinstance(result, duckdb.DuckDBPyRelation):
-            table = to_arrow(result)
-        elif hasattr(result, "to_pyarrow"):
-            table = result.to_pyarrow()
-        else:
+        if result is None:
             raise SchemaError(
-                f"The query returned {type(result).__name__}, not a table.",
+                "The query returned nothing, not a table.",
                 expected="a SELECT statement returning rows.",
                 fix="End the query with a SELECT.",
             )
+        table = relation_to_arrow(result)
     except duckdb.Error as exc:
         raise ReadError(
             f"The query failed: {str(exc).splitlines()[0]}",
