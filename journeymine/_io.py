@@ -307,6 +307,41 @@ def _read_csv_pyarrow(
 
 
 # ---------------------------------------------------------------------- Parquet
+def read_parquet_table(path_str: str) -> pa.Table:
+    """Read a Parquet file, a directory of ``.parquet`` files or a glob into Arrow (DuckDB).
+
+    Raises
+    ------
+    ReadError
+        Nothing is there, or it is not Parquet.
+    """
+    target = path_str
+    if not _has_glob(path_str):
+        p = Path(path_str)
+        if p.is_dir():
+            target = str(p / "**" / "*.parquet")
+        elif not p.exists():
+            raise _missing_error(path_str, "Parquet")
+    con = connect()
+    try:
+        return to_arrow(con.sql(f"SELECT * FROM read_parquet({duckdb_literal(target)})"))
+    except duckdb.Error as exc:
+        message = str(exc)
+        if "No files found" in message:
+            raise ReadError(
+                f"No Parquet files found at {path_str!r}.",
+                expected="a .parquet file, a directory holding .parquet files, or a glob.",
+                fix="Check the path; files in a directory must end with .parquet.",
+            ) from None
+        raise ReadError(
+            f"Could not read {path_str!r} as Parquet: {message.splitlines()[0]}",
+            expected="Apache Parquet file(s).",
+            fix="Check that the file is Parquet (or read a CSV file instead).",
+        ) from None
+    finally:
+        con.close()
+
+
 def read_parquet(path: PathType, schema: Schema | None = None, **kwargs: Any) -> EventLog:
     """Read Parquet file(s) into an :class:`EventLog`.
 
@@ -350,31 +385,7 @@ def read_parquet(path: PathType, schema: Schema | None = None, **kwargs: Any) ->
     path_str = str(path)
     wanted = _split_schema(schema, kwargs)
     kwargs.setdefault("source", path_str)
-    target = path_str
-    if not _has_glob(path_str):
-        p = Path(path_str)
-        if p.is_dir():
-            target = str(p / "**" / "*.parquet")
-        elif not p.exists():
-            raise _missing_error(path_str, "Parquet")
-    con = connect()
-    try:
-        table = to_arrow(con.sql(f"SELECT * FROM read_parquet({duckdb_literal(target)})"))
-    except duckdb.Error as exc:
-        message = str(exc)
-        if "No files found" in message:
-            raise ReadError(
-                f"No Parquet files found at {path_str!r}.",
-                expected="a .parquet file, a directory holding .parquet files, or a glob.",
-                fix="Check the path; files in a directory must end with .parquet.",
-            ) from None
-        raise ReadError(
-            f"Could not read {path_str!r} as Parquet: {message.splitlines()[0]}",
-            expected="Apache Parquet file(s).",
-            fix="Check that the file is Parquet (use jm.read_csv for CSV files).",
-        ) from None
-    finally:
-        con.close()
+    table = read_parquet_table(path_str)
     if table.num_rows == 0:
         raise _empty_error(path_str, "holds no rows")
     return EventLog.from_arrow(table, wanted, **kwargs)

@@ -14,10 +14,15 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import duckdb
 import pyarrow as pa
 
-from journeymine._io import _DUCKDB_ENCODINGS, _codec_name, _read_csv_duckdb, _read_csv_pyarrow
+from journeymine._io import (
+    _DUCKDB_ENCODINGS,
+    _codec_name,
+    _read_csv_duckdb,
+    _read_csv_pyarrow,
+    read_parquet_table,
+)
 from journeymine._normalize import (
     _RAW_TS,
     _ROW,
@@ -25,7 +30,6 @@ from journeymine._normalize import (
     _parses_text,
     _timestamp_sql,
     connect,
-    duckdb_literal,
     quote,
     to_arrow,
     utc_naive,
@@ -145,18 +149,7 @@ def _read_file(path: str, encoding: str, customer: str | None, timestamp: str | 
     if not parquet and p.stat().st_size == 0:
         raise _empty(f"The texts file {path!r} is empty.")
     if parquet:
-        target = str(p / "**" / "*.parquet") if p.is_dir() else path
-        con = connect()
-        try:
-            return to_arrow(con.sql(f"SELECT * FROM read_parquet({duckdb_literal(target)})"))
-        except duckdb.Error as exc:
-            raise ReadError(
-                f"Could not read {path!r} as Parquet: {str(exc).splitlines()[0]}",
-                expected="Apache Parquet file(s).",
-                fix="Check that the file is Parquet, or save the texts as CSV.",
-            ) from None
-        finally:
-            con.close()
+        return read_parquet_table(path)
     # Customer ids and timestamps are read as text (as for event logs: ids keep
     # leading zeros); every other column as DuckDB sniffs it.
     unbound = Schema(customer=customer, timestamp=timestamp, activity=False, stage=False,
