@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from journeymine._engine import register
+from journeymine._engine import journey_tables
 from journeymine._eventlog import EventLog, StagesLike
 from journeymine._processmap import VARIANT_SEPARATOR, ProcessMap
 from journeymine._schema import ACTIVITY, CHANNEL, REVENUE, suggest
@@ -143,30 +143,26 @@ def discover(
     stage_map = log.stage_map(stages)
     conv = resolve_conversion(log, stage_map, conversion)
     rank = {tp: stage_map.order.index(s) for tp, s in stage_map.mapping.items()}
-    events = register(log, con)
-    st = q.steps(events, rank, conv).cache()
-    jr = q.journeys(st).cache()
+    st, jr = journey_tables(log, rank, conv, con)
 
     edges = _sorted(q.edges(st).execute(), ["count", "source", "target"], [False, True, True])
     nodes = _sorted(q.nodes(st).execute(), ["count", "id"], [False, True])
     nodes["stage"] = nodes["id"].map(stage_map.mapping)
     start = _count_map(nodes, "starts")
     end = _count_map(nodes, "ends")
-    n_customers = int(jr.count().execute())
-    n_converted = int(jr.converted.cast("int64").sum().execute() or 0)
+    totals = _journey_totals(jr)
+    n_customers, n_converted = totals["customers"], totals["converted"]
 
     variants = _variants(q.variants(jr).execute(), n_customers)
     funnel = _funnel(q.funnel(jr, q.stage_reach(st), len(stage_map.order)).execute(),
                      stage_map, n_customers)
     dropoffs = _dropoffs(q.dropoffs(jr).execute(), nodes, n_customers - n_converted)
-    loops = _loops(q.self_loops(st).execute(), q.ping_pongs(st).execute(),
-                   q.repeats(st).execute(), nodes)
+    loops = _loops(edges, q.ping_pongs(st).execute(), nodes)
     bottlenecks = _bottlenecks(edges, rank, n_customers)
     switches = (
         _switches(q.channel_switches(st).execute()) if CHANNEL in log.table.column_names
         else pd.DataFrame()
     )
-    durations = jr.last_timestamp.epoch_seconds() - jr.first_timestamp.epoch_seconds()
     summary = {
         "events": log.n_events,
         "customers": n_customers,
@@ -175,10 +171,10 @@ def discover(
         "variants": len(variants),
         "converted": n_converted,
         "conversion_rate": n_converted / n_customers if n_customers else 0.0,
-        "median_journey_seconds": float(durations.median().execute() or 0.0),
-        "single_event_customers": int((jr.length == 1).sum().execute()),
+        "median_journey_seconds": totals["median_journey_seconds"],
+        "single_event_customers": totals["single_event_customers"],
     }
-    nodes = nodes.drop(columns=["starts", "ends"])
+    nodes = nodes.drop(columns=["starts", "ends", "returning"])
     return ProcessMap(
         nodes=nodes.reset_index(drop=True),
         edges=edges,
@@ -197,6 +193,23 @@ def discover(
     )
 
 
+def _journey_totals(jr) -> dict:
+    """Customers, converted customers, median journey duration and single-event customers."""
+    seconds = jr.last_timestamp.epoch_seconds() - jr.first_timestamp.epoch_seconds()
+    row = jr.aggregate(
+        customers=jr.count(),
+        converted=jr.converted.cast("int64").sum(),
+        median_journey_seconds=seconds.median(),
+        single_event_customers=(jr.length == 1).sum(),
+    ).execute().iloc[0]
+    return {
+        "customers": int(row["customers"]),
+        "converted": int(row["converted"] or 0),
+        "median_journey_seconds": float(row["median_journey_seconds"] or 0.0),
+        "single_event_customers": int(row["single_event_customers"] or 0),
+    }
+
+
 def _sorted(df: pd.DataFrame, by: list[str], ascending: list[bool]) -> pd.DataFrame:
     return df.sort_values(by, ascending=ascending, kind="mergesort").reset_index(drop=True)
 
@@ -211,7 +224,7 @@ def _variants(df: pd.DataFrame, n_customers: int) -> pd.DataFrame:
     df["share"] = df["customers"] / n_customers
     df["cumulative_share"] = df["share"].cumsum()
     df["conversion_rate"] = df["converted"] / df["customers"]
-    df["path"] = df["variant"].str.split(VARIANT_SEPARATOR, regex=False).map(tuple)
+    df["path"] = [tuple(v.split(VARIANT_SEPARATOR)) for v in df["variant"]]
     cols = ["variant", "customers", "share", "cumulative_share", "length",
             "conversion_rate", "median_duration_seconds", "path"]
     return df[cols]
@@ -247,9 +260,14 @@ def _dropoffs(df: pd.DataFrame, nodes: pd.DataFrame, n_lost: int) -> pd.DataFram
     ]
 
 
-def _loops(self_df: pd.DataFrame, pp: pd.DataFrame, rep: pd.DataFrame,
-            nodes: pd.DataFrame) -> pd.DataFrame:
+def _loops(edges: pd.DataFrame, pp: pd.DataFrame, nodes: pd.DataFrame) -> pd.DataFrame:
+    """Self-loops (edges A -> A), ping-pongs (A -> B -> A) and repeats (A visited again)."""
     visits = nodes.set_index("id")["customers"]
+    self_df = edges.loc[edges["source"] == edges["target"], ["source", "count", "customers"]]
+    self_df = self_df.rename(columns={"source": "activity"})
+    rep = nodes.loc[nodes["returning"] > 0]
+    rep = pd.DataFrame({"activity": rep["id"], "count": rep["count"] - rep["customers"],
+                        "customers": rep["returning"]})
     parts = [
         self_df.assign(kind="self-loop", pattern=self_df["activity"] + " ↺"),
         pp.assign(kind="ping-pong", pattern=pp["activity"] + " ⇄ " + pp["partner"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -34,10 +35,55 @@ def register(log: EventLog, con=None):
     """
     import ibis
 
-    if con is None or con.name == "duckdb":
-        con = con or connect()
-        # Zero-copy: DuckDB scans the Arrow table in place.
-        con.con.register(f"jm_events_{id(log):x}", log.table)
-        return con.table(f"jm_events_{id(log):x}")
+    if _is_duckdb(con):
+        return _register_arrow(con or connect(), f"jm_events_{id(log):x}", log.table)
     # Other backends (PySpark): a temporary view; they reject temp=True tables.
     return con.create_view(f"jm_events_{id(log):x}", ibis.memtable(log.table), overwrite=True)
+
+
+def journey_tables(log: EventLog, stage_rank: Mapping[str, int], conversion: Collection[str],
+                   con=None):
+    """The log's steps (one row per event) and journeys (one per customer) as Ibis tables.
+
+    On DuckDB (the default) both are computed by position on the sorted Arrow
+    table (:mod:`journeymine._positional`) and scanned in place; on other
+    backends they are the Ibis window queries :func:`journeymine._queries.steps`
+    and :func:`journeymine._queries.journeys`, cached. Both give the same rows.
+
+    Parameters
+    ----------
+    log : EventLog
+    stage_rank : mapping of str to int
+        Touchpoint to stage position.
+    conversion : collection of str
+        Converting touchpoints.
+    con : ibis backend, optional
+        A new DuckDB backend by default.
+
+    Returns
+    -------
+    tuple of ibis.Table
+        ``(steps, journeys)``.
+    """
+    if _is_duckdb(con):
+        from journeymine._positional import journeys_table, sorted_events, steps_table
+
+        con = con or connect()
+        st = steps_table(sorted_events(log.table), stage_rank, conversion)
+        key = f"{id(log):x}_{id(st):x}"
+        return (_register_arrow(con, f"jm_steps_{key}", st),
+                _register_arrow(con, f"jm_journeys_{key}", journeys_table(st)))
+    from journeymine import _queries as q
+
+    st = q.steps(register(log, con), stage_rank, conversion).cache()
+    return st, q.journeys(st).cache()
+
+
+def _is_duckdb(con) -> bool:
+    return con is None or con.name == "duckdb"
+
+
+def _register_arrow(con, name: str, table):
+    """Let DuckDB scan an Arrow table in place (zero-copy) and return it as an Ibis table."""
+    con.con.register(name, table)
+    return con.table(name)

@@ -10,6 +10,7 @@ import logging
 import warnings
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -180,6 +181,61 @@ def _stage_sql(con: duckdb.DuckDBPyConnection, col: str) -> str:
     return f"CASE CAST({quote(col)} AS VARCHAR) {cases} END"
 
 
+def row_numbers(n: int) -> pa.Array:
+    """``0 .. n-1`` as an Arrow int64 array."""
+    return pa.array(np.arange(n, dtype=np.int64))
+
+
+def _padded_text_columns(con: duckdb.DuckDBPyConnection, columns: list[str]) -> set[str]:
+    """Which VARCHAR columns of ``raw`` have values with leading or trailing spaces.
+
+    Only those pay for ``trim``: checking a prefix and suffix is far cheaper
+    than building trimmed copies of every string.
+    """
+    if not columns:
+        return set()
+    flags = con.execute("SELECT " + ", ".join(
+        f"bool_or(prefix({quote(c)}, ' ') OR suffix({quote(c)}, ' '))" for c in columns
+    ) + " FROM raw").fetchone()
+    return {c for c, flag in zip(columns, flags, strict=True) if flag}
+
+
+def _drop_duplicates(
+    con: duckdb.DuckDBPyConnection, result: pa.Table, columns: list[str]
+) -> pa.Table:
+    """Drop exact duplicate rows of ``result`` (sorted by customer, time, row), keeping the first.
+
+    Duplicates share customer and timestamp, so only runs of tied rows can
+    hold them: those few rows go through DuckDB's de-duplication, not the
+    whole log.
+    """
+    n = result.num_rows
+    if n < 2:
+        return result
+    customer, ts = result.column(CUSTOMER), result.column(TIMESTAMP)
+    tie = pc.and_(
+        pc.equal(customer.slice(1), customer.slice(0, n - 1)),
+        pc.equal(ts.slice(1), ts.slice(0, n - 1)),
+    ).to_numpy(zero_copy_only=False)
+    if not tie.any():
+        return result
+    tied = np.zeros(n, dtype=bool)
+    tied[1:] |= tie
+    tied[:-1] |= tie
+    rows = np.flatnonzero(tied)
+    con.register("tied", result.take(pa.array(rows)).append_column("__jm_pos", pa.array(rows)))
+    cols = ", ".join(map(quote, columns))
+    dupes = con.execute(
+        f"SELECT __jm_pos FROM tied QUALIFY row_number() OVER "
+        f"(PARTITION BY {cols} ORDER BY {_ROW}) > 1"
+    ).fetchnumpy()["__jm_pos"]
+    if not len(dupes):
+        return result
+    keep = np.ones(n, dtype=bool)
+    keep[dupes] = False
+    return result.filter(pa.array(keep))
+
+
 def duckdb_literal(value: str) -> str:
     """A SQL string literal."""
     return "'" + str(value).replace("'", "''") + "'"
@@ -211,13 +267,17 @@ def normalize_table(
         )
     table, aware = utc_naive(table, schema.timestamp)
     con = connect(None if aware else tz)
-    con.register("raw", table.append_column(_ROW, pa.array(range(table.num_rows), pa.int64())))
+    con.register("raw", table.append_column(_ROW, row_numbers(table.num_rows)))
     dtypes = dict(
         con.execute("SELECT column_name, column_type FROM (DESCRIBE raw)").fetchall()
     )
     ts_type = dtypes[schema.timestamp]
     ts_expr = _timestamp_sql(con, schema.timestamp, ts_type, timestamp_format,
                              None if aware else tz)
+    text_roles = (CUSTOMER, ACTIVITY, CANONICAL["channel"], CANONICAL["text"])
+    padded = _padded_text_columns(
+        con, [s for s, c in schema.mapping.items() if c in text_roles and dtypes[s] == "VARCHAR"]
+    )
 
     select = []
     for source, canonical in schema.mapping.items():
@@ -225,8 +285,10 @@ def normalize_table(
             select.append(f"{ts_expr} AS {TIMESTAMP}")
         elif canonical == STAGE:
             select.append(f"{_stage_sql(con, source)} AS {STAGE}")
-        elif canonical in (CUSTOMER, ACTIVITY, CANONICAL["channel"], CANONICAL["text"]):
-            select.append(f"NULLIF(trim(CAST({quote(source)} AS VARCHAR)), '') AS {canonical}")
+        elif canonical in text_roles:
+            text = f"CAST({quote(source)} AS VARCHAR)"
+            text = f"trim({text})" if source in padded else text
+            select.append(f"NULLIF({text}, '') AS {canonical}")
         else:  # rating, revenue
             select.append(f"try_cast({quote(source)} AS DOUBLE) AS {canonical}")
     # Every canonical name is reserved, bound or not: consumers test for a role
@@ -244,12 +306,13 @@ def normalize_table(
         )
     select += [quote(c) for c in extras]
     select.append(_ROW)
-    parsed_from_text = _parses_text(ts_type)
-    if parsed_from_text:
+    if _parses_text(ts_type):
+        # Parse once into a table, so failures can be shown with their raw text.
         select.append(f"CAST({quote(schema.timestamp)} AS VARCHAR) AS {_RAW_TS}")
-    con.execute(f"CREATE TEMP TABLE typed AS SELECT {', '.join(select)} FROM raw")
-    if parsed_from_text:
+        con.execute(f"CREATE TEMP TABLE typed AS SELECT {', '.join(select)} FROM raw")
         _check_timestamps(con, schema.timestamp)
+    else:
+        con.execute(f"CREATE TEMP VIEW typed AS SELECT {', '.join(select)} FROM raw")
 
     report: dict = {"rows_in": table.num_rows, "schema": schema.describe()}
     where = f"{CUSTOMER} IS NOT NULL AND {ACTIVITY} IS NOT NULL AND {TIMESTAMP} IS NOT NULL"
@@ -275,19 +338,17 @@ def normalize_table(
             expected="rows with a customer id, an activity and a timestamp.",
             fix="Check that the right columns were picked: " + schema.describe(),
         )
-    columns = ", ".join(map(quote, [*schema.mapping.values(), *extras]))
-    dedupe = (
-        f"QUALIFY row_number() OVER (PARTITION BY {columns} ORDER BY {_ROW}) = 1"
-        if drop_duplicates else ""
-    )
-    # One pass: drop nulls and duplicates, then number the events in journey order.
+    columns = [*schema.mapping.values(), *extras]
+    # A sort, not a window: ties keep input order through the row number.
     result = to_arrow(con.execute(
-        f"SELECT {columns}, "
-        f"(row_number() OVER (ORDER BY {CUSTOMER}, {TIMESTAMP}, {_ROW}) - 1) AS {EVENT_INDEX} "
-        f"FROM (SELECT {columns}, {_ROW} FROM typed WHERE {where} {dedupe}) "
-        f"ORDER BY {EVENT_INDEX}"
+        f"SELECT {', '.join(map(quote, columns))}, {_ROW} FROM typed WHERE {where} "
+        f"ORDER BY {CUSTOMER}, {TIMESTAMP}, {_ROW}"
     ))
+    if drop_duplicates:
+        result = _drop_duplicates(con, result, columns)
     con.close()
+    result = result.drop_columns([_ROW])
+    result = result.append_column(EVENT_INDEX, row_numbers(result.num_rows))
     rows_out = result.num_rows
     report["duplicates"] = table.num_rows - dropped_nulls - rows_out
     if report["duplicates"]:

@@ -21,25 +21,44 @@ def steps(events: ir.Table, stage_rank: Mapping[str, int], conversion: Collectio
     """Each event with the customer's next and second-next event, stage rank and flags.
 
     Columns added: ``next_activity``, ``next_timestamp``, ``after_next_activity``,
-    ``seconds_to_next``, ``position`` (0-based within the customer),
-    ``stage_rank`` (null when unmapped), ``is_conversion``, and
-    ``next_channel`` when the log has channels.
+    ``position`` (0-based within the customer), ``stage_rank`` (null when
+    unmapped), ``is_conversion``, ``customer_converted`` (the customer converts
+    at some point), ``next_channel`` when the log has channels, the
+    first-occurrence flags ``first_visit`` and ``second_visit`` (the customer's
+    first/second event at this touchpoint), ``first_edge`` (first time the
+    customer takes this transition), ``first_in_stage`` (the customer's first
+    event in this stage), and ``seconds_to_next``. The flags turn "distinct
+    customers" into sums.
     """
     w = ibis.window(group_by=events[CUSTOMER], order_by=events[EVENT_INDEX])
     act, ts = events[ACTIVITY], events[TIMESTAMP]
+    is_conversion = act.isin(list(conversion)) if conversion else ibis.literal(False)
+    by_customer = ibis.window(group_by=events[CUSTOMER])
     cols = {
         "next_activity": act.lead().over(w),
         "next_timestamp": ts.lead().over(w),
         "after_next_activity": act.lead(2).over(w),
         "position": ibis.row_number().over(w),
         "stage_rank": act.substitute(dict(stage_rank), else_=ibis.null("int64")),
-        "is_conversion": act.isin(list(conversion)) if conversion else ibis.literal(False),
+        "is_conversion": is_conversion,
+        "customer_converted": is_conversion.max().over(by_customer) if conversion
+        else is_conversion,
     }
     if CHANNEL in events.columns:
         cols["next_channel"] = events[CHANNEL].lead().over(w)
     out = events.mutate(**cols)
+
+    def occurrence(*keys: ir.Column) -> ir.IntegerColumn:
+        return ibis.row_number().over(group_by=[out[CUSTOMER], *keys], order_by=out[EVENT_INDEX])
+
+    visit = occurrence(out[ACTIVITY])
+    edge_visit = occurrence(out[ACTIVITY], out.next_activity)
     return out.mutate(
-        seconds_to_next=out.next_timestamp.epoch_seconds() - out[TIMESTAMP].epoch_seconds()
+        first_visit=visit == 0,
+        second_visit=visit == 1,
+        first_edge=out.next_activity.notnull() & (edge_visit == 0),
+        first_in_stage=out.stage_rank.notnull() & (occurrence(out.stage_rank) == 0),
+        seconds_to_next=out.next_timestamp.epoch_seconds() - out[TIMESTAMP].epoch_seconds(),
     )
 
 
@@ -55,17 +74,21 @@ def edges(st: ir.Table) -> ir.Table:
     """The directly-follows graph: one row per (source, target) pair."""
     tr = st.filter(st.next_activity.notnull())
     return tr.group_by(source=tr[ACTIVITY], target=tr.next_activity).aggregate(
-        count=tr.count(), customers=tr[CUSTOMER].nunique(), **_durations(tr.seconds_to_next)
+        count=tr.count(), customers=tr.first_edge.sum(), **_durations(tr.seconds_to_next)
     )
 
 
 def nodes(st: ir.Table) -> ir.Table:
-    """Events and distinct customers per touchpoint, with start and end counts."""
+    """Per touchpoint: events, distinct customers, start and end counts, returning customers.
+
+    ``returning`` counts the customers with two or more events at the touchpoint.
+    """
     return st.group_by(id=st[ACTIVITY]).aggregate(
         count=st.count(),
-        customers=st[CUSTOMER].nunique(),
+        customers=st.first_visit.sum(),
         starts=(st.position == 0).sum(),
         ends=st.next_activity.isnull().sum(),
+        returning=st.second_visit.sum(),
     )
 
 
@@ -96,10 +119,8 @@ def variants(jr: ir.Table) -> ir.Table:
 
 def stage_reach(st: ir.Table) -> ir.Table:
     """First time each customer reached each stage (one row per customer and stage)."""
-    mapped = st.filter(st.stage_rank.notnull())
-    return mapped.group_by([mapped[CUSTOMER], mapped.stage_rank]).aggregate(
-        first_timestamp=mapped[TIMESTAMP].min()
-    )
+    first = st.filter(st.first_in_stage)
+    return first.select(first[CUSTOMER], first.stage_rank, first_timestamp=first[TIMESTAMP])
 
 
 def funnel(jr: ir.Table, reach: ir.Table, n_stages: int) -> ir.Table:
@@ -130,14 +151,6 @@ def dropoffs(jr: ir.Table) -> ir.Table:
     )
 
 
-def self_loops(st: ir.Table) -> ir.Table:
-    """Touchpoints repeated back to back (A -> A)."""
-    rep = st.filter(st.next_activity == st[ACTIVITY])
-    return rep.group_by(activity=rep[ACTIVITY]).aggregate(
-        count=rep.count(), customers=rep[CUSTOMER].nunique()
-    )
-
-
 def ping_pongs(st: ir.Table) -> ir.Table:
     """Back-and-forth between two touchpoints (A -> B -> A, with A != B)."""
     pp = st.filter(
@@ -148,20 +161,9 @@ def ping_pongs(st: ir.Table) -> ir.Table:
     )
 
 
-def repeats(st: ir.Table) -> ir.Table:
-    """Touchpoints customers came back to after doing something else (rework)."""
-    per = st.group_by([st[CUSTOMER], st[ACTIVITY]]).aggregate(n=st.count())
-    again = per.filter(per.n > 1)
-    return again.group_by(activity=again[ACTIVITY]).aggregate(
-        count=(again.n - 1).sum(), customers=again.count()
-    )
-
-
 def channel_switches(st: ir.Table) -> ir.Table:
     """Consecutive events on different channels, with how many of those customers converted."""
-    w = ibis.window(group_by=st[CUSTOMER])
-    flagged = st.mutate(customer_converted=st.is_conversion.max().over(w))
-    sw = flagged.filter(flagged.next_channel.notnull() & (flagged.next_channel != flagged[CHANNEL]))
+    sw = st.filter(st.next_channel.notnull() & (st.next_channel != st[CHANNEL]))
     return sw.group_by(
         from_channel=sw[CHANNEL], to_channel=sw.next_channel,
         source=sw[ACTIVITY], target=sw.next_activity,

@@ -31,6 +31,7 @@ from journeymine._normalize import (
     _timestamp_sql,
     connect,
     quote,
+    row_numbers,
     to_arrow,
     utc_naive,
 )
@@ -278,7 +279,7 @@ def _normalize_texts(table: pa.Table, schema: Schema, touchpoint: str | None,
     # As for event logs: the session time zone is the one naive timestamps are in.
     con = connect(None if aware else tz)
     try:
-        con.register("raw", table.append_column(_ROW, pa.array(range(table.num_rows), pa.int64())))
+        con.register("raw", table.append_column(_ROW, row_numbers(table.num_rows)))
         dtypes = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE raw)").fetchall())
         select = []
         for canon, col in bound.items():

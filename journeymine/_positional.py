@@ -1,0 +1,181 @@
+"""Per-event steps and per-customer journeys by position, on the sorted event table.
+
+A validated :class:`~journeymine.EventLog` keeps its rows sorted by
+``event_index`` (customer, then time, then input order), so every customer's
+events are one contiguous run of rows. A customer's next event is then simply
+the next row when it belongs to the same customer: no window, no sort, no
+hash partition. This module computes, in a few vectorised Arrow/NumPy passes,
+the same columns as the portable Ibis definitions :func:`journeymine._queries.steps`
+and :func:`journeymine._queries.journeys`, which other backends (Spark) run.
+The two are tested to agree row for row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from journeymine._processmap import VARIANT_SEPARATOR
+from journeymine._schema import ACTIVITY, CHANNEL, CUSTOMER, EVENT_INDEX, TIMESTAMP
+
+__all__ = ["journeys_table", "sorted_events", "steps_table"]
+
+
+def sorted_events(table: pa.Table) -> pa.Table:
+    """``table`` with its rows in ``event_index`` order (already so after validation)."""
+    index = table.column(EVENT_INDEX).to_numpy()
+    if len(index) < 2 or bool(np.all(index[1:] > index[:-1])):
+        return table
+    return table.take(pa.array(np.argsort(index, kind="stable")))
+
+
+def _runs(customers: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Start row of each customer's run and, per row, whether the next row is the same customer."""
+    n = len(customers)
+    same = np.zeros(n, dtype=bool)
+    if n > 1:
+        same[:-1] = pc.equal(customers.slice(1), customers.slice(0, n - 1)).to_numpy(
+            zero_copy_only=False
+        )
+    starts = np.flatnonzero(np.concatenate(([True], ~same[:-1])))
+    return starts, same
+
+
+def _first_occurrence(*keys: np.ndarray) -> np.ndarray:
+    """True where the tuple of non-negative integer ``keys`` appears for the first time."""
+    import pandas as pd
+
+    sizes = [int(k.max()) + 1 if len(k) else 1 for k in keys]
+    if np.prod(sizes, dtype=float) < 2.0**62:  # one int64 key (mixed radix): fastest hashing
+        combined = keys[0].astype(np.int64)
+        for key, size in zip(keys[1:], sizes[1:], strict=True):
+            combined = combined * size + key
+        return ~pd.Series(combined, copy=False).duplicated().to_numpy()
+    return ~pd.DataFrame(dict(enumerate(keys))).duplicated().to_numpy()
+
+
+def _lead(values: pa.ChunkedArray, k: int, valid: np.ndarray) -> pa.Array:
+    """The value ``k`` rows ahead where ``valid``, else null."""
+    n = len(values)
+    idx = np.arange(k, n + k, dtype=np.int64)
+    idx[~valid] = 0
+    return values.take(pa.array(idx, mask=~valid))
+
+
+def steps_table(
+    table: pa.Table, stage_rank: Mapping[str, int], conversion: Collection[str]
+) -> pa.Table:
+    """Each event with the customer's next events, position, stage rank and conversion flags.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        Canonical events sorted by ``event_index`` (see :func:`sorted_events`).
+    stage_rank : mapping of str to int
+        Touchpoint to stage position; unmapped touchpoints get a null rank.
+    conversion : collection of str
+        Touchpoints that count as converting.
+
+    Returns
+    -------
+    pyarrow.Table
+        The events plus ``next_activity``, ``next_timestamp``,
+        ``after_next_activity``, ``position`` (0-based within the customer),
+        ``stage_rank``, ``is_conversion``, ``customer_converted`` (the customer
+        converted at some point), ``next_channel`` when the log has channels,
+        the flags ``first_visit``, ``second_visit``, ``first_edge`` and
+        ``first_in_stage``, and ``seconds_to_next`` (see
+        :func:`journeymine._queries.steps`).
+
+    Examples
+    --------
+    >>> import pandas as pd, journeymine as jm
+    >>> df = pd.DataFrame({"customer_id": ["a", "a", "b"], "touchpoint": ["ad", "buy", "ad"],
+    ...                    "ts": ["2024-01-01 10:00", "2024-01-01 10:30", "2024-01-02"]})
+    >>> st = steps_table(jm.EventLog.from_pandas(df).table, {"ad": 0, "buy": 2}, ["buy"])
+    >>> st.select(["activity", "next_activity", "seconds_to_next", "position"]).to_pylist()[0]
+    {'activity': 'ad', 'next_activity': 'buy', 'seconds_to_next': 1800.0, 'position': 0}
+    """
+    n = table.num_rows
+    starts, same = _runs(table.column(CUSTOMER))
+    after_same = same.copy()
+    after_same[:-1] &= same[1:]
+    after_same[-1:] = False
+    run_of = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, n)))
+    activity, ts = table.column(ACTIVITY), table.column(TIMESTAMP)
+
+    micros = ts.cast(pa.timestamp("us")).cast(pa.int64()).to_numpy()
+    seconds = np.full(n, np.nan)
+    seconds[:-1] = (micros[1:] - micros[:-1]) / 1e6
+    keys = list(stage_rank)
+    rank = pc.index_in(activity, value_set=pa.array(keys, pa.string()))
+    rank = pa.array(np.array(list(stage_rank.values()), dtype=np.int64)).take(rank) if keys \
+        else pa.nulls(n, pa.int64())
+    converts = pc.is_in(activity, value_set=pa.array(list(conversion), pa.string()))
+    conv_np = converts.to_numpy(zero_copy_only=False)
+    customer_converted = np.maximum.reduceat(conv_np, starts)[run_of] if n else conv_np
+
+    cols = {
+        "next_activity": _lead(activity, 1, same),
+        "next_timestamp": _lead(ts, 1, same),
+        "after_next_activity": _lead(activity, 2, after_same),
+        "position": pa.array(np.arange(n, dtype=np.int64) - starts[run_of]),
+        "stage_rank": rank,
+        "is_conversion": converts,
+        "customer_converted": pa.array(customer_converted),
+    }
+    if CHANNEL in table.column_names:
+        cols["next_channel"] = _lead(table.column(CHANNEL), 1, same)
+    codes = pc.dictionary_encode(activity.combine_chunks()).indices.to_numpy().astype(np.int64)
+    first_visit = _first_occurrence(run_of, codes)
+    second_visit = np.zeros(n, dtype=bool)
+    again = np.flatnonzero(~first_visit)
+    second_visit[again] = _first_occurrence(run_of[again], codes[again])
+    edge = np.flatnonzero(same)
+    first_edge = np.zeros(n, dtype=bool)
+    first_edge[edge] = _first_occurrence(run_of[edge], codes[edge], codes[edge + 1])
+    rank_np = rank.fill_null(-1).to_numpy()
+    staged = np.flatnonzero(rank_np >= 0)
+    first_in_stage = np.zeros(n, dtype=bool)
+    first_in_stage[staged] = _first_occurrence(run_of[staged], rank_np[staged])
+    cols.update(
+        first_visit=pa.array(first_visit),
+        second_visit=pa.array(second_visit),
+        first_edge=pa.array(first_edge),
+        first_in_stage=pa.array(first_in_stage),
+        seconds_to_next=pa.array(seconds, mask=~same),
+    )
+    for name, values in cols.items():
+        table = table.append_column(name, values)
+    return table
+
+
+def journeys_table(steps: pa.Table) -> pa.Table:
+    """One row per customer from :func:`steps_table` output, like :func:`_queries.journeys`.
+
+    Columns: ``customer_id``, ``variant`` (touchpoints joined by
+    ``" > "``), ``length``, ``first_timestamp``, ``last_timestamp``,
+    ``converted``, ``furthest_stage`` (highest stage rank, null when no
+    event is mapped) and ``last_activity``.
+    """
+    n = steps.num_rows
+    starts, _ = _runs(steps.column(CUSTOMER))
+    lasts = np.append(starts[1:], n) - 1
+    activity = steps.column(ACTIVITY).combine_chunks()
+    paths = pa.ListArray.from_arrays(pa.array(np.append(starts, n), pa.int32()), activity)
+    rank = steps.column("stage_rank").fill_null(-1).to_numpy()
+    furthest = np.maximum.reduceat(rank, starts) if n else rank
+    first, last = pa.array(starts), pa.array(lasts)
+    return pa.table({
+        CUSTOMER: steps.column(CUSTOMER).take(first),
+        "variant": pc.binary_join(paths, VARIANT_SEPARATOR),
+        "length": pa.array(lasts - starts + 1),
+        "first_timestamp": steps.column(TIMESTAMP).take(first),
+        "last_timestamp": steps.column(TIMESTAMP).take(last),
+        "converted": steps.column("customer_converted").take(first),
+        "furthest_stage": pa.array(furthest, mask=furthest < 0),
+        "last_activity": activity.take(last),
+    })

@@ -1,0 +1,92 @@
+"""The positional Arrow steps/journeys equal the portable Ibis window queries row for row."""
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+import journeymine as jm
+from journeymine import _queries as q
+from journeymine._engine import register
+from journeymine._positional import journeys_table, sorted_events, steps_table
+
+
+def _messy_log() -> jm.EventLog:
+    """Ties, a single-event customer, an unmapped touchpoint, loops and a repeat purchase."""
+    rows = [
+        ("c1", "ig_ad", "2024-01-01 10:00", "instagram"),
+        ("c1", "ig_ad", "2024-01-01 10:00", "instagram"),  # tie, not a duplicate (channel differs)
+        ("c1", "product_page", "2024-01-01 10:00", "web"),
+        ("c1", "checkout", "2024-01-01 11:00", "web"),
+        ("c1", "product_page", "2024-01-03 09:00", "app"),
+        ("c1", "checkout", "2024-01-03 09:30", "app"),
+        ("c2", "mystery_step", "2024-01-02 08:00", "web"),
+        ("c3", "product_page", "2024-01-02 08:00", "web"),
+        ("c3", "chat", "2024-01-02 08:10", "whatsapp"),
+        ("c3", "product_page", "2024-01-02 08:20", "web"),
+        ("c3", "chat", "2024-01-02 08:30", "whatsapp"),
+    ]
+    df = pd.DataFrame(rows, columns=["customer_id", "touchpoint", "ts", "channel"])
+    df.loc[1, "channel"] = "tiktok"
+    return jm.EventLog.from_pandas(df)
+
+
+LOGS = {
+    "messy": _messy_log,
+    "generated": lambda: jm.datasets.make_journeys(400, random_state=5),
+}
+RANK = {"ig_ad": 0, "product_page": 1, "chat": 1, "checkout": 2, "instagram_ad": 0,
+        "website_product_page": 1, "payment": 2}
+
+
+def _frame(table: pa.Table | pd.DataFrame, key: str) -> pd.DataFrame:
+    df = table if isinstance(table, pd.DataFrame) else table.to_pandas()
+    df = df.sort_values(key).reset_index(drop=True)
+    for col in df.columns:
+        if df[col].dtype.kind in "iufb" or col in ("stage_rank", "furthest_stage"):
+            df[col] = df[col].astype("float64")  # ints with nulls vs nullable ints
+        elif df[col].dtype.kind == "M":
+            df[col] = df[col].dt.tz_localize(None) if df[col].dt.tz else df[col]
+            df[col] = df[col].astype("datetime64[us]")
+        else:
+            df[col] = df[col].astype(object).where(df[col].notna(), None)
+    return df
+
+
+@pytest.mark.parametrize("conversion", [["checkout", "payment"], []])
+@pytest.mark.parametrize("name", list(LOGS))
+def test_steps_and_journeys_match_the_ibis_queries(name, conversion):
+    log = LOGS[name]()
+    fast = steps_table(log.table, RANK, conversion)
+    portable = q.steps(register(log), RANK, conversion)
+    assert fast.column_names == list(portable.columns)
+    pd.testing.assert_frame_equal(_frame(fast, "event_index"),
+                                  _frame(portable.execute(), "event_index"))
+    pd.testing.assert_frame_equal(_frame(journeys_table(fast), "customer_id"),
+                                  _frame(q.journeys(portable).execute(), "customer_id"))
+
+
+def test_hand_checked_flags():
+    st = steps_table(_messy_log().table, RANK, ["checkout"]).to_pandas()
+    c1 = st[st.customer_id == "c1"]
+    assert c1.activity.tolist() == ["ig_ad", "ig_ad", "product_page", "checkout",
+                                    "product_page", "checkout"]
+    assert c1.first_visit.tolist() == [True, False, True, True, False, False]
+    assert c1.second_visit.tolist() == [False, True, False, False, True, True]
+    # edges: ig>ig, ig>pp, pp>co, co>pp, pp>co (again), end
+    assert c1.first_edge.tolist() == [True, True, True, True, False, False]
+    assert c1.first_in_stage.tolist() == [True, False, True, True, False, False]
+    assert c1.customer_converted.all() and not st[st.customer_id == "c3"].customer_converted.any()
+    c3 = st[st.customer_id == "c3"]
+    assert c3.after_next_activity.tolist()[:2] == ["product_page", "chat"]
+    assert c3.seconds_to_next.tolist()[:3] == [600.0, 600.0, 600.0]
+    assert np.isnan(c3.seconds_to_next.iloc[-1])
+    c2 = st[st.customer_id == "c2"]
+    assert c2.position.tolist() == [0] and c2.stage_rank.isna().all()
+
+
+def test_unsorted_tables_are_put_back_in_journey_order():
+    table = _messy_log().table
+    shuffled = table.take(pa.array(np.random.default_rng(0).permutation(table.num_rows)))
+    assert sorted_events(shuffled).equals(table)
+    assert sorted_events(table) is table
