@@ -82,13 +82,13 @@ def run_journeymine(df):
 
 def run_journeymine_dfg(df):
     from journeymine import _queries as q
-    from journeymine._engine import register
+    from journeymine._engine import journey_tables
 
     log = load_journeymine(df)
-    steps = q.steps(register(log), {}, ()).cache()
+    steps, journeys = journey_tables(log, {}, ())
     edges = q.edges(steps).execute()
     q.nodes(steps).execute()
-    variants = q.variants(q.journeys(steps)).execute()
+    variants = q.variants(journeys).execute()
     return len(edges), len(variants)
 
 

@@ -41,14 +41,14 @@ def register(log: EventLog, con=None):
     return con.create_view(f"jm_events_{id(log):x}", ibis.memtable(log.table), overwrite=True)
 
 
-def journey_tables(log: EventLog, stage_rank: Mapping[str, int], conversion: Collection[str],
-                   con=None):
-    """The log's steps (one row per event) and journeys (one per customer) as Ibis tables.
+def journey_steps(log: EventLog, stage_rank: Mapping[str, int], conversion: Collection[str],
+                  con=None):
+    """The log's steps: one row per event with its successor, stage and flags (Ibis table).
 
-    On DuckDB (the default) both are computed by position on the sorted Arrow
-    table (:mod:`journeymine._positional`) and scanned in place; on other
-    backends they are the Ibis window queries :func:`journeymine._queries.steps`
-    and :func:`journeymine._queries.journeys`, cached. Both give the same rows.
+    On DuckDB (the default) they are computed by position on the sorted Arrow
+    table (:func:`journeymine._positional.steps_table`) and scanned in place; on
+    other backends they are the Ibis window query :func:`journeymine._queries.steps`,
+    cached. Both give the same rows (tested).
 
     Parameters
     ----------
@@ -62,8 +62,19 @@ def journey_tables(log: EventLog, stage_rank: Mapping[str, int], conversion: Col
 
     Returns
     -------
+    ibis.Table
+    """
+    return journey_tables(log, stage_rank, conversion, con, journeys=False)[0]
+
+
+def journey_tables(log: EventLog, stage_rank: Mapping[str, int], conversion: Collection[str],
+                   con=None, *, journeys: bool = True):
+    """The log's steps (see :func:`journey_steps`) and journeys (one row per customer).
+
+    Returns
+    -------
     tuple of ibis.Table
-        ``(steps, journeys)``.
+        ``(steps, journeys)``; ``journeys`` is ``None`` when not asked for.
     """
     if _is_duckdb(con):
         from journeymine._positional import journeys_table, sorted_events, steps_table
@@ -72,11 +83,12 @@ def journey_tables(log: EventLog, stage_rank: Mapping[str, int], conversion: Col
         st = steps_table(sorted_events(log.table), stage_rank, conversion)
         key = f"{id(log):x}_{id(st):x}"
         return (_register_arrow(con, f"jm_steps_{key}", st),
-                _register_arrow(con, f"jm_journeys_{key}", journeys_table(st)))
+                _register_arrow(con, f"jm_journeys_{key}", journeys_table(st)) if journeys
+                else None)
     from journeymine import _queries as q
 
     st = q.steps(register(log, con), stage_rank, conversion).cache()
-    return st, q.journeys(st).cache()
+    return st, q.journeys(st).cache() if journeys else None
 
 
 def _is_duckdb(con) -> bool:

@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from journeymine import _queries as q
 from journeymine._discovery import resolve_conversion
-from journeymine._engine import register
+from journeymine._engine import journey_steps
 from journeymine._eventlog import EventLog, StagesLike
 from journeymine._schema import ACTIVITY, CHANNEL, CUSTOMER, EVENT_INDEX, REVENUE, TIMESTAMP
 from journeymine.exceptions import InvalidParameterError
@@ -210,7 +210,7 @@ class JourneyFeaturizer(TransformerMixin, BaseEstimator):
 
     def _steps(self, log: EventLog, stage_map, conversion):
         rank = {tp: stage_map.order.index(s) for tp, s in stage_map.mapping.items()}
-        return q.steps(register(log), rank, conversion)
+        return journey_steps(log, rank, conversion)
 
     # ------------------------------------------------------------------ sklearn API
     def fit(self, X, y=None, *, texts: pd.DataFrame | None = None) -> JourneyFeaturizer:

@@ -25,8 +25,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.special import logsumexp
 
-from journeymine import _queries as q
-from journeymine._engine import register
+from journeymine._engine import journey_steps
 from journeymine._eventlog import EventLog
 from journeymine._schema import ACTIVITY, CHANNEL, CUSTOMER, REVENUE, TIMESTAMP
 
@@ -88,8 +87,7 @@ def sequence_data(
     Only integer codes leave the database, so a million customers fit in a
     few hundred MB.
     """
-    events = register(log)
-    st = q.steps(events, {}, ())
+    st = journey_steps(log, {}, ())
     n_states = len(states)
     code = {s: i for i, s in enumerate(states) if s != OTHER}
     other = n_states - 1
