@@ -224,7 +224,7 @@ def _variants(df: pd.DataFrame, n_customers: int) -> pd.DataFrame:
     df["share"] = df["customers"] / n_customers
     df["cumulative_share"] = df["share"].cumsum()
     df["conversion_rate"] = df["converted"] / df["customers"]
-    df["path"] = [tuple(v.split(VARIANT_SEPARATOR)) for v in df["variant"]]
+    df["path"] = [tuple(v.split(VARIANT_SEPARATOR)) for v in df["variant"].tolist()]
     cols = ["variant", "customers", "share", "cumulative_share", "length",
             "conversion_rate", "median_duration_seconds", "path"]
     return df[cols]

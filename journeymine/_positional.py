@@ -44,25 +44,41 @@ def _runs(customers: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     return starts, same
 
 
-def _first_occurrence(*keys: np.ndarray) -> np.ndarray:
-    """True where the tuple of non-negative integer ``keys`` appears for the first time."""
+def _first_in(n: int, rows: np.ndarray | None, *keys: np.ndarray) -> np.ndarray:
+    """Length-``n`` mask: among ``rows`` (all when None), where the tuple of ``keys`` is new.
+
+    ``keys`` are integer codes >= -1 (-1 stands for null).
+    """
     import pandas as pd
 
+    out = np.zeros(n, dtype=bool)
+    rows = slice(None) if rows is None else rows
+    keys = tuple(k[rows] + 1 for k in keys)
     sizes = [int(k.max()) + 1 if len(k) else 1 for k in keys]
     if np.prod(sizes, dtype=float) < 2.0**62:  # one int64 key (mixed radix): fastest hashing
-        combined = keys[0].astype(np.int64)
+        combined = keys[0]
         for key, size in zip(keys[1:], sizes[1:], strict=True):
             combined = combined * size + key
-        return ~pd.Series(combined, copy=False).duplicated().to_numpy()
-    return ~pd.DataFrame(dict(enumerate(keys))).duplicated().to_numpy()
+        out[rows] = ~pd.Series(combined, copy=False).duplicated().to_numpy()
+    else:
+        out[rows] = ~pd.DataFrame(dict(enumerate(keys))).duplicated().to_numpy()
+    return out
 
 
-def _lead(values: pa.ChunkedArray, k: int, valid: np.ndarray) -> pa.Array:
-    """The value ``k`` rows ahead where ``valid``, else null."""
-    n = len(values)
-    idx = np.arange(k, n + k, dtype=np.int64)
-    idx[~valid] = 0
-    return values.take(pa.array(idx, mask=~valid))
+def _encode(values: pa.ChunkedArray) -> tuple[pa.DictionaryArray, np.ndarray]:
+    """Dictionary-encode ``values``; also return the codes as int64 with -1 for nulls."""
+    encoded = pc.dictionary_encode(values.combine_chunks())
+    codes = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
+    return encoded, codes
+
+
+def _lead(encoded: pa.DictionaryArray, codes: np.ndarray, k: int, valid: np.ndarray):
+    """The value ``k`` rows ahead where ``valid``, else null: a shifted dictionary, no copying."""
+    shifted = np.full(len(codes), -1, dtype=np.int64)
+    shifted[: len(codes) - k] = codes[k:]
+    shifted[~valid] = -1
+    indices = pa.array(shifted.astype(np.int32), mask=shifted < 0)
+    return pa.DictionaryArray.from_arrays(indices, encoded.dictionary), shifted
 
 
 def steps_table(
@@ -87,8 +103,9 @@ def steps_table(
         ``stage_rank``, ``is_conversion``, ``customer_converted`` (the customer
         converted at some point), ``next_channel`` when the log has channels,
         the flags ``first_visit``, ``second_visit``, ``first_edge`` and
-        ``first_in_stage``, and ``seconds_to_next`` (see
-        :func:`journeymine._queries.steps`).
+        ``first_in_stage`` (and ``first_switch`` with channels), and
+        ``seconds_to_next`` (see :func:`journeymine._queries.steps`).
+        ``activity``, ``channel`` and their successors are dictionary-encoded.
 
     Examples
     --------
@@ -105,51 +122,51 @@ def steps_table(
     after_same[:-1] &= same[1:]
     after_same[-1:] = False
     run_of = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, n)))
-    activity, ts = table.column(ACTIVITY), table.column(TIMESTAMP)
-
+    activity, codes = _encode(table.column(ACTIVITY))
+    names = activity.dictionary.to_pylist()
+    next_activity, next_codes = _lead(activity, codes, 1, same)
+    ts = table.column(TIMESTAMP)
     micros = ts.cast(pa.timestamp("us")).cast(pa.int64()).to_numpy()
     seconds = np.full(n, np.nan)
     seconds[:-1] = (micros[1:] - micros[:-1]) / 1e6
-    keys = list(stage_rank)
-    rank = pc.index_in(activity, value_set=pa.array(keys, pa.string()))
-    rank = pa.array(np.array(list(stage_rank.values()), dtype=np.int64)).take(rank) if keys \
-        else pa.nulls(n, pa.int64())
-    converts = pc.is_in(activity, value_set=pa.array(list(conversion), pa.string()))
-    conv_np = converts.to_numpy(zero_copy_only=False)
-    customer_converted = np.maximum.reduceat(conv_np, starts)[run_of] if n else conv_np
+    rank = np.array([stage_rank.get(a, -1) for a in names], dtype=np.int64)[codes]
+    converts = np.isin(codes, [i for i, a in enumerate(names) if a in set(conversion)])
+    customer_converted = np.maximum.reduceat(converts, starts)[run_of] if n else converts
 
     cols = {
-        "next_activity": _lead(activity, 1, same),
-        "next_timestamp": _lead(ts, 1, same),
-        "after_next_activity": _lead(activity, 2, after_same),
+        ACTIVITY: activity,
+        "next_activity": next_activity,
+        "next_timestamp": ts.take(pa.array(np.minimum(np.arange(1, n + 1), n - 1), mask=~same)),
+        "after_next_activity": _lead(activity, codes, 2, after_same)[0],
         "position": pa.array(np.arange(n, dtype=np.int64) - starts[run_of]),
-        "stage_rank": rank,
-        "is_conversion": converts,
+        "stage_rank": pa.array(rank, mask=rank < 0),
+        "is_conversion": pa.array(converts),
         "customer_converted": pa.array(customer_converted),
     }
+    flags = {}
     if CHANNEL in table.column_names:
-        cols["next_channel"] = _lead(table.column(CHANNEL), 1, same)
-    codes = pc.dictionary_encode(activity.combine_chunks()).indices.to_numpy().astype(np.int64)
-    first_visit = _first_occurrence(run_of, codes)
-    second_visit = np.zeros(n, dtype=bool)
-    again = np.flatnonzero(~first_visit)
-    second_visit[again] = _first_occurrence(run_of[again], codes[again])
+        channel, channel_codes = _encode(table.column(CHANNEL))
+        cols[CHANNEL] = channel
+        cols["next_channel"], next_channel = _lead(channel, channel_codes, 1, same)
+        switch = np.flatnonzero((channel_codes >= 0) & (next_channel >= 0)
+                                & (channel_codes != next_channel))
+        flags["first_switch"] = _first_in(n, switch, run_of, channel_codes, next_channel, codes,
+                                          next_codes)
     edge = np.flatnonzero(same)
-    first_edge = np.zeros(n, dtype=bool)
-    first_edge[edge] = _first_occurrence(run_of[edge], codes[edge], codes[edge + 1])
-    rank_np = rank.fill_null(-1).to_numpy()
-    staged = np.flatnonzero(rank_np >= 0)
-    first_in_stage = np.zeros(n, dtype=bool)
-    first_in_stage[staged] = _first_occurrence(run_of[staged], rank_np[staged])
+    first_visit = _first_in(n, None, run_of, codes)
     cols.update(
         first_visit=pa.array(first_visit),
-        second_visit=pa.array(second_visit),
-        first_edge=pa.array(first_edge),
-        first_in_stage=pa.array(first_in_stage),
+        second_visit=pa.array(_first_in(n, np.flatnonzero(~first_visit), run_of, codes)),
+        first_edge=pa.array(_first_in(n, edge, run_of, codes, next_codes)),
+        first_in_stage=pa.array(_first_in(n, np.flatnonzero(rank >= 0), run_of, rank)),
+        **{k: pa.array(v) for k, v in flags.items()},
         seconds_to_next=pa.array(seconds, mask=~same),
     )
     for name, values in cols.items():
-        table = table.append_column(name, values)
+        if name in table.column_names:  # the same values, dictionary-encoded
+            table = table.set_column(table.schema.get_field_index(name), name, values)
+        else:
+            table = table.append_column(name, values)
     return table
 
 
@@ -164,7 +181,7 @@ def journeys_table(steps: pa.Table) -> pa.Table:
     n = steps.num_rows
     starts, _ = _runs(steps.column(CUSTOMER))
     lasts = np.append(starts[1:], n) - 1
-    activity = steps.column(ACTIVITY).combine_chunks()
+    activity = steps.column(ACTIVITY).combine_chunks().cast(pa.string())
     paths = pa.ListArray.from_arrays(pa.array(np.append(starts, n), pa.int32()), activity)
     rank = steps.column("stage_rank").fill_null(-1).to_numpy()
     furthest = np.maximum.reduceat(rank, starts) if n else rank

@@ -27,8 +27,9 @@ def steps(events: ir.Table, stage_rank: Mapping[str, int], conversion: Collectio
     first-occurrence flags ``first_visit`` and ``second_visit`` (the customer's
     first/second event at this touchpoint), ``first_edge`` (first time the
     customer takes this transition), ``first_in_stage`` (the customer's first
-    event in this stage), and ``seconds_to_next``. The flags turn "distinct
-    customers" into sums.
+    event in this stage), ``first_switch`` with channels (first time the
+    customer makes this channel switch on this transition), and
+    ``seconds_to_next``. The flags turn "distinct customers" into sums.
     """
     w = ibis.window(group_by=events[CUSTOMER], order_by=events[EVENT_INDEX])
     act, ts = events[ACTIVITY], events[TIMESTAMP]
@@ -53,11 +54,17 @@ def steps(events: ir.Table, stage_rank: Mapping[str, int], conversion: Collectio
 
     visit = occurrence(out[ACTIVITY])
     edge_visit = occurrence(out[ACTIVITY], out.next_activity)
+    flags = {}
+    if CHANNEL in events.columns:
+        switch = (out.next_channel.notnull() & (out.next_channel != out[CHANNEL])).fill_null(False)
+        keys = (out[CHANNEL], out.next_channel, out[ACTIVITY], out.next_activity)
+        flags["first_switch"] = switch & (occurrence(*keys) == 0)
     return out.mutate(
         first_visit=visit == 0,
         second_visit=visit == 1,
         first_edge=out.next_activity.notnull() & (edge_visit == 0),
         first_in_stage=out.stage_rank.notnull() & (occurrence(out.stage_rank) == 0),
+        **flags,
         seconds_to_next=out.next_timestamp.epoch_seconds() - out[TIMESTAMP].epoch_seconds(),
     )
 
@@ -169,6 +176,6 @@ def channel_switches(st: ir.Table) -> ir.Table:
         source=sw[ACTIVITY], target=sw.next_activity,
     ).aggregate(
         count=sw.count(),
-        customers=sw[CUSTOMER].nunique(),
-        converted=sw[CUSTOMER].nunique(where=sw.customer_converted),
+        customers=sw.first_switch.sum(),
+        converted=(sw.first_switch & sw.customer_converted).sum(),
     )

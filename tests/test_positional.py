@@ -80,6 +80,8 @@ def test_hand_checked_flags():
     c3 = st[st.customer_id == "c3"]
     assert c3.after_next_activity.tolist()[:2] == ["product_page", "chat"]
     assert c3.seconds_to_next.tolist()[:3] == [600.0, 600.0, 600.0]
+    # web>whatsapp on product_page>chat, back, then the first switch again
+    assert c3.first_switch.tolist() == [True, True, False, False]
     assert np.isnan(c3.seconds_to_next.iloc[-1])
     c2 = st[st.customer_id == "c2"]
     assert c2.position.tolist() == [0] and c2.stage_rank.isna().all()
