@@ -145,15 +145,15 @@ def discover(
     rank = {tp: stage_map.order.index(s) for tp, s in stage_map.mapping.items()}
     st, jr = journey_tables(log, rank, conv, con)
 
-    edges = _sorted(q.edges(st).execute(), ["count", "source", "target"], [False, True, True])
-    nodes = _sorted(q.nodes(st).execute(), ["count", "id"], [False, True])
+    edges = _fetch(q.edges(st), "-count", "source", "target")
+    nodes = _fetch(q.nodes(st), "-count", "id")
     nodes["stage"] = nodes["id"].map(stage_map.mapping)
     start = _count_map(nodes, "starts")
     end = _count_map(nodes, "ends")
     totals = _journey_totals(jr)
     n_customers, n_converted = totals["customers"], totals["converted"]
 
-    variants = _variants(q.variants(jr).execute(), n_customers)
+    variants = _variants(_fetch(q.variants(jr), "-customers", "variant"), n_customers)
     funnel = _funnel(q.funnel(jr, q.stage_reach(st), len(stage_map.order)).execute(),
                      stage_map, n_customers)
     dropoffs = _dropoffs(q.dropoffs(jr).execute(), nodes, n_customers - n_converted)
@@ -210,6 +210,14 @@ def _journey_totals(jr) -> dict:
     }
 
 
+def _fetch(expr, *keys: str) -> pd.DataFrame:
+    """Run ``expr`` sorted by ``keys`` in the engine ("-name" for descending)."""
+    import ibis
+
+    order = [ibis.desc(k[1:]) if k.startswith("-") else k for k in keys]
+    return expr.order_by(order).execute().reset_index(drop=True)
+
+
 def _sorted(df: pd.DataFrame, by: list[str], ascending: list[bool]) -> pd.DataFrame:
     return df.sort_values(by, ascending=ascending, kind="mergesort").reset_index(drop=True)
 
@@ -220,7 +228,6 @@ def _count_map(nodes: pd.DataFrame, column: str) -> dict[str, int]:
 
 
 def _variants(df: pd.DataFrame, n_customers: int) -> pd.DataFrame:
-    df = _sorted(df, ["customers", "variant"], [False, True])
     df["share"] = df["customers"] / n_customers
     df["cumulative_share"] = df["share"].cumsum()
     df["conversion_rate"] = df["converted"] / df["customers"]
