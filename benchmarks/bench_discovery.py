@@ -149,9 +149,9 @@ def child(runner: str, source: str) -> None:
     ``/proc/self/clear_refs``), so the input's own memory is counted but the
     Parquet reader's temporary buffers are not.
     """
-    import pandas as pd
-
     import importlib
+
+    import pandas as pd
 
     df = source if source.endswith(".csv") else pd.read_parquet(source)
     for module in IMPORTS[runner.removesuffix("-dfg")]:

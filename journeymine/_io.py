@@ -24,7 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from journeymine._eventlog import EventLog, relation_to_arrow
-from journeymine._normalize import NUMERIC_TYPES, connect, duckdb_literal, to_arrow
+from journeymine._normalize import NUMERIC_TYPES, connect, duckdb_literal, quote, to_arrow
 from journeymine._schema import Schema
 from journeymine.exceptions import EmptyLogError, EncodingError, ReadError, SchemaError
 
@@ -170,7 +170,7 @@ def read_csv(
     codec = _codec_name(encoding)
     if codec in _DUCKDB_ENCODINGS:
         table, resolved = _read_csv_duckdb(path_str, wanted, sep, _DUCKDB_ENCODINGS[codec],
-                                           kwargs.get("timestamp_format"))
+                                           kwargs.get("timestamp_format"), kwargs.get("tz"))
     else:
         table, resolved = _read_csv_pyarrow(path_str, wanted, sep, codec,
                                             kwargs.get("timestamp_format"))
@@ -179,19 +179,44 @@ def read_csv(
     return EventLog.from_arrow(table, resolved, **kwargs)
 
 
+#: ISO 8601 date or date-time, optional fraction and offset: the only text
+#: timestamps whose type DuckDB's sniffer may decide (never "01/02/2024").
+_ISO_TIMESTAMP = r"\d{4}-\d\d-\d\d([ T]\d\d:\d\d(:\d\d(\.\d+)?)?)?\s*(Z|[+-]\d\d(:?\d\d)?)?"
+
+
 def _csv_types(
-    resolved: Schema, sniffed: dict[str, str], timestamp_format: str | None
+    resolved: Schema, sniffed: dict[str, str], timestamp_format: str | None, iso: bool
 ) -> dict[str, str]:
-    """Column types to force: text ids, and text timestamps unless they are epoch numbers."""
+    """Column types to force: text ids, and how the CSV reader takes the timestamps.
+
+    ISO timestamps the sniffer recognised are parsed by the CSV reader as
+    ``TIMESTAMPTZ`` in the session time zone (naive values are local to it,
+    offsets are honoured): several times faster than parsing text later.
+    Anything else (other formats, ``timestamp_format``) stays text for the
+    validator, which reports unparsable values; epoch numbers stay numbers.
+    """
     types = {resolved.customer: "VARCHAR"}
     ts_type = sniffed.get(resolved.timestamp, "VARCHAR").upper()
     if timestamp_format or not ts_type.startswith(NUMERIC_TYPES):
-        types[resolved.timestamp] = "VARCHAR"
+        native = ts_type.startswith(("TIMESTAMP", "DATE")) and iso and not timestamp_format
+        types[resolved.timestamp] = "TIMESTAMPTZ" if native else "VARCHAR"
     return types
 
 
+def _iso_sample(con: duckdb.DuckDBPyConnection, path: str, sep: str | None, encoding: str,
+                column: str, rows: int = 2000) -> bool:
+    """Whether the first ``rows`` non-blank values of ``column`` are all ISO 8601."""
+    sample = _csv_sql(path, sep, encoding, {column: "VARCHAR"}, columns=[column])
+    ok = con.sql(
+        f"SELECT bool_and(regexp_full_match(trim(v), '{_ISO_TIMESTAMP}')) FROM "
+        f"(SELECT {quote(column)} AS v FROM ({sample}) WHERE trim({quote(column)}) <> '' "
+        f"LIMIT {rows})"
+    ).fetchone()[0]
+    return bool(ok)
+
+
 def _csv_sql(path: str, sep: str | None, encoding: str, types: dict[str, str] | None,
-             full_sample: bool = False) -> str:
+             full_sample: bool = False, columns: list[str] | None = None) -> str:
     options = ["header = true", f"encoding = {duckdb_literal(encoding)}"]
     if sep is not None:
         options.append(f"delim = {duckdb_literal(sep)}")
@@ -200,25 +225,35 @@ def _csv_sql(path: str, sep: str | None, encoding: str, types: dict[str, str] | 
         options.append(f"types = {{{body}}}")
     if full_sample:
         options.append("sample_size = -1")
-    return f"SELECT * FROM read_csv({duckdb_literal(path)}, {', '.join(options)})"
+    select = ", ".join(map(quote, columns)) if columns else "*"
+    return f"SELECT {select} FROM read_csv({duckdb_literal(path)}, {', '.join(options)})"
 
 
 def _read_csv_duckdb(
-    path: str, wanted: Schema, sep: str | None, encoding: str, timestamp_format: str | None
+    path: str, wanted: Schema, sep: str | None, encoding: str, timestamp_format: str | None,
+    tz: str | None = None,
 ) -> tuple[pa.Table, Schema]:
-    con = connect()
+    con = connect(tz)
     try:
         try:
             header = con.sql(_csv_sql(path, sep, encoding, None) + " LIMIT 0")
             sniffed = dict(zip(header.columns, map(str, header.types), strict=True))
             resolved = wanted.resolve(header.columns)
-            types = _csv_types(resolved, sniffed, timestamp_format)
+            iso = _iso_sample(con, path, sep, encoding, resolved.timestamp)
+            types = _csv_types(resolved, sniffed, timestamp_format, iso)
             try:
                 table = to_arrow(con.sql(_csv_sql(path, sep, encoding, types)))
+                if types.get(resolved.timestamp) == "TIMESTAMPTZ" and \
+                        table.column(resolved.timestamp).null_count:
+                    # Blank or unparsable: the validator tells them apart and names the bad ones.
+                    types = _csv_types(resolved, sniffed, timestamp_format, iso=False)
+                    table = to_arrow(con.sql(_csv_sql(path, sep, encoding, types)))
             except duckdb.ConversionException:
-                # A column's type was guessed from the first rows and a later
-                # row disagrees: sniff the whole file instead.
+                # A type was guessed from the first rows and a later row
+                # disagrees: sniff every row, and leave text timestamps to the
+                # validator (it names the values it cannot parse).
                 logger.info("Re-reading %s with types sniffed from every row.", path)
+                types = _csv_types(resolved, sniffed, timestamp_format, iso=False)
                 table = to_arrow(con.sql(_csv_sql(path, sep, encoding, types, True)))
         except duckdb.Error as exc:
             raise _csv_error(path, encoding, exc) from None

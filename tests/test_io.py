@@ -98,6 +98,32 @@ def test_read_csv_offsets(tmp_path):
         dt.datetime(2024, 5, 1, 3), dt.datetime(2024, 5, 1, 4)]
 
 
+def test_read_csv_naive_iso_timestamps_take_tz(tmp_path):
+    # read natively as TIMESTAMPTZ in the session time zone: naive = local, offsets honoured
+    path = write(tmp_path / "e.csv", "customer_id,touchpoint,ts\n"
+                 "a,x,2024-05-01 10:00:00\na,y,2024-05-01 12:30:00.250\n")
+    log = read_csv(path, tz="Asia/Jakarta")
+    assert log.table.column("timestamp").to_pylist() == [
+        dt.datetime(2024, 5, 1, 3), dt.datetime(2024, 5, 1, 5, 30, 0, 250000)]
+    assert read_csv(path).table.column("timestamp").to_pylist()[0] == dt.datetime(2024, 5, 1, 10)
+
+
+def test_read_csv_bad_timestamp_after_the_sniffed_rows_is_named(tmp_path):
+    rows = "".join(f"c{i},x,2024-05-01 10:00:{i % 60:02d}\n" for i in range(25_000))
+    path = write(tmp_path / "e.csv", "customer_id,touchpoint,ts\n" + rows + "c,x,31/12/2024\n")
+    with pytest.raises(TimestampError, match="31/12/2024"):
+        read_csv(path)
+
+
+def test_read_csv_offsets_after_naive_rows_are_honoured(tmp_path):
+    rows = "".join(f"c{i},x,2024-05-01 10:00:00\n" for i in range(3000))
+    path = write(tmp_path / "e.csv", "customer_id,touchpoint,ts\n" + rows
+                 + "z,x,2024-05-01 10:00:00+07:00\n")
+    t = read_csv(path).to_pandas().set_index("customer_id")["timestamp"]
+    assert t["z"] == pd.Timestamp("2024-05-01 03:00", tz="UTC")
+    assert t["c0"] == pd.Timestamp("2024-05-01 10:00", tz="UTC")
+
+
 def test_read_csv_late_type_change_is_handled(tmp_path, caplog):
     # DuckDB sniffs types from the first ~20k rows; "note" looks numeric until the last row
     rows = "".join(f"c{i},x,2024-05-01 10:00,{i}\n" for i in range(25_000))
