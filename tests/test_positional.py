@@ -8,7 +8,7 @@ import pytest
 import journeymine as jm
 from journeymine import _queries as q
 from journeymine._engine import register
-from journeymine._positional import journeys_table, sorted_events, steps_table
+from journeymine._positional import _first_in, journeys_table, sorted_events, steps_table
 
 
 def _messy_log() -> jm.EventLog:
@@ -92,3 +92,14 @@ def test_unsorted_tables_are_put_back_in_journey_order():
     shuffled = table.take(pa.array(np.random.default_rng(0).permutation(table.num_rows)))
     assert sorted_events(shuffled).equals(table)
     assert sorted_events(table) is table
+
+
+@pytest.mark.parametrize("scale", [1, 2**40])
+def test_first_occurrence_flags(scale):
+    # scale 2**40 overflows one int64 key and takes the lexsort path
+    run = np.array([0, 0, 0, 0, 1, 1, 2])
+    code = np.array([3, 5, 3, -1, 5, 5, 3])
+    code = np.where(code >= 0, code * scale, -1)
+    assert _first_in(7, None, run, code).tolist() == [True, True, False, True, True, False, True]
+    assert _first_in(7, np.array([1, 2, 4, 5]), run, code).tolist() == [
+        False, True, True, False, True, False, False]
