@@ -77,18 +77,20 @@ def _first_in(n: int, rows: np.ndarray | None, *keys: np.ndarray) -> np.ndarray:
 
 
 def _encode(values: pa.ChunkedArray) -> tuple[pa.DictionaryArray, np.ndarray]:
-    """Dictionary-encode ``values``; also return the codes as int64 with -1 for nulls."""
+    """Dictionary-encode ``values``; also return the int32 codes with -1 for nulls."""
     encoded = pc.dictionary_encode(values.combine_chunks())
-    codes = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
-    return encoded, codes
+    indices = encoded.indices
+    codes = indices.fill_null(-1) if indices.null_count else indices
+    return encoded, codes.to_numpy()
 
 
 def _lead(encoded: pa.DictionaryArray, codes: np.ndarray, k: int, valid: np.ndarray):
     """The value ``k`` rows ahead where ``valid``, else null: a shifted dictionary, no copying."""
-    shifted = np.full(len(codes), -1, dtype=np.int64)
+    shifted = np.empty_like(codes)
     shifted[: len(codes) - k] = codes[k:]
+    shifted[len(codes) - k:] = -1
     shifted[~valid] = -1
-    indices = pa.array(shifted.astype(np.int32), mask=shifted < 0)
+    indices = pa.array(shifted, mask=shifted < 0)
     return pa.DictionaryArray.from_arrays(indices, encoded.dictionary), shifted
 
 
@@ -137,9 +139,11 @@ def steps_table(
     names = activity.dictionary.to_pylist()
     next_activity, next_codes = _lead(activity, codes, 1, same)
     ts = table.column(TIMESTAMP)
-    micros = ts.cast(pa.timestamp("us")).cast(pa.int64()).to_numpy()
-    seconds = np.full(n, np.nan)
-    seconds[:-1] = (micros[1:] - micros[:-1]) / 1e6
+    stamps = ts.to_numpy().astype("datetime64[us]", copy=False)
+    next_stamps = np.empty_like(stamps)
+    next_stamps[:-1] = stamps[1:]
+    seconds = np.empty(n)
+    seconds[:-1] = np.diff(stamps.view(np.int64)) / 1e6
     rank = np.array([stage_rank.get(a, -1) for a in names], dtype=np.int64)[codes]
     converts = np.isin(codes, [i for i, a in enumerate(names) if a in set(conversion)])
     customer_converted = np.maximum.reduceat(converts, starts)[run_of] if n else converts
@@ -147,7 +151,7 @@ def steps_table(
     cols = {
         ACTIVITY: activity,
         "next_activity": next_activity,
-        "next_timestamp": ts.take(pa.array(np.minimum(np.arange(1, n + 1), n - 1), mask=~same)),
+        "next_timestamp": pa.array(next_stamps, mask=~same),
         "after_next_activity": _lead(activity, codes, 2, after_same)[0],
         "position": pa.array(np.arange(n, dtype=np.int64) - starts[run_of]),
         "stage_rank": pa.array(rank, mask=rank < 0),
