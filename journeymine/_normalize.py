@@ -186,18 +186,14 @@ def row_numbers(n: int) -> pa.Array:
     return pa.array(np.arange(n, dtype=np.int64))
 
 
-def _padded_text_columns(con: duckdb.DuckDBPyConnection, columns: list[str]) -> set[str]:
-    """Which VARCHAR columns of ``raw`` have values with leading or trailing spaces.
+def _trimmed(column: str) -> str:
+    """SQL for ``column`` as text without surrounding spaces.
 
-    Only those pay for ``trim``: checking a prefix and suffix is far cheaper
-    than building trimmed copies of every string.
+    Only values that start or end with a space pay for ``trim`` (a new
+    string): the check is nearly free, trimming every value is not.
     """
-    if not columns:
-        return set()
-    flags = con.execute("SELECT " + ", ".join(
-        f"bool_or(prefix({quote(c)}, ' ') OR suffix({quote(c)}, ' '))" for c in columns
-    ) + " FROM raw").fetchone()
-    return {c for c, flag in zip(columns, flags, strict=True) if flag}
+    text = f"CAST({quote(column)} AS VARCHAR)"
+    return f"CASE WHEN prefix({text}, ' ') OR suffix({text}, ' ') THEN trim({text}) ELSE {text} END"
 
 
 def _drop_duplicates(
@@ -275,9 +271,6 @@ def normalize_table(
     ts_expr = _timestamp_sql(con, schema.timestamp, ts_type, timestamp_format,
                              None if aware else tz)
     text_roles = (CUSTOMER, ACTIVITY, CANONICAL["channel"], CANONICAL["text"])
-    padded = _padded_text_columns(
-        con, [s for s, c in schema.mapping.items() if c in text_roles and dtypes[s] == "VARCHAR"]
-    )
 
     select = []
     for source, canonical in schema.mapping.items():
@@ -286,9 +279,7 @@ def normalize_table(
         elif canonical == STAGE:
             select.append(f"{_stage_sql(con, source)} AS {STAGE}")
         elif canonical in text_roles:
-            text = f"CAST({quote(source)} AS VARCHAR)"
-            text = f"trim({text})" if source in padded else text
-            select.append(f"NULLIF({text}, '') AS {canonical}")
+            select.append(f"NULLIF({_trimmed(source)}, '') AS {canonical}")
         else:  # rating, revenue
             select.append(f"try_cast({quote(source)} AS DOUBLE) AS {canonical}")
     # Every canonical name is reserved, bound or not: consumers test for a role

@@ -243,6 +243,29 @@ def test_some_null_ids_and_timestamps_are_dropped_with_count():
     assert log.report["rows_in"] == 5 and log.report["rows_out"] == 2
 
 
+def test_text_is_trimmed_and_blank_text_is_null():
+    df = pd.DataFrame({
+        "customer_id": [" a", "a ", "   ", "b", "7"],
+        "touchpoint": ["  x", "y  ", "x", "", "x"],
+        "ts": ["2024-05-01", "2024-05-02", "2024-05-03", "2024-05-04", "2024-05-05"],
+    })
+    with pytest.warns(DataQualityWarning, match=r"customer id \(1\), activity \(1\)"):
+        log = EventLog.from_pandas(df)
+    assert log.table.column("customer_id").to_pylist() == ["7", "a", "a"]
+    assert log.table.column("activity").to_pylist() == ["x", "x", "y"]
+    assert log.report["dropped_nulls"] == 2
+
+
+def test_duplicates_are_found_after_trimming_and_among_interleaved_ties():
+    df = frame(["2024-05-01"] * 5, customers=["a", "a ", "a", "a", "b"],
+               acts=["x", "y", " x", "y", "x"])
+    with pytest.warns(DataQualityWarning, match=r"Dropped 2 exact duplicate"):
+        log = EventLog.from_pandas(df)
+    # the first of each duplicate pair is kept, and ties keep input order
+    assert log.table.column("activity").to_pylist() == ["x", "y", "x"]
+    assert log.table.column("event_index").to_pylist() == [0, 1, 2]
+
+
 def test_unparsable_timestamps_name_an_example():
     df = frame(["2024-05-01 10:00", "kemarin sore", "2024-05-01 12:00"])
     with pytest.raises(TimestampError, match="kemarin sore") as err:
