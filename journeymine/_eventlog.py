@@ -115,6 +115,7 @@ class EventLog:
         self.report = dict(report or {})
         self.source = source
         self.stages = stages
+        self._activities: tuple[pa.Table, list[str]] | None = None
 
     # ------------------------------------------------------------------ builders
     @classmethod
@@ -259,7 +260,10 @@ class EventLog:
     @property
     def activities(self) -> list[str]:
         """Distinct touchpoints, sorted."""
-        return sorted(self.table.column(ACTIVITY).unique().to_pylist())
+        if self._activities is None or self._activities[0] is not self.table:
+            names = sorted(self.table.column(ACTIVITY).unique().to_pylist())
+            self._activities = (self.table, names)  # computed once per table
+        return list(self._activities[1])
 
     @property
     def has_channel(self) -> bool:
