@@ -145,7 +145,8 @@ def steps_table(
     seconds = np.empty(n)
     seconds[:-1] = np.diff(stamps.view(np.int64)) / 1e6
     rank = np.array([stage_rank.get(a, -1) for a in names], dtype=np.int64)[codes]
-    converts = np.isin(codes, [i for i, a in enumerate(names) if a in set(conversion)])
+    converting = set(conversion)
+    converts = np.isin(codes, [i for i, a in enumerate(names) if a in converting])
     customer_converted = np.maximum.reduceat(converts, starts)[run_of] if n else converts
 
     cols = {
@@ -194,10 +195,10 @@ def journeys_table(steps: pa.Table) -> pa.Table:
     event is mapped) and ``last_activity``.
     """
     n = steps.num_rows
-    starts, _ = _runs(steps.column(CUSTOMER))
+    starts = np.flatnonzero(steps.column("position").to_numpy() == 0)
     lasts = np.append(starts[1:], n) - 1
     activity = steps.column(ACTIVITY).combine_chunks().cast(pa.string())
-    paths = pa.ListArray.from_arrays(pa.array(np.append(starts, n), pa.int32()), activity)
+    paths = pa.LargeListArray.from_arrays(pa.array(np.append(starts, n)), activity)
     rank = steps.column("stage_rank").fill_null(-1).to_numpy()
     furthest = np.maximum.reduceat(rank, starts) if n else rank
     first, last = pa.array(starts), pa.array(lasts)
