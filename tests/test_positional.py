@@ -20,11 +20,14 @@ def _messy_log() -> jm.EventLog:
         ("c1", "checkout", "2024-01-01 11:00", "web"),
         ("c1", "product_page", "2024-01-03 09:00", "app"),
         ("c1", "checkout", "2024-01-03 09:30", "app"),
-        ("c2", "mystery_step", "2024-01-02 08:00", "web"),
+        ("c2", "mystery_step", "2024-01-02 08:00", None),
         ("c3", "product_page", "2024-01-02 08:00", "web"),
         ("c3", "chat", "2024-01-02 08:10", "whatsapp"),
         ("c3", "product_page", "2024-01-02 08:20", "web"),
         ("c3", "chat", "2024-01-02 08:30", "whatsapp"),
+        ("c4", "ig_ad", "2024-01-05 08:00", None),  # channels missing: never a switch
+        ("c4", "product_page", "2024-01-05 08:05", "web"),
+        ("c4", "checkout", "2024-01-05 08:10", None),
     ]
     df = pd.DataFrame(rows, columns=["customer_id", "touchpoint", "ts", "channel"])
     df.loc[1, "channel"] = "tiktok"
@@ -85,6 +88,16 @@ def test_hand_checked_flags():
     assert np.isnan(c3.seconds_to_next.iloc[-1])
     c2 = st[st.customer_id == "c2"]
     assert c2.position.tolist() == [0] and c2.stage_rank.isna().all()
+
+
+def test_one_event_log():
+    log = jm.EventLog.from_pandas(pd.DataFrame(
+        {"customer_id": ["a"], "touchpoint": ["ad"], "ts": ["2024-01-01"]}))
+    st = steps_table(log.table, {"ad": 0}, [])
+    assert st.column("next_activity").to_pylist() == [None]
+    assert journeys_table(st).column("variant").to_pylist() == ["ad"]
+    pm = jm.discover(log)
+    assert pm.edges.empty and pm.summary["customers"] == 1
 
 
 def test_unsorted_tables_are_put_back_in_journey_order():
