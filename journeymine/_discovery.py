@@ -211,11 +211,14 @@ def _journey_totals(jr) -> dict:
 
 
 def _fetch(expr, *keys: str) -> pd.DataFrame:
-    """Run ``expr`` sorted by ``keys`` in the engine ("-name" for descending)."""
-    import ibis
+    """Run ``expr`` and sort by ``keys`` ("-name" for descending) in Arrow.
 
-    order = [ibis.desc(k[1:]) if k.startswith("-") else k for k in keys]
-    return expr.order_by(order).execute().reset_index(drop=True)
+    Arrow's sort is about twice as fast as an ``ORDER BY`` on long strings
+    such as variants.
+    """
+    table = expr.to_pyarrow()
+    order = [(k[1:], "descending") if k.startswith("-") else (k, "ascending") for k in keys]
+    return table.take(pc.sort_indices(table, sort_keys=order)).to_pandas()
 
 
 def _sorted(df: pd.DataFrame, by: list[str], ascending: list[bool]) -> pd.DataFrame:
