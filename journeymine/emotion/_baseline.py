@@ -78,6 +78,10 @@ class FastModel:
     max_word, max_char : int
         Vocabulary sizes of the word and character vectorizers.
     class_weight : {'balanced', None}, default 'balanced'
+    dataset_balance : float, default 0.0
+        Exponent of inverse dataset-size row weights in each task's fit (0 = none,
+        1 = each dataset counts the same, as for the transformer heads); without
+        it the large English GoEmotions dominates the shared emotion classes.
     """
 
     def __init__(
@@ -86,11 +90,13 @@ class FastModel:
         max_word: int = 40000,
         max_char: int = 60000,
         class_weight: str | None = "balanced",
+        dataset_balance: float = 0.0,
     ):
         self.C = C
         self.max_word = max_word
         self.max_char = max_char
         self.class_weight = class_weight
+        self.dataset_balance = dataset_balance
 
     # ------------------------------------------------------------------ fit
     def fit(self, corpus: pd.DataFrame) -> FastModel:
@@ -119,8 +125,15 @@ class FastModel:
             cands = corpus[task]
             single = cands.map(len).to_numpy() == 1
             y = np.array([labels.index(c[0]) for c in cands[single]])
+            weight = None
+            if self.dataset_balance and "dataset" in corpus:
+                ds = corpus["dataset"].to_numpy()[single]
+                names, counts = np.unique(ds, return_counts=True)
+                per = {n: len(ds) / (len(names) * c) for n, c in zip(names, counts, strict=True)}
+                weight = np.array([per[d] for d in ds]) ** self.dataset_balance
+                weight *= len(weight) / weight.sum()
             lr = LogisticRegression(C=self.C, max_iter=2000, class_weight=self.class_weight)
-            lr.fit(x[single], y)
+            lr.fit(x[single], y, sample_weight=weight)
             coef = np.zeros((len(labels), x.shape[1]), dtype=np.float32)
             intercept = np.full(len(labels), -30.0, dtype=np.float32)  # unseen class: ~0
             coef[lr.classes_] = lr.coef_
@@ -171,6 +184,7 @@ class FastModel:
                 "max_word": self.max_word,
                 "max_char": self.max_char,
                 "class_weight": self.class_weight,
+                "dataset_balance": self.dataset_balance,
             },
             "emotions": list(EMOTIONS),
             "sentiments": list(SENTIMENTS),

