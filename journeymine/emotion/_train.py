@@ -2,8 +2,10 @@
 
 ``python -m journeymine model train --data DIR --out DIR`` (and
 ``python models/train.py``) call :func:`train_default`, which compares frozen
-encoder + heads candidates, LoRA fine-tuning of the top layers, and the TF-IDF
-baseline on the validation splits, and writes the small shipped artefacts. See
+encoder + heads candidates and LoRA fine-tuning of the top layers on the
+validation splits, refits the heads on the adapted encoder's features of all
+training rows, trains the TF-IDF model on all rows, chooses the fusion weight on
+held-out training rows, and writes the small shipped artefacts. See
 ``models/README.md`` for the model card.
 """
 
