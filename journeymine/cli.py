@@ -291,10 +291,12 @@ def model_train(
                                              "(default: the package's model folder).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 20250,
     no_lora: Annotated[bool, typer.Option("--no-lora", help="Frozen encoder + heads only "
-                                          "(minutes instead of ~35 min).")] = False,
+                                          "(minutes instead of ~1 hour).")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Train the emotion and sentiment model reproducibly (seeded) and print its metrics."""
+    # Training runs for up to an hour: show its steps (candidates, held-out choices).
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     with _errors(debug):
         from journeymine.emotion._train import train_default
 
