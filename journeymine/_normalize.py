@@ -186,6 +186,17 @@ def row_numbers(n: int) -> pa.Array:
     return pa.array(np.arange(n, dtype=np.int64))
 
 
+def same_as_next(values: pa.ChunkedArray) -> np.ndarray:
+    """Per row, whether the next row holds an equal value (False for the last row)."""
+    n = len(values)
+    same = np.zeros(n, dtype=bool)
+    if n > 1:
+        same[:-1] = pc.equal(values.slice(1), values.slice(0, n - 1)).to_numpy(
+            zero_copy_only=False
+        )
+    return same
+
+
 def _trimmed(column: str) -> str:
     """SQL for ``column`` as text without surrounding spaces.
 
@@ -205,19 +216,11 @@ def _drop_duplicates(
     hold them: those few rows go through DuckDB's de-duplication, not the
     whole log.
     """
-    n = result.num_rows
-    if n < 2:
-        return result
-    customer, ts = result.column(CUSTOMER), result.column(TIMESTAMP)
-    tie = pc.and_(
-        pc.equal(customer.slice(1), customer.slice(0, n - 1)),
-        pc.equal(ts.slice(1), ts.slice(0, n - 1)),
-    ).to_numpy(zero_copy_only=False)
+    tie = same_as_next(result.column(CUSTOMER)) & same_as_next(result.column(TIMESTAMP))
     if not tie.any():
         return result
-    tied = np.zeros(n, dtype=bool)
-    tied[1:] |= tie
-    tied[:-1] |= tie
+    tied = tie.copy()
+    tied[1:] |= tie[:-1]
     rows = np.flatnonzero(tied)
     con.register("tied", result.take(pa.array(rows)).append_column("__jm_pos", pa.array(rows)))
     cols = ", ".join(map(quote, columns))
@@ -227,7 +230,7 @@ def _drop_duplicates(
     ).fetchnumpy()["__jm_pos"]
     if not len(dupes):
         return result
-    keep = np.ones(n, dtype=bool)
+    keep = np.ones(result.num_rows, dtype=bool)
     keep[dupes] = False
     return result.filter(pa.array(keep))
 

@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from journeymine._normalize import same_as_next
 from journeymine._processmap import VARIANT_SEPARATOR
 from journeymine._schema import ACTIVITY, CHANNEL, CUSTOMER, EVENT_INDEX, TIMESTAMP
 
@@ -34,12 +35,7 @@ def sorted_events(table: pa.Table) -> pa.Table:
 
 def _runs(customers: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """Start row of each customer's run and, per row, whether the next row is the same customer."""
-    n = len(customers)
-    same = np.zeros(n, dtype=bool)
-    if n > 1:
-        same[:-1] = pc.equal(customers.slice(1), customers.slice(0, n - 1)).to_numpy(
-            zero_copy_only=False
-        )
+    same = same_as_next(customers)
     starts = np.flatnonzero(np.concatenate(([True], ~same[:-1])))
     return starts, same
 
