@@ -419,3 +419,46 @@ def test_canonical_table_is_independent_of_row_order(logs):
     keys = list(zip(out["customer_id"], out["timestamp"], strict=True))
     assert keys == sorted(keys)
     assert sorted(out["customer_id"]) == sorted(df["customer_id"])
+
+
+@st.composite
+def messy_logs(draw):
+    """Frames with padded and blank text, null ids, NaT, ties, duplicates and extras."""
+    n = draw(st.integers(min_value=1, max_value=30))
+    text = st.sampled_from(["c1", " c1", "c2 ", "  ", "", None, "00123"])
+    minutes = st.one_of(st.none(), st.integers(0, 5))
+    return pd.DataFrame({
+        "customer_id": draw(st.lists(text, min_size=n, max_size=n)),
+        "touchpoint": draw(st.lists(st.sampled_from(["iklan", " iklan", "checkout", ""]),
+                                    min_size=n, max_size=n)),
+        "ts": [pd.NaT if m is None else pd.Timestamp("2024-05-01") + pd.Timedelta(minutes=m)
+               for m in draw(st.lists(minutes, min_size=n, max_size=n))],
+        "rating": draw(st.lists(st.sampled_from([1.0, 5.0, np.nan]), min_size=n, max_size=n)),
+        "order_no": draw(st.lists(st.integers(0, 2), min_size=n, max_size=n)),
+    })
+
+
+def _validated(df: pd.DataFrame) -> tuple[EventLog | None, list[str]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            log = EventLog.from_pandas(df)
+        except EmptyLogError:
+            log = None
+    return log, sorted(str(w.message) for w in caught)
+
+
+@settings(max_examples=80, deadline=None)
+@given(messy_logs())
+def test_arrow_and_sql_validation_agree(df):
+    # Datetimes are typed by Arrow casts; the same instants as ISO text go through DuckDB SQL.
+    as_text = df.assign(ts=[None if pd.isna(t) else t.isoformat() for t in df["ts"]])
+    fast, fast_warnings = _validated(df)
+    sql, sql_warnings = _validated(as_text)
+    assert fast_warnings == sql_warnings
+    assert (fast is None) == (sql is None)
+    if fast is not None:
+        assert fast.table.column_names == sql.table.column_names
+        for name in fast.table.column_names:
+            assert fast.table.column(name).to_pylist() == sql.table.column(name).to_pylist(), name
+        assert fast.report == sql.report
