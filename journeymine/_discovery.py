@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
-from journeymine._engine import journey_tables
+from journeymine._engine import coded_journey_tables
 from journeymine._eventlog import EventLog, StagesLike
 from journeymine._processmap import VARIANT_SEPARATOR, ProcessMap
 from journeymine._schema import ACTIVITY, CHANNEL, REVENUE, suggest
@@ -143,24 +145,27 @@ def discover(
     stage_map = log.stage_map(stages)
     conv = resolve_conversion(log, stage_map, conversion)
     rank = {tp: stage_map.order.index(s) for tp, s in stage_map.mapping.items()}
-    st, jr = journey_tables(log, rank, conv, con)
+    st, jr, decode = coded_journey_tables(log, rank, conv, con)
 
-    edges = _fetch(q.edges(st), "-count", "source", "target")
-    nodes = _fetch(q.nodes(st), "-count", "id")
+    def fetch(expr, *keys: str) -> pd.DataFrame:
+        return _fetch(decode(expr.to_pyarrow()), *keys)
+
+    edges = fetch(q.edges(st), "-count", "source", "target")
+    nodes = fetch(q.nodes(st), "-count", "id")
     nodes["stage"] = nodes["id"].map(stage_map.mapping)
     start = _count_map(nodes, "starts")
     end = _count_map(nodes, "ends")
     totals = _journey_totals(jr)
     n_customers, n_converted = totals["customers"], totals["converted"]
 
-    variants = _variants(_fetch(q.variants(jr), "-customers", "variant"), n_customers)
+    variants = _variants(fetch(q.variants(jr), "-customers", "variant"), n_customers)
     funnel = _funnel(q.funnel(jr, q.stage_reach(st), len(stage_map.order)).execute(),
                      stage_map, n_customers)
     dropoffs = _dropoffs(q.dropoffs(jr).execute(), nodes, n_customers - n_converted)
-    loops = _loops(edges, q.ping_pongs(st).execute(), nodes)
+    loops = _loops(edges, fetch(q.ping_pongs(st)), nodes)
     bottlenecks = _bottlenecks(edges, rank, n_customers)
     switches = (
-        _switches(q.channel_switches(st).execute()) if CHANNEL in log.table.column_names
+        _switches(fetch(q.channel_switches(st))) if CHANNEL in log.table.column_names
         else pd.DataFrame()
     )
     summary = {
@@ -210,15 +215,14 @@ def _journey_totals(jr) -> dict:
     }
 
 
-def _fetch(expr, *keys: str) -> pd.DataFrame:
-    """Run ``expr`` and sort by ``keys`` ("-name" for descending) in Arrow.
+def _fetch(table: pa.Table, *keys: str) -> pd.DataFrame:
+    """``table`` sorted by ``keys`` ("-name" for descending) in Arrow, as a DataFrame.
 
     Arrow's sort is about twice as fast as an ``ORDER BY`` on long strings
     such as variants.
     """
-    table = expr.to_pyarrow()
     order = [(k[1:], "descending") if k.startswith("-") else (k, "ascending") for k in keys]
-    return table.take(pc.sort_indices(table, sort_keys=order)).to_pandas()
+    return (table.take(pc.sort_indices(table, sort_keys=order)) if order else table).to_pandas()
 
 
 def _sorted(df: pd.DataFrame, by: list[str], ascending: list[bool]) -> pd.DataFrame:
@@ -234,10 +238,28 @@ def _variants(df: pd.DataFrame, n_customers: int) -> pd.DataFrame:
     df["share"] = df["customers"] / n_customers
     df["cumulative_share"] = df["share"].cumsum()
     df["conversion_rate"] = df["converted"] / df["customers"]
-    df["path"] = [tuple(v.split(VARIANT_SEPARATOR)) for v in df["variant"].tolist()]
+    df["path"] = _split_paths(df["variant"].tolist())
     cols = ["variant", "customers", "share", "cumulative_share", "length",
             "conversion_rate", "median_duration_seconds", "path"]
     return df[cols]
+
+
+def _split_paths(variants: list[str]) -> np.ndarray:
+    """Each variant as a tuple of touchpoints, in an object array.
+
+    Filled by ``np.fromiter``: assigning a list of tuples to a DataFrame
+    column makes pandas inspect every tuple (20 times slower). The cyclic
+    garbage collector is paused meanwhile, since building ~10⁵ tuples would
+    trigger it over and over although tuples of strings never form a cycle.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return np.fromiter((tuple(v.split(VARIANT_SEPARATOR)) for v in variants),
+                           dtype=object, count=len(variants))
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _funnel(df: pd.DataFrame, stage_map: StageMap, n_customers: int) -> pd.DataFrame:

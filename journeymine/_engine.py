@@ -76,19 +76,57 @@ def journey_tables(log: EventLog, stage_rank: Mapping[str, int], conversion: Col
     tuple of ibis.Table
         ``(steps, journeys)``; ``journeys`` is ``None`` when not asked for.
     """
+    steps, jr, _ = coded_journey_tables(log, stage_rank, conversion, con, journeys=journeys,
+                                        codes=False)
+    return steps, jr
+
+
+def coded_journey_tables(log: EventLog, stage_rank: Mapping[str, int],
+                         conversion: Collection[str], con=None, *, journeys: bool = True,
+                         codes: bool = True):
+    """Like :func:`journey_tables`, with touchpoints and channels as integer codes on DuckDB.
+
+    Aggregations over codes run three to four times faster; ``decode``
+    turns the codes in a query result back into names.
+
+    Returns
+    -------
+    tuple
+        ``(steps, journeys, decode)``: two Ibis tables (``journeys`` is
+        ``None`` when not asked for) and a function from a result
+        ``pyarrow.Table`` to the same table with names (see
+        :data:`journeymine._queries.OUTPUT_SOURCES`); it returns tables
+        without codes unchanged.
+    """
     if _is_duckdb(con):
-        from journeymine._positional import journeys_table, sorted_events, steps_table
+        from journeymine._positional import as_codes, journeys_table, sorted_events, steps_table
 
         con = con or connect()
         st = steps_table(sorted_events(log.table), stage_rank, conversion)
         key = f"{id(log):x}_{id(st):x}"
-        return (_register_arrow(con, f"jm_steps_{key}", st),
-                _register_arrow(con, f"jm_journeys_{key}", journeys_table(st)) if journeys
-                else None)
+        jr = _register_arrow(con, f"jm_journeys_{key}", journeys_table(st)) if journeys else None
+        st, dictionaries = as_codes(st) if codes else (st, {})
+        return _register_arrow(con, f"jm_steps_{key}", st), jr, _decoder(dictionaries)
     from journeymine import _queries as q
 
     st = q.steps(register(log, con), stage_rank, conversion).cache()
-    return st, q.journeys(st).cache() if journeys else None
+    return st, q.journeys(st).cache() if journeys else None, _decoder({})
+
+
+def _decoder(dictionaries):
+    """A function naming the coded columns of a query result (identity without codes)."""
+    import pyarrow as pa
+
+    from journeymine._queries import OUTPUT_SOURCES
+
+    def decode(table: pa.Table) -> pa.Table:
+        for i, field in enumerate(table.schema):
+            names = dictionaries.get(OUTPUT_SOURCES.get(field.name))
+            if names is not None and pa.types.is_integer(field.type):
+                table = table.set_column(i, field.name, names.take(table.column(i)))
+        return table
+
+    return decode
 
 
 def _is_duckdb(con) -> bool:

@@ -22,7 +22,7 @@ from journeymine._normalize import same_as_next
 from journeymine._processmap import VARIANT_SEPARATOR
 from journeymine._schema import ACTIVITY, CHANNEL, CUSTOMER, EVENT_INDEX, TIMESTAMP
 
-__all__ = ["journeys_table", "sorted_events", "steps_table"]
+__all__ = ["as_codes", "journeys_table", "sorted_events", "steps_table"]
 
 
 def sorted_events(table: pa.Table) -> pa.Table:
@@ -215,3 +215,19 @@ def journeys_table(steps: pa.Table) -> pa.Table:
         "furthest_stage": pa.array(furthest, mask=furthest < 0),
         "last_activity": activity.take(last),
     })
+
+
+def as_codes(steps: pa.Table) -> tuple[pa.Table, dict[str, pa.Array]]:
+    """``steps`` with each dictionary column replaced by its integer codes (zero-copy).
+
+    DuckDB groups and compares integers three to four times faster than
+    dictionary-encoded strings. Returns the table and, per replaced column,
+    the dictionary that decodes it.
+    """
+    dictionaries = {}
+    for i, field in enumerate(steps.schema):
+        if pa.types.is_dictionary(field.type):
+            column = steps.column(i).combine_chunks()
+            dictionaries[field.name] = column.dictionary
+            steps = steps.set_column(i, field.name, column.indices)
+    return steps, dictionaries

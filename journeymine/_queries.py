@@ -16,6 +16,13 @@ import ibis.expr.types as ir
 from journeymine._processmap import VARIANT_SEPARATOR
 from journeymine._schema import ACTIVITY, CHANNEL, CUSTOMER, EVENT_INDEX, TIMESTAMP
 
+#: Output columns of these queries that hold a steps column's values, by that column.
+#: An engine that stores touchpoints and channels as integer codes decodes them with it.
+OUTPUT_SOURCES = {
+    "source": ACTIVITY, "target": "next_activity", "id": ACTIVITY, ACTIVITY: ACTIVITY,
+    "partner": "next_activity", "from_channel": CHANNEL, "to_channel": "next_channel",
+}
+
 
 def steps(events: ir.Table, stage_rank: Mapping[str, int], conversion: Collection[str]) -> ir.Table:
     """Each event with the customer's next and second-next event, stage rank and flags.
