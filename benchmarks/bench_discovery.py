@@ -10,8 +10,8 @@ durations and the variants are computed.
   ordering, de-duplication) + ``discover`` (DFG with count/customers/mean/
   median/p90, variants, funnel, drop-offs, loops, bottlenecks, channel switches).
 * journeymine-dfg: the same validation, then only what pm4py computes below
-  (DFG with counts and durations, start/end, variants), through the same
-  Ibis queries ``discover`` uses.
+  (DFG with counts and durations, start/end, variants as tuples), through the
+  same code ``discover`` uses.
 * pm4py: ``format_dataframe`` + ``discover_dfg`` + ``discover_performance_dfg`` +
   ``get_variants``.
 * pandas: sort, ``groupby().shift()`` for the DFG with mean/median/p90,
@@ -90,14 +90,16 @@ def run_journeymine(df):
 
 
 def run_journeymine_dfg(df):
+    from journeymine import _discovery as d
     from journeymine import _queries as q
-    from journeymine._engine import journey_tables
+    from journeymine._engine import coded_journey_tables
 
     log = load_journeymine(df)
-    steps, journeys = journey_tables(log, {}, ())
-    edges = q.edges(steps).execute()
-    q.nodes(steps).execute()
-    variants = q.variants(journeys).execute()
+    steps, journeys, decode = coded_journey_tables(log, {}, ())
+    edges = d._fetch(decode(q.edges(steps).to_pyarrow()), "-count", "source", "target")
+    d._fetch(decode(q.nodes(steps).to_pyarrow()), "-count", "id")
+    variants = d._fetch(q.variants(journeys).to_pyarrow(), "-customers", "variant")
+    d._split_paths(variants["variant"])  # pm4py's variants are tuples too
     return len(edges), len(variants)
 
 

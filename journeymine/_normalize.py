@@ -208,14 +208,14 @@ def _trimmed(column: str) -> str:
     return f"CASE WHEN prefix({text}, ' ') OR suffix({text}, ' ') THEN trim({text}) ELSE {text} END"
 
 
-def _drop_duplicates(result: pa.Table, columns: list[str]) -> pa.Table:
+def _drop_duplicates(result: pa.Table, columns: list[str], same_customer: np.ndarray) -> pa.Table:
     """Drop exact duplicate rows of ``result`` (sorted by customer, time, row), keeping the first.
 
     Duplicates share customer and timestamp, so only runs of tied rows can
     hold them: those few rows go through DuckDB's de-duplication, not the
-    whole log.
+    whole log. ``same_customer`` is :func:`same_as_next` of the customers.
     """
-    tie = same_as_next(result.column(CUSTOMER)) & same_as_next(result.column(TIMESTAMP))
+    tie = same_customer & same_as_next(result.column(TIMESTAMP))
     if not tie.any():
         return result
     tied = tie.copy()
@@ -429,8 +429,13 @@ def _canonical(typed: pa.Table, schema: Schema, *, drop_duplicates: bool) -> tup
         typed = typed.take(pc.sort_indices(typed, sort_keys=[
             (CUSTOMER, "ascending"), (TIMESTAMP, "ascending"), (_ROW, "ascending")
         ]))
+    same_customer = same_as_next(typed.column(CUSTOMER))
     if drop_duplicates:
-        typed = _drop_duplicates(typed, [c for c in typed.column_names if c != _ROW])
+        rows = typed.num_rows
+        typed = _drop_duplicates(typed, [c for c in typed.column_names if c != _ROW],
+                                 same_customer)
+        if typed.num_rows < rows:
+            same_customer = same_as_next(typed.column(CUSTOMER))
     result = typed.drop_columns([_ROW])
     result = result.append_column(EVENT_INDEX, row_numbers(result.num_rows))
     rows_out = result.num_rows
@@ -442,8 +447,9 @@ def _canonical(typed: pa.Table, schema: Schema, *, drop_duplicates: bool) -> tup
             DataQualityWarning,
             stacklevel=5,
         )
-    lengths = result.column(CUSTOMER).value_counts().field("counts")
-    single = int(pc.sum(pc.equal(lengths, 1)).as_py() or 0)
+    # customers are runs of rows: a single event has no same-customer neighbour
+    single = int(np.count_nonzero(~same_customer[1:] & ~same_customer[:-1])) + int(
+        not same_customer[0])
     report.update(rows_out=rows_out, single_event_customers=single)
     if single:
         logger.info("%s customer(s) have a single event; they have no transitions.", single)

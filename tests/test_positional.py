@@ -8,7 +8,13 @@ import pytest
 import journeymine as jm
 from journeymine import _queries as q
 from journeymine._engine import register
-from journeymine._positional import _first_in, _key, journeys_table, sorted_events, steps_table
+from journeymine._positional import (
+    _key,
+    _occurrences,
+    journeys_table,
+    sorted_events,
+    steps_table,
+)
 
 
 def _messy_log() -> jm.EventLog:
@@ -114,7 +120,16 @@ def test_first_occurrence_flags(scale):
     code = np.array([3, 5, 3, -1, 5, 5, 3])
     code = np.where(code >= 0, code * scale, -1)
     assert len(_key(run, code)) == (1 if scale == 1 else 2)
-    assert _first_in(7, None, _key(run, code)).tolist() == [
+    assert _occurrences(7, None, _key(run, code), 1)[0].tolist() == [
         True, True, False, True, True, False, True]
-    assert _first_in(7, np.array([1, 2, 4, 5]), _key(run, code)).tolist() == [
+    assert _occurrences(7, np.array([1, 2, 4, 5]), _key(run, code), 1)[0].tolist() == [
         False, True, True, False, True, False, False]
+
+
+def test_occurrence_ranks():
+    run = np.array([0, 0, 0, 0, 0, 1, 1])
+    code = np.array([3, 5, 3, 3, 5, 3, 3])
+    first, second, third = _occurrences(7, None, _key(run, code), 3)
+    assert first.tolist() == [True, True, False, False, False, True, False]
+    assert second.tolist() == [False, False, True, False, True, False, True]
+    assert third.tolist() == [False, False, False, True, False, False, False]
