@@ -21,9 +21,14 @@ With ``--csv`` the timed part also includes reading the log from a CSV file
 (``jm.read_csv`` for journeymine, ``pandas.read_csv`` with date parsing for the
 others), the way most users start.
 
+Each runner runs ``--repeat`` times (fresh processes, rounds in rotated
+order) and the median is reported; "pm4py ÷" is pm4py's median time divided
+by the runner's, i.e. how many times faster than pm4py it is.
+
 Usage::
 
     python benchmarks/bench_discovery.py --events 1000000 10000000
+    python benchmarks/bench_discovery.py --events 1000000 --shuffle
     python benchmarks/bench_discovery.py --events 1000000 --csv
 """
 
@@ -33,6 +38,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,14 +56,20 @@ IMPORTS = {
 }
 
 
-def make_log(n_events: int, path: Path, seed: int = 0) -> int:
-    """Write a generated log with about ``n_events`` events to Parquet or CSV; return its size."""
+def make_log(n_events: int, path: Path, seed: int = 0, shuffle: bool = False) -> int:
+    """Write a generated log with about ``n_events`` events to Parquet or CSV; return its size.
+
+    The generator writes customers one after the other, in time order; with
+    ``shuffle`` the rows are in random order instead.
+    """
     import journeymine as jm
 
     probe = jm.datasets.make_journeys(2000, random_state=seed)
     per_customer = probe.n_events / 2000
     log = jm.datasets.make_journeys(int(n_events / per_customer), random_state=seed)
     df = log.to_pandas()[["customer_id", "activity", "timestamp", "channel"]]
+    if shuffle:
+        df = df.sample(frac=1.0, random_state=seed).reset_index(drop=True)
     if path.suffix == ".csv":
         df.to_csv(path, index=False)
     else:
@@ -169,10 +181,23 @@ def child(runner: str, source: str) -> None:
                       "variants": n_variants}))
 
 
+def _run_child(runner: str, path: Path) -> dict | None:
+    out = subprocess.run([sys.executable, __file__, "--child", runner, str(path)],
+                         capture_output=True, text=True, check=False)
+    if out.returncode:
+        print(f"{runner} failed on {path.name}:\n{out.stderr[-1500:]}")
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--csv", action="store_true", help="time reading a CSV file too")
+    parser.add_argument("--shuffle", action="store_true",
+                        help="shuffle the rows (a log not ordered by customer and time)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="fresh processes per runner; the median is reported (default 3)")
     parser.add_argument("--runners", nargs="+", default=list(RUNNERS), choices=RUNNERS)
     parser.add_argument("--child", nargs=2, metavar=("RUNNER", "PARQUET"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -183,28 +208,28 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.events:
             path = Path(tmp) / f"log_{n}.{'csv' if args.csv else 'parquet'}"
-            actual = make_log(n, path)
-            results = {}
-            for runner in args.runners:
-                out = subprocess.run(
-                    [sys.executable, __file__, "--child", runner, str(path)],
-                    capture_output=True, text=True, check=False,
-                )
-                if out.returncode:
-                    print(f"{runner} failed at {actual:,} events:\n{out.stderr[-1500:]}")
-                    continue
-                results[runner] = json.loads(out.stdout.strip().splitlines()[-1])
-            base = results.get("journeymine")
-            for runner, r in results.items():
-                ratio = r["seconds"] / base["seconds"] if base else float("nan")
-                rows.append((actual, runner, r["seconds"], ratio, r["cpu_seconds"], r["peak_mb"],
-                             r["extra_mb"], r["edges"], r["variants"]))
-    print(f"\nload average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"\n{'events':>12} {'runner':<16} {'seconds':>8} {'× jm time':>10} {'cpu s':>7} "
-          f"{'peak MB':>8} {'+MB':>7} {'edges':>6} {'variants':>9}")
-    for actual, runner, sec, ratio, cpu, mb, extra, e, v in rows:
-        print(f"{actual:>12,} {runner:<16} {sec:>8.2f} {ratio:>10.1f} {cpu:>7.2f} {mb:>8.0f} "
-              f"{extra:>7.0f} {e:>6} {v:>9,}")
+            actual = make_log(n, path, shuffle=args.shuffle)
+            runs: dict[str, list[dict]] = {r: [] for r in args.runners}
+            for i in range(args.repeat):  # rounds, each in a rotated order, to spread drift
+                order = args.runners[i % len(args.runners):] + args.runners[:i % len(args.runners)]
+                for runner in order:
+                    if (result := _run_child(runner, path)) is not None:
+                        runs[runner].append(result)
+            medians = {r: {k: statistics.median(x[k] for x in rs) for k in rs[0]
+                           if k != "runner"} for r, rs in runs.items() if rs}
+            pm4py = medians.get("pm4py", {}).get("seconds", float("nan"))
+            for runner, m in medians.items():
+                times = [x["seconds"] for x in runs[runner]]
+                rows.append((actual, runner, m["seconds"], min(times), max(times),
+                             pm4py / m["seconds"], m["cpu_seconds"], m["extra_mb"],
+                             m["edges"], m["variants"]))
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+          f"median of {args.repeat} fresh process(es) per runner")
+    print(f"\n{'events':>12} {'runner':<16} {'seconds':>8} {'min-max':>12} {'pm4py ÷':>8} "
+          f"{'cpu s':>7} {'+MB':>7} {'edges':>6} {'variants':>9}")
+    for actual, runner, sec, lo, hi, ratio, cpu, extra, e, v in rows:
+        print(f"{actual:>12,} {runner:<16} {sec:>8.2f} {f'{lo:.2f}-{hi:.2f}':>12} {ratio:>8.1f} "
+              f"{cpu:>7.2f} {extra:>7.0f} {e:>6.0f} {v:>9,.0f}")
 
 
 if __name__ == "__main__":

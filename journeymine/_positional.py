@@ -106,6 +106,27 @@ def _lead(encoded: pa.DictionaryArray, codes: np.ndarray, k: int, valid: np.ndar
     return pa.DictionaryArray.from_arrays(indices, encoded.dictionary), shifted
 
 
+def _seconds_to_next_stage(stamps: np.ndarray, rank: np.ndarray, run_of: np.ndarray,
+                           arrivals: np.ndarray) -> pa.Array:
+    """On each first arrival at a stage, the seconds until the customer's first arrival at the next.
+
+    ``arrivals`` are the rows of first arrivals (one per customer and stage),
+    so a dense (customer, stage) table of arrival times answers every lookup.
+    """
+    out = np.full(len(stamps), np.nan)
+    if len(arrivals):
+        width = int(rank[arrivals].max()) + 2
+        cell = run_of[arrivals].astype(np.int64) * width + rank[arrivals]
+        micros = stamps.view(np.int64)[arrivals]
+        missing = np.iinfo(np.int64).min
+        first = np.full((int(run_of[-1]) + 1) * width, missing, dtype=np.int64)
+        first[cell] = micros
+        later = first[cell + 1]
+        reached = later != missing
+        out[arrivals[reached]] = (later[reached] - micros[reached]) / 1e6
+    return pa.array(out, mask=np.isnan(out))
+
+
 def steps_table(
     table: pa.Table, stage_rank: Mapping[str, int], conversion: Collection[str]
 ) -> pa.Table:
@@ -128,8 +149,9 @@ def steps_table(
         ``stage_rank``, ``is_conversion``, ``customer_converted`` (the customer
         converted at some point), ``next_channel`` when the log has channels,
         the flags ``first_visit``, ``second_visit``, ``first_edge`` and
-        ``first_in_stage`` (and ``first_switch`` with channels), and
-        ``seconds_to_next`` (see :func:`journeymine._queries.steps`).
+        ``first_in_stage`` (and ``first_switch`` with channels),
+        ``seconds_to_next`` and ``seconds_to_next_stage`` (see
+        :func:`journeymine._queries.steps`).
         ``activity``, ``channel`` and their successors are dictionary-encoded.
 
     Examples
@@ -192,11 +214,13 @@ def steps_table(
             first_visit=pa.array(first_visit),
             second_visit=pa.array(second_visit),
             first_edge=pa.array(edges.result()[0]),
-            first_in_stage=pa.array(stages.result()[0]),
+            first_in_stage=pa.array(first_in_stage := stages.result()[0]),
         )
         if CHANNEL in table.column_names:
             cols["first_switch"] = pa.array(switches.result()[0])
     cols["seconds_to_next"] = pa.array(seconds, mask=~same)
+    cols["seconds_to_next_stage"] = _seconds_to_next_stage(
+        stamps, rank, run_of, np.flatnonzero(first_in_stage))
     for name, values in cols.items():
         if name in table.column_names:  # the same values, dictionary-encoded
             table = table.set_column(table.schema.get_field_index(name), name, values)

@@ -36,7 +36,10 @@ def steps(events: ir.Table, stage_rank: Mapping[str, int], conversion: Collectio
     customer takes this transition), ``first_in_stage`` (the customer's first
     event in this stage), ``first_switch`` with channels (first time the
     customer makes this channel switch on this transition), and
-    ``seconds_to_next``. The flags turn "distinct customers" into sums.
+    ``seconds_to_next``, and on ``first_in_stage`` rows
+    ``seconds_to_next_stage`` (until the customer first reached the next
+    stage; null when they never did). The flags turn "distinct customers"
+    into sums.
     """
     w = ibis.window(group_by=events[CUSTOMER], order_by=events[EVENT_INDEX])
     act, ts = events[ACTIVITY], events[TIMESTAMP]
@@ -66,13 +69,25 @@ def steps(events: ir.Table, stage_rank: Mapping[str, int], conversion: Collectio
         switch = (out.next_channel.notnull() & (out.next_channel != out[CHANNEL])).fill_null(False)
         keys = (out[CHANNEL], out.next_channel, out[ACTIVITY], out.next_activity)
         flags["first_switch"] = switch & (occurrence(*keys) == 0)
-    return out.mutate(
+    out = out.mutate(
         first_visit=visit == 0,
         second_visit=visit == 1,
         first_edge=out.next_activity.notnull() & (edge_visit == 0),
         first_in_stage=out.stage_rank.notnull() & (occurrence(out.stage_rank) == 0),
         **flags,
         seconds_to_next=out.next_timestamp.epoch_seconds() - out[TIMESTAMP].epoch_seconds(),
+    )
+    # Each first arrival at a stage, seen from the stage before it.
+    arrival = out.filter(out.first_in_stage)
+    arrival = arrival.select(
+        jm_customer=arrival[CUSTOMER], jm_rank=arrival.stage_rank - 1,
+        jm_arrival=arrival[TIMESTAMP].epoch_seconds(),
+    )
+    joined = out.left_join(arrival, [out[CUSTOMER] == arrival.jm_customer,
+                                     out.stage_rank == arrival.jm_rank, out.first_in_stage])
+    return joined.select(
+        *[out[c] for c in out.columns],
+        seconds_to_next_stage=arrival.jm_arrival - out[TIMESTAMP].epoch_seconds(),
     )
 
 
@@ -132,9 +147,14 @@ def variants(jr: ir.Table) -> ir.Table:
 
 
 def stage_reach(st: ir.Table) -> ir.Table:
-    """First time each customer reached each stage (one row per customer and stage)."""
+    """First time each customer reached each stage (one row per customer and stage).
+
+    With the seconds until the customer first reached the next stage (null
+    when they never did).
+    """
     first = st.filter(st.first_in_stage)
-    return first.select(first[CUSTOMER], first.stage_rank, first_timestamp=first[TIMESTAMP])
+    return first.select(first[CUSTOMER], first.stage_rank, first_timestamp=first[TIMESTAMP],
+                        seconds_to_next_stage=first.seconds_to_next_stage)
 
 
 def funnel(jr: ir.Table, reach: ir.Table, n_stages: int) -> ir.Table:
@@ -144,13 +164,9 @@ def funnel(jr: ir.Table, reach: ir.Table, n_stages: int) -> ir.Table:
     by_furthest = staged.group_by(stage_rank=staged.furthest_stage).aggregate(
         furthest=staged.count()
     )
-    a, b = reach.view(), reach.view()
-    pairs = a.join(b, [a[CUSTOMER] == b[CUSTOMER], b.stage_rank == a.stage_rank + 1])
-    gaps = pairs.select(
-        stage_rank=a.stage_rank,
-        seconds=b.first_timestamp.epoch_seconds() - a.first_timestamp.epoch_seconds(),
+    gap = reach.group_by("stage_rank").aggregate(
+        median_seconds_to_next=reach.seconds_to_next_stage.median()
     )
-    gap = gaps.group_by("stage_rank").aggregate(median_seconds_to_next=gaps.seconds.median())
     ranks = ibis.memtable({"stage_rank": list(range(n_stages))})
     out = ranks.left_join(visited, "stage_rank").select(ranks.stage_rank, "visited")
     out = out.left_join(by_furthest, "stage_rank").select(out, "furthest")

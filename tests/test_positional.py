@@ -85,6 +85,8 @@ def test_hand_checked_flags():
     # edges: ig>ig, ig>pp, pp>co, co>pp, pp>co (again), end
     assert c1.first_edge.tolist() == [True, True, True, True, False, False]
     assert c1.first_in_stage.tolist() == [True, False, True, True, False, False]
+    # awareness 10:00 -> consideration 10:00 -> purchase 11:00 -> (no retention)
+    assert c1.seconds_to_next_stage.fillna(-1).tolist() == [0.0, -1, 3600.0, -1, -1, -1]
     assert c1.customer_converted.all() and not st[st.customer_id == "c3"].customer_converted.any()
     c3 = st[st.customer_id == "c3"]
     assert c3.after_next_activity.tolist()[:2] == ["product_page", "chat"]
