@@ -6,6 +6,7 @@ import gc
 import itertools
 import logging
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -147,28 +148,39 @@ def discover(
     conv = resolve_conversion(log, stage_map, conversion)
     rank = {tp: stage_map.order.index(s) for tp, s in stage_map.mapping.items()}
     st, jr, decode = coded_journey_tables(log, rank, conv, con)
+    queries = {
+        "edges": q.edges(st),
+        "nodes": q.nodes(st),
+        "totals": _journey_totals_query(jr),
+        "variants": q.variants(jr),
+        "funnel": q.funnel(jr, q.stage_reach(st), len(stage_map.order)),
+        "dropoffs": q.dropoffs(jr),
+        "ping_pongs": q.ping_pongs(st),
+    }
+    if CHANNEL in log.table.column_names:
+        queries["switches"] = q.channel_switches(st)
+    # One worker runs the queries in this order while this thread turns the
+    # finished results into tables: the engine releases the GIL as it runs.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        results = {k: pool.submit(lambda e: decode(e.to_pyarrow()), e)
+                    for k, e in queries.items()}
 
-    def fetch(expr, *keys: str) -> pd.DataFrame:
-        return _fetch(decode(expr.to_pyarrow()), *keys)
+        def fetch(name: str, *keys: str) -> pd.DataFrame:
+            return _fetch(results[name].result(), *keys)
 
-    edges = fetch(q.edges(st), "-count", "source", "target")
-    nodes = fetch(q.nodes(st), "-count", "id")
-    nodes["stage"] = nodes["id"].map(stage_map.mapping)
-    start = _count_map(nodes, "starts")
-    end = _count_map(nodes, "ends")
-    totals = _journey_totals(jr)
-    n_customers, n_converted = totals["customers"], totals["converted"]
-
-    variants = _variants(fetch(q.variants(jr), "-customers", "variant"), n_customers)
-    funnel = _funnel(q.funnel(jr, q.stage_reach(st), len(stage_map.order)).execute(),
-                     stage_map, n_customers)
-    dropoffs = _dropoffs(q.dropoffs(jr).execute(), nodes, n_customers - n_converted)
-    loops = _loops(edges, fetch(q.ping_pongs(st)), nodes)
-    bottlenecks = _bottlenecks(edges, rank, n_customers)
-    switches = (
-        _switches(fetch(q.channel_switches(st))) if CHANNEL in log.table.column_names
-        else pd.DataFrame()
-    )
+        edges = fetch("edges", "-count", "source", "target")
+        nodes = fetch("nodes", "-count", "id")
+        nodes["stage"] = nodes["id"].map(stage_map.mapping)
+        start = _count_map(nodes, "starts")
+        end = _count_map(nodes, "ends")
+        totals = _journey_totals(fetch("totals"))
+        n_customers, n_converted = totals["customers"], totals["converted"]
+        variants = _variants(fetch("variants", "-customers", "variant"), n_customers)
+        funnel = _funnel(fetch("funnel"), stage_map, n_customers)
+        dropoffs = _dropoffs(fetch("dropoffs"), nodes, n_customers - n_converted)
+        loops = _loops(edges, fetch("ping_pongs"), nodes)
+        bottlenecks = _bottlenecks(edges, rank, n_customers)
+        switches = _switches(fetch("switches")) if "switches" in results else pd.DataFrame()
     summary = {
         "events": log.n_events,
         "customers": n_customers,
@@ -199,20 +211,30 @@ def discover(
     )
 
 
-def _journey_totals(jr) -> dict:
+def _journey_totals_query(jr):
     """Customers, converted customers, median journey duration and single-event customers."""
     seconds = jr.last_timestamp.epoch_seconds() - jr.first_timestamp.epoch_seconds()
-    row = jr.aggregate(
+    return jr.aggregate(
         customers=jr.count(),
         converted=jr.converted.cast("int64").sum(),
         median_journey_seconds=seconds.median(),
         single_event_customers=(jr.length == 1).sum(),
-    ).execute().iloc[0]
+    )
+
+
+def _journey_totals(df: pd.DataFrame) -> dict:
+    """The one row of :func:`_journey_totals_query` as plain numbers (nulls as zero)."""
+    row = df.iloc[0]
+
+    def number(name: str, kind: type):
+        value = row[name]
+        return kind(0) if pd.isna(value) else kind(value)
+
     return {
-        "customers": int(row["customers"]),
-        "converted": int(row["converted"] or 0),
-        "median_journey_seconds": float(row["median_journey_seconds"] or 0.0),
-        "single_event_customers": int(row["single_event_customers"] or 0),
+        "customers": number("customers", int),
+        "converted": number("converted", int),
+        "median_journey_seconds": number("median_journey_seconds", float),
+        "single_event_customers": number("single_event_customers", int),
     }
 
 
