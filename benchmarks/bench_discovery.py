@@ -104,13 +104,13 @@ def run_journeymine(df):
 def run_journeymine_dfg(df):
     from journeymine import _discovery as d
     from journeymine import _queries as q
-    from journeymine._engine import coded_journey_tables
+    from journeymine._engine import JourneyTables
 
-    log = load_journeymine(df)
-    steps, journeys, decode = coded_journey_tables(log, {}, ())
+    tables = JourneyTables(load_journeymine(df), {}, ())
+    steps, decode = tables.steps, tables.decode
     edges = d._fetch(decode(q.edges(steps).to_pyarrow()), "-count", "source", "target")
     d._fetch(decode(q.nodes(steps).to_pyarrow()), "-count", "id")
-    variants = d._fetch(q.variants(journeys).to_pyarrow(), "-customers", "variant")
+    variants = d._fetch(q.variants(tables.journeys).to_pyarrow(), "-customers", "variant")
     d._split_paths(variants["variant"])  # pm4py's variants are tuples too
     return len(edges), len(variants)
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from journeymine._engine import coded_journey_tables
+from journeymine._engine import JourneyTables
 from journeymine._eventlog import EventLog, StagesLike
 from journeymine._processmap import VARIANT_SEPARATOR, ProcessMap
 from journeymine._schema import ACTIVITY, CHANNEL, REVENUE, suggest
@@ -147,23 +147,27 @@ def discover(
     stage_map = log.stage_map(stages)
     conv = resolve_conversion(log, stage_map, conversion)
     rank = {tp: stage_map.order.index(s) for tp, s in stage_map.mapping.items()}
-    st, jr, decode = coded_journey_tables(log, rank, conv, con)
-    queries = {
-        "edges": q.edges(st),
-        "nodes": q.nodes(st),
-        "totals": _journey_totals_query(jr),
-        "variants": q.variants(jr),
-        "funnel": q.funnel(jr, q.stage_reach(st), len(stage_map.order)),
-        "dropoffs": q.dropoffs(jr),
-        "ping_pongs": q.ping_pongs(st),
-    }
-    if CHANNEL in log.table.column_names:
-        queries["switches"] = q.channel_switches(st)
-    # One worker runs the queries in this order while this thread turns the
-    # finished results into tables: the engine releases the GIL as it runs.
+    tables = JourneyTables(log, rank, conv, con)
+    st = tables.steps
+    # One worker runs the queries in order (the engine is not thread-safe)
+    # while this thread builds the journeys and turns finished results into
+    # tables: the engine releases the GIL as it runs.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        results = {k: pool.submit(lambda e: decode(e.to_pyarrow()), e)
-                    for k, e in queries.items()}
+        def run(expr):
+            return pool.submit(lambda: tables.decode(expr.to_pyarrow()))
+
+        results = {"edges": run(q.edges(st)), "nodes": run(q.nodes(st)),
+                   "ping_pongs": run(q.ping_pongs(st))}
+        if CHANNEL in log.table.column_names:
+            results["switches"] = run(q.channel_switches(st))
+        tables.build_journeys()
+        jr = pool.submit(lambda: tables.journeys).result()
+        results.update(
+            totals=run(_journey_totals_query(jr)),
+            variants=run(q.variants(jr)),
+            funnel=run(q.funnel(jr, q.stage_reach(st), len(stage_map.order))),
+            dropoffs=run(q.dropoffs(jr)),
+        )
 
         def fetch(name: str, *keys: str) -> pd.DataFrame:
             return _fetch(results[name].result(), *keys)

@@ -64,53 +64,83 @@ def journey_steps(log: EventLog, stage_rank: Mapping[str, int], conversion: Coll
     -------
     ibis.Table
     """
-    return journey_tables(log, stage_rank, conversion, con, journeys=False)[0]
+    return JourneyTables(log, stage_rank, conversion, con, codes=False).steps
 
 
-def journey_tables(log: EventLog, stage_rank: Mapping[str, int], conversion: Collection[str],
-                   con=None, *, journeys: bool = True):
-    """The log's steps (see :func:`journey_steps`) and journeys (one row per customer).
+class JourneyTables:
+    """The steps of a log and, on first access, its journeys (one row per customer).
 
-    Returns
-    -------
-    tuple of ibis.Table
-        ``(steps, journeys)``; ``journeys`` is ``None`` when not asked for.
+    Parameters
+    ----------
+    log, stage_rank, conversion, con
+        As for :func:`journey_steps`.
+    codes : bool, default True
+        On DuckDB, store touchpoints and channels of the steps as integer
+        codes: aggregations over them run three to four times faster, and
+        :meth:`decode` turns the codes in a result back into names.
+
+    Attributes
+    ----------
+    steps : ibis.Table
+        See :func:`journey_steps`.
     """
-    steps, jr, _ = coded_journey_tables(log, stage_rank, conversion, con, journeys=journeys,
-                                        codes=False)
-    return steps, jr
 
+    def __init__(self, log: EventLog, stage_rank: Mapping[str, int],
+                 conversion: Collection[str], con=None, *, codes: bool = True):
+        self._con = con
+        self._dictionaries: dict = {}
+        if _is_duckdb(con):
+            from journeymine._positional import as_codes, sorted_events, steps_table
 
-def coded_journey_tables(log: EventLog, stage_rank: Mapping[str, int],
-                         conversion: Collection[str], con=None, *, journeys: bool = True,
-                         codes: bool = True):
-    """Like :func:`journey_tables`, with touchpoints and channels as integer codes on DuckDB.
+            self._con = con or connect()
+            self._arrow = steps_table(sorted_events(log.table), stage_rank, conversion)
+            self._key = f"{id(log):x}_{id(self._arrow):x}"
+            st = self._arrow
+            if codes:
+                st, self._dictionaries = as_codes(st)
+            self.steps = _register_arrow(self._con, f"jm_steps_{self._key}", st)
+        else:
+            from journeymine import _queries as q
 
-    Aggregations over codes run three to four times faster; ``decode``
-    turns the codes in a query result back into names.
+            self.steps = q.steps(register(log, con), stage_rank, conversion).cache()
+        self._journeys = self._journeys_arrow = None
 
-    Returns
-    -------
-    tuple
-        ``(steps, journeys, decode)``: two Ibis tables (``journeys`` is
-        ``None`` when not asked for) and a function from a result
-        ``pyarrow.Table`` to the same table with names (see
-        :data:`journeymine._queries.OUTPUT_SOURCES`); it returns tables
-        without codes unchanged.
-    """
-    if _is_duckdb(con):
-        from journeymine._positional import as_codes, journeys_table, sorted_events, steps_table
+    def build_journeys(self) -> None:
+        """Compute the journeys without touching the engine (on DuckDB; else a no-op).
 
-        con = con or connect()
-        st = steps_table(sorted_events(log.table), stage_rank, conversion)
-        key = f"{id(log):x}_{id(st):x}"
-        jr = _register_arrow(con, f"jm_journeys_{key}", journeys_table(st)) if journeys else None
-        st, dictionaries = as_codes(st) if codes else (st, {})
-        return _register_arrow(con, f"jm_steps_{key}", st), jr, _decoder(dictionaries)
-    from journeymine import _queries as q
+        Safe while another thread runs queries on the connection, which is
+        not thread-safe: :attr:`journeys` then only registers the result.
+        """
+        if _is_duckdb(self._con) and self._journeys_arrow is None:
+            from journeymine._positional import journeys_table
 
-    st = q.steps(register(log, con), stage_rank, conversion).cache()
-    return st, q.journeys(st).cache() if journeys else None, _decoder({})
+            self._journeys_arrow = journeys_table(self._arrow)
+
+    @property
+    def journeys(self):
+        """One row per customer (Ibis table): path, length, times, conversion, furthest stage.
+
+        Built on first access (so a caller can start querying the steps
+        first); see :func:`journeymine._positional.journeys_table`.
+        """
+        if self._journeys is None:
+            if _is_duckdb(self._con):
+                self.build_journeys()
+                self._journeys = _register_arrow(self._con, f"jm_journeys_{self._key}",
+                                                 self._journeys_arrow)
+            else:
+                from journeymine import _queries as q
+
+                self._journeys = q.journeys(self.steps).cache()
+        return self._journeys
+
+    def decode(self, table):
+        """``table`` (a query result, pyarrow) with touchpoint and channel codes as names.
+
+        Columns are matched through :data:`journeymine._queries.OUTPUT_SOURCES`;
+        a result without codes is returned unchanged.
+        """
+        return _decoder(self._dictionaries)(table)
 
 
 def _decoder(dictionaries):

@@ -462,3 +462,20 @@ def test_arrow_and_sql_validation_agree(df):
         for name in fast.table.column_names:
             assert fast.table.column(name).to_pylist() == sql.table.column(name).to_pylist(), name
         assert fast.report == sql.report
+
+
+@pytest.mark.parametrize("n_customers", [50, 70_000])  # 70,000 ids need two radix passes
+def test_journey_order_is_a_stable_sort_by_customer_and_time(n_customers):
+    from journeymine._normalize import _ROW, _journey_order
+
+    rng = np.random.default_rng(1)
+    n = 150_000
+    ids = np.array([f"c{i:06d}" for i in range(n_customers)])
+    table = pa.table({
+        "customer_id": ids[rng.integers(0, n_customers, n)],
+        "timestamp": pa.array(rng.integers(0, 50, n) * 1_000_000, pa.timestamp("us")),
+        _ROW: np.arange(n),
+    })
+    expected = pa.compute.sort_indices(table, sort_keys=[
+        ("customer_id", "ascending"), ("timestamp", "ascending"), (_ROW, "ascending")])
+    assert np.array_equal(_journey_order(table), expected.to_numpy())
