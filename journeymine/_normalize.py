@@ -187,6 +187,20 @@ def row_numbers(n: int) -> pa.Array:
     return pa.array(np.arange(n, dtype=np.int64))
 
 
+def dictionary_encode(values: pa.ChunkedArray) -> pa.DictionaryArray:
+    """``values`` dictionary-encoded as one array, without copying the strings first.
+
+    Encoding chunk by chunk and concatenating the indices avoids
+    ``combine_chunks``, which copies every string (pandas hands over text
+    columns in many chunks).
+    """
+    if not values.num_chunks:
+        return pc.dictionary_encode(pa.array([], type=values.type))
+    encoded = pc.dictionary_encode(values).unify_dictionaries()
+    indices = pa.concat_arrays([chunk.indices for chunk in encoded.chunks])
+    return pa.DictionaryArray.from_arrays(indices, encoded.chunk(0).dictionary)
+
+
 def same_as_next(values: pa.ChunkedArray) -> np.ndarray:
     """Per row, whether the next row holds an equal value (False for the last row)."""
     n = len(values)
@@ -407,7 +421,7 @@ def _journey_order(table: pa.Table) -> np.ndarray:
     then by each customer's rank among the distinct ids, 16 bits at a time
     (NumPy's radix sort). Three times faster than sorting by the strings.
     """
-    customers = pc.dictionary_encode(table.column(CUSTOMER).combine_chunks())
+    customers = dictionary_encode(table.column(CUSTOMER))
     rank = pc.rank(customers.dictionary, sort_keys="ascending").to_numpy().astype(np.uint32)
     group = (rank - 1)[customers.indices.to_numpy()]
     stamps = table.column(TIMESTAMP).to_numpy().view(np.int64)

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from journeymine._normalize import same_as_next
+from journeymine._normalize import dictionary_encode, same_as_next
 from journeymine._processmap import VARIANT_SEPARATOR
 from journeymine._schema import ACTIVITY, CHANNEL, CUSTOMER, EVENT_INDEX, TIMESTAMP
 
@@ -90,7 +90,7 @@ def _occurrences(n: int, rows: np.ndarray | None, key: list[np.ndarray],
 
 def _encode(values: pa.ChunkedArray) -> tuple[pa.DictionaryArray, np.ndarray]:
     """Dictionary-encode ``values``; also return the int32 codes with -1 for nulls."""
-    encoded = pc.dictionary_encode(values.combine_chunks())
+    encoded = dictionary_encode(values)
     indices = encoded.indices
     codes = indices.fill_null(-1) if indices.null_count else indices
     return encoded, codes.to_numpy()
