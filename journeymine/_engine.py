@@ -83,6 +83,17 @@ class JourneyTables:
     ----------
     steps : ibis.Table
         See :func:`journey_steps`.
+
+    Examples
+    --------
+    >>> import journeymine as jm
+    >>> from journeymine import _queries as q
+    >>> tables = JourneyTables(jm.datasets.make_journeys(50, random_state=0), {}, ())
+    >>> edges = tables.decode(q.edges(tables.steps).to_pyarrow())
+    >>> edges.schema.field("source").type
+    DataType(string)
+    >>> tables.journeys.count().execute() == 50
+    True
     """
 
     def __init__(self, log: EventLog, stage_rank: Mapping[str, int],
@@ -140,23 +151,15 @@ class JourneyTables:
         Columns are matched through :data:`journeymine._queries.OUTPUT_SOURCES`;
         a result without codes is returned unchanged.
         """
-        return _decoder(self._dictionaries)(table)
+        import pyarrow as pa
 
+        from journeymine._queries import OUTPUT_SOURCES
 
-def _decoder(dictionaries):
-    """A function naming the coded columns of a query result (identity without codes)."""
-    import pyarrow as pa
-
-    from journeymine._queries import OUTPUT_SOURCES
-
-    def decode(table: pa.Table) -> pa.Table:
         for i, field in enumerate(table.schema):
-            names = dictionaries.get(OUTPUT_SOURCES.get(field.name))
+            names = self._dictionaries.get(OUTPUT_SOURCES.get(field.name))
             if names is not None and pa.types.is_integer(field.type):
                 table = table.set_column(i, field.name, names.take(table.column(i)))
         return table
-
-    return decode
 
 
 def _is_duckdb(con) -> bool:
