@@ -150,11 +150,11 @@ def discover(
     tables = JourneyTables(log, rank, conv, con)
     st = tables.steps
     # One worker runs the queries in order (the engine is not thread-safe)
-    # while this thread builds the journeys and turns finished results into
-    # tables: the engine releases the GIL as it runs.
+    # while this thread compiles the next ones, builds the journeys and turns
+    # finished results into tables: the engine releases the GIL as it runs.
     with ThreadPoolExecutor(max_workers=1) as pool:
         def run(expr):
-            return pool.submit(lambda: tables.decode(expr.to_pyarrow()))
+            return pool.submit(tables.prepare(expr))
 
         results = {"edges": run(q.edges(st)), "nodes": run(q.nodes(st)),
                    "ping_pongs": run(q.ping_pongs(st))}
@@ -165,7 +165,7 @@ def discover(
         results.update(
             totals=run(_journey_totals_query(jr)),
             variants=run(q.variants(jr)),
-            funnel=run(q.funnel(jr, q.stage_reach(st), len(stage_map.order))),
+            funnel=run(q.funnel(jr, q.stage_reach(st))),
             dropoffs=run(q.dropoffs(jr)),
         )
 
@@ -296,7 +296,8 @@ def _split_paths(variants: pd.Series) -> np.ndarray:
 
 
 def _funnel(df: pd.DataFrame, stage_map: StageMap, n_customers: int) -> pd.DataFrame:
-    df = df.sort_values("stage_rank").reset_index(drop=True).fillna({"visited": 0, "furthest": 0})
+    df = df.set_index("stage_rank").reindex(range(len(stage_map.order))).rename_axis("stage_rank")
+    df = df.reset_index().fillna({"visited": 0, "furthest": 0})
     reached = df["furthest"][::-1].cumsum()[::-1].astype(int)
     out = pd.DataFrame({
         "stage": [stage_map.order[i] for i in df["stage_rank"]],

@@ -145,6 +145,22 @@ class JourneyTables:
                 self._journeys = q.journeys(self.steps).cache()
         return self._journeys
 
+    def prepare(self, expr):
+        """Compile ``expr`` now; return a function that runs it (a decoded ``pyarrow.Table``).
+
+        On DuckDB, Ibis compiles the SQL in the calling thread and DuckDB runs
+        it when the function is called, so a worker thread can run one query
+        while the next one compiles; the result is cast to the expression's
+        schema, as Ibis does (DuckDB sums come back as 128-bit decimals).
+        """
+        if not _is_duckdb(self._con):
+            return lambda: self.decode(expr.to_pyarrow())
+        from journeymine._normalize import to_arrow
+
+        sql = self._con.compile(expr)
+        schema = expr.schema().to_pyarrow()
+        return lambda: self.decode(to_arrow(self._con.con.sql(sql)).cast(schema))
+
     def decode(self, table):
         """``table`` (a query result, pyarrow) with touchpoint and channel codes as names.
 

@@ -157,20 +157,20 @@ def stage_reach(st: ir.Table) -> ir.Table:
                         seconds_to_next_stage=first.seconds_to_next_stage)
 
 
-def funnel(jr: ir.Table, reach: ir.Table, n_stages: int) -> ir.Table:
-    """Per stage: customers who visited it, reached it or a later stage, and time to the next."""
-    visited = reach.group_by(stage_rank=reach.stage_rank).aggregate(visited=reach.count())
+def funnel(jr: ir.Table, reach: ir.Table) -> ir.Table:
+    """Per stage anyone visited: customers who visited it, whose furthest stage it is, time to next.
+
+    Stages nobody visited have no row (nobody's furthest stage either).
+    """
+    visited = reach.group_by(stage_rank=reach.stage_rank).aggregate(
+        visited=reach.count(), median_seconds_to_next=reach.seconds_to_next_stage.median()
+    )
     staged = jr.filter(jr.furthest_stage.notnull())
     by_furthest = staged.group_by(stage_rank=staged.furthest_stage).aggregate(
         furthest=staged.count()
     )
-    gap = reach.group_by("stage_rank").aggregate(
-        median_seconds_to_next=reach.seconds_to_next_stage.median()
-    )
-    ranks = ibis.memtable({"stage_rank": list(range(n_stages))})
-    out = ranks.left_join(visited, "stage_rank").select(ranks.stage_rank, "visited")
-    out = out.left_join(by_furthest, "stage_rank").select(out, "furthest")
-    return out.left_join(gap, "stage_rank").select(out, "median_seconds_to_next")
+    out = visited.left_join(by_furthest, "stage_rank")
+    return out.select(visited.stage_rank, "visited", "furthest", "median_seconds_to_next")
 
 
 def dropoffs(jr: ir.Table) -> ir.Table:
