@@ -172,43 +172,42 @@ def steps_table(
     activity, codes = _encode(table.column(ACTIVITY))
     names = activity.dictionary.to_pylist()
     next_activity, next_codes = _lead(activity, codes, 1, same)
-    ts = table.column(TIMESTAMP)
-    stamps = ts.to_numpy().astype("datetime64[us]", copy=False)
-    next_stamps = np.empty_like(stamps)
-    next_stamps[:-1] = stamps[1:]
-    seconds = np.empty(n)
-    seconds[:-1] = np.diff(stamps.view(np.int64)) / 1e6
-    rank = np.array([stage_rank.get(a, -1) for a in names], dtype=np.int64)[codes]
-    converting = set(conversion)
-    converts = np.array([a in converting for a in names], dtype=bool)[codes]
-    customer_converted = np.maximum.reduceat(converts, starts)[run_of] if n else converts
-
-    cols = {
-        ACTIVITY: activity,
-        "next_activity": next_activity,
-        "next_timestamp": pa.array(next_stamps, mask=~same),
-        "after_next_activity": _lead(activity, codes, 2, after_same)[0],
-        "position": pa.array(np.arange(n, dtype=np.int64) - starts[run_of]),
-        "stage_rank": pa.array(rank, mask=rank < 0),
-        "is_conversion": pa.array(converts),
-        "customer_converted": pa.array(customer_converted),
-    }
     # The first-occurrence flags are independent sorts; NumPy releases the GIL
-    # while sorting, so they run side by side on the available cores.
+    # while sorting, so they run side by side on the available cores while
+    # this thread computes the other columns.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         def occurrences(rows, *codes_, count=1):
             return pool.submit(lambda: _occurrences(n, rows, _key(run_of, *codes_), count))
 
         visits = occurrences(None, codes, count=2)
         edges = occurrences(np.flatnonzero(same), codes, next_codes)
+        rank = np.array([stage_rank.get(a, -1) for a in names], dtype=np.int64)[codes]
         stages = occurrences(np.flatnonzero(rank >= 0), rank)
+        cols = {ACTIVITY: activity, "next_activity": next_activity}
         if CHANNEL in table.column_names:
             channel, channel_codes = _encode(table.column(CHANNEL))
-            cols[CHANNEL] = channel
-            cols["next_channel"], next_channel = _lead(channel, channel_codes, 1, same)
+            next_channel_array, next_channel = _lead(channel, channel_codes, 1, same)
             switch = np.flatnonzero((channel_codes >= 0) & (next_channel >= 0)
                                     & (channel_codes != next_channel))
             switches = occurrences(switch, channel_codes, next_channel, codes, next_codes)
+        stamps = table.column(TIMESTAMP).to_numpy().astype("datetime64[us]", copy=False)
+        next_stamps = np.empty_like(stamps)
+        next_stamps[:-1] = stamps[1:]
+        seconds = np.empty(n)
+        seconds[:-1] = np.diff(stamps.view(np.int64)) / 1e6
+        converting = set(conversion)
+        converts = np.array([a in converting for a in names], dtype=bool)[codes]
+        customer_converted = np.maximum.reduceat(converts, starts)[run_of] if n else converts
+        cols.update({
+            "next_timestamp": pa.array(next_stamps, mask=~same),
+            "after_next_activity": _lead(activity, codes, 2, after_same)[0],
+            "position": pa.array(np.arange(n, dtype=np.int64) - starts[run_of]),
+            "stage_rank": pa.array(rank, mask=rank < 0),
+            "is_conversion": pa.array(converts),
+            "customer_converted": pa.array(customer_converted),
+        })
+        if CHANNEL in table.column_names:
+            cols[CHANNEL], cols["next_channel"] = channel, next_channel_array
         first_visit, second_visit = visits.result()
         cols.update(
             first_visit=pa.array(first_visit),
