@@ -163,8 +163,8 @@ def discover(
         tables.build_journeys()
         jr = pool.submit(lambda: tables.journeys).result()
         results.update(
-            totals=run(_journey_totals_query(jr)),
             variants=run(q.variants(jr)),
+            totals=run(_journey_totals_query(jr)),
             funnel=run(q.funnel(jr, q.stage_reach(st))),
             dropoffs=run(q.dropoffs(jr)),
         )
@@ -172,19 +172,21 @@ def discover(
         def fetch(name: str, *keys: str) -> pd.DataFrame:
             return _fetch(results[name].result(), *keys)
 
+        # In the order the worker finishes them; every customer starts once.
         edges = fetch("edges", "-count", "source", "target")
         nodes = fetch("nodes", "-count", "id")
         nodes["stage"] = nodes["id"].map(stage_map.mapping)
         start = _count_map(nodes, "starts")
         end = _count_map(nodes, "ends")
-        totals = _journey_totals(fetch("totals"))
-        n_customers, n_converted = totals["customers"], totals["converted"]
+        n_customers = int(nodes["starts"].sum())
+        loops = _loops(edges, fetch("ping_pongs"), nodes)
+        switches = _switches(fetch("switches")) if "switches" in results else pd.DataFrame()
+        bottlenecks = _bottlenecks(edges, rank, n_customers)
         variants = _variants(fetch("variants", "-customers", "variant"), n_customers)
+        totals = _journey_totals(fetch("totals"))
+        n_converted = totals["converted"]
         funnel = _funnel(fetch("funnel"), stage_map, n_customers)
         dropoffs = _dropoffs(fetch("dropoffs"), nodes, n_customers - n_converted)
-        loops = _loops(edges, fetch("ping_pongs"), nodes)
-        bottlenecks = _bottlenecks(edges, rank, n_customers)
-        switches = _switches(fetch("switches")) if "switches" in results else pd.DataFrame()
     summary = {
         "events": log.n_events,
         "customers": n_customers,
@@ -216,10 +218,9 @@ def discover(
 
 
 def _journey_totals_query(jr):
-    """Customers, converted customers, median journey duration and single-event customers."""
+    """Converted customers, median journey duration and single-event customers."""
     seconds = jr.last_timestamp.epoch_seconds() - jr.first_timestamp.epoch_seconds()
     return jr.aggregate(
-        customers=jr.count(),
         converted=jr.converted.cast("int64").sum(),
         median_journey_seconds=seconds.median(),
         single_event_customers=(jr.length == 1).sum(),
@@ -235,7 +236,6 @@ def _journey_totals(df: pd.DataFrame) -> dict:
         return kind(0) if pd.isna(value) else kind(value)
 
     return {
-        "customers": number("customers", int),
         "converted": number("converted", int),
         "median_journey_seconds": number("median_journey_seconds", float),
         "single_event_customers": number("single_event_customers", int),
