@@ -153,40 +153,40 @@ def discover(
     # while this thread compiles the next ones, builds the journeys and turns
     # finished results into tables: the engine releases the GIL as it runs.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        def run(expr):
-            return pool.submit(tables.prepare(expr))
+        def run(expr, *keys: str):
+            query = tables.prepare(expr)
+            return pool.submit(lambda: _fetch(query(), *keys))
 
-        results = {"edges": run(q.edges(st)), "nodes": run(q.nodes(st)),
+        results = {"edges": run(q.edges(st), "-count", "source", "target"),
+                   "nodes": run(q.nodes(st), "-count", "id"),
                    "ping_pongs": run(q.ping_pongs(st))}
         if CHANNEL in log.table.column_names:
             results["switches"] = run(q.channel_switches(st))
         tables.build_journeys()
         jr = pool.submit(lambda: tables.journeys).result()
         results.update(
-            variants=run(q.variants(jr)),
+            variants=run(q.variants(jr), "-customers", "variant"),
             totals=run(_journey_totals_query(jr)),
             funnel=run(q.funnel(jr, q.stage_reach(st))),
             dropoffs=run(q.dropoffs(jr)),
         )
 
-        def fetch(name: str, *keys: str) -> pd.DataFrame:
-            return _fetch(results[name].result(), *keys)
-
         # In the order the worker finishes them; every customer starts once.
-        edges = fetch("edges", "-count", "source", "target")
-        nodes = fetch("nodes", "-count", "id")
+        edges = results["edges"].result()
+        nodes = results["nodes"].result()
         nodes["stage"] = nodes["id"].map(stage_map.mapping)
         start = _count_map(nodes, "starts")
         end = _count_map(nodes, "ends")
         n_customers = int(nodes["starts"].sum())
-        loops = _loops(edges, fetch("ping_pongs"), nodes)
-        switches = _switches(fetch("switches")) if "switches" in results else pd.DataFrame()
+        loops = _loops(edges, results["ping_pongs"].result(), nodes)
+        switches = (_switches(results["switches"].result()) if "switches" in results
+                    else pd.DataFrame())
         bottlenecks = _bottlenecks(edges, rank, n_customers)
-        variants = _variants(fetch("variants", "-customers", "variant"), n_customers)
-        totals = _journey_totals(fetch("totals"))
+        variants = _variants(results["variants"].result(), n_customers)
+        totals = _journey_totals(results["totals"].result())
         n_converted = totals["converted"]
-        funnel = _funnel(fetch("funnel"), stage_map, n_customers)
-        dropoffs = _dropoffs(fetch("dropoffs"), nodes, n_customers - n_converted)
+        funnel = _funnel(results["funnel"].result(), stage_map, n_customers)
+        dropoffs = _dropoffs(results["dropoffs"].result(), nodes, n_customers - n_converted)
     summary = {
         "events": log.n_events,
         "customers": n_customers,
