@@ -201,6 +201,11 @@ def dictionary_encode(values: pa.ChunkedArray) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(indices, encoded.chunk(0).dictionary)
 
 
+def is_increasing(values: np.ndarray) -> bool:
+    """Whether every value is greater than the one before it."""
+    return bool(np.all(values[1:] > values[:-1]))
+
+
 def same_as_next(values: pa.ChunkedArray) -> np.ndarray:
     """Per row, whether the next row holds an equal value (False for the last row)."""
     n = len(values)
@@ -397,20 +402,21 @@ def _typed_by_sql(
     return typed
 
 
-def _is_sorted(table: pa.Table) -> bool:
-    """Whether rows are already ordered by customer, timestamp and input row (no nulls)."""
+def _is_sorted(table: pa.Table, same_customer: np.ndarray) -> bool:
+    """Whether rows are already ordered by customer, timestamp and input row (no nulls).
+
+    ``same_customer`` is :func:`same_as_next` of the customers.
+    """
     n = table.num_rows
     if n < 2:
         return True
-    rows = table.column(_ROW).to_numpy()
-    if not bool(np.all(rows[1:] > rows[:-1])):
+    if not is_increasing(table.column(_ROW).to_numpy()):
         return False
     customers, stamps = table.column(CUSTOMER), table.column(TIMESTAMP)
-    head, tail = customers.slice(0, n - 1), customers.slice(1)
-    if not pc.all(pc.less_equal(head, tail)).as_py():
+    if not pc.all(pc.less_equal(customers.slice(0, n - 1), customers.slice(1))).as_py():
         return False
     in_order = pc.less_equal(stamps.slice(0, n - 1), stamps.slice(1))
-    return bool(pc.all(pc.or_(pc.not_equal(head, tail), in_order)).as_py())
+    return bool(np.all(in_order.to_numpy(zero_copy_only=False) | ~same_customer[:-1]))
 
 
 def _journey_order(table: pa.Table) -> np.ndarray:
@@ -426,7 +432,7 @@ def _journey_order(table: pa.Table) -> np.ndarray:
     group = (rank - 1)[customers.indices.to_numpy()]
     stamps = table.column(TIMESTAMP).to_numpy().view(np.int64)
     rows = table.column(_ROW).to_numpy()
-    base = None if bool(np.all(rows[1:] > rows[:-1])) else np.argsort(rows, kind="stable")
+    base = None if is_increasing(rows) else np.argsort(rows, kind="stable")
     if base is not None:  # ties must keep input order
         group, stamps = group[base], stamps[base]
     order = np.argsort(stamps, kind="stable")
@@ -463,9 +469,10 @@ def _canonical(typed: pa.Table, schema: Schema, *, drop_duplicates: bool) -> tup
             expected="rows with a customer id, an activity and a timestamp.",
             fix="Check that the right columns were picked: " + schema.describe(),
         )
-    if not _is_sorted(typed):
-        typed = typed.take(_journey_order(typed))
     same_customer = same_as_next(typed.column(CUSTOMER))
+    if not _is_sorted(typed, same_customer):
+        typed = typed.take(_journey_order(typed))
+        same_customer = same_as_next(typed.column(CUSTOMER))
     if drop_duplicates:
         rows = typed.num_rows
         typed = _drop_duplicates(typed, [c for c in typed.column_names if c != _ROW],

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from journeymine._normalize import dictionary_encode, same_as_next
+from journeymine._normalize import dictionary_encode, is_increasing, same_as_next
 from journeymine._processmap import VARIANT_SEPARATOR
 from journeymine._schema import ACTIVITY, CHANNEL, CUSTOMER, EVENT_INDEX, TIMESTAMP
 
@@ -30,7 +30,7 @@ __all__ = ["as_codes", "journeys_table", "sorted_events", "steps_table"]
 def sorted_events(table: pa.Table) -> pa.Table:
     """``table`` with its rows in ``event_index`` order (already so after validation)."""
     index = table.column(EVENT_INDEX).to_numpy()
-    if len(index) < 2 or bool(np.all(index[1:] > index[:-1])):
+    if is_increasing(index):
         return table
     return table.take(pa.array(np.argsort(index, kind="stable")))
 
