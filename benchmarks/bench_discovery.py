@@ -49,8 +49,9 @@ RUNNERS = ("journeymine", "journeymine-dfg", "pm4py", "pandas")
 #: Modules each runner imports before the clock starts: import time is a one-off
 #: cost per Python process (pm4py ~1.7 s, journeymine + Ibis ~1.1 s), not per log.
 IMPORTS = {
-    "journeymine": ("journeymine", "journeymine._discovery", "journeymine._queries",
-                    "journeymine._positional", "ibis.backends.duckdb"),
+    "journeymine": ("journeymine", "journeymine.discovery._discover",
+                    "journeymine.discovery._queries", "journeymine.discovery._positional",
+                    "ibis.backends.duckdb"),
     "pm4py": ("pm4py",),
     "pandas": ("pandas",),
 }
@@ -102,9 +103,9 @@ def run_journeymine(df):
 
 
 def run_journeymine_dfg(df):
-    from journeymine import _discovery as d
-    from journeymine import _queries as q
-    from journeymine._engine import JourneyTables
+    from journeymine.discovery import _discover as d
+    from journeymine.discovery import _queries as q
+    from journeymine.discovery._engine import JourneyTables
 
     tables = JourneyTables(load_journeymine(df), {}, ())
     steps, decode = tables.steps, tables.decode

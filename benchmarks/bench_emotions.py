@@ -49,7 +49,7 @@ def child(runner: str, n: int, batch_size: int) -> None:
     import torch
 
     torch.set_num_threads(2)
-    from journeymine.emotion._model import EmotionTagger
+    from journeymine.sentiment._model import EmotionTagger
 
     data = texts(n)
     kwargs = {"backend": "onnx"} if runner == "onnx" else {}
@@ -91,7 +91,7 @@ def main() -> None:
     if args.child:
         child(args.child, args.n, args.batch_size)
         return
-    from journeymine.emotion._convert import build_base_model
+    from journeymine.sentiment._convert import build_base_model
 
     build_base_model()
     print(

@@ -9,12 +9,18 @@ it::
 """
 
 from journeymine import datasets
-from journeymine._discovery import discover, resolve_conversion
-from journeymine._eventlog import EventLog
-from journeymine._io import read_csv, read_parquet, read_sql, read_xes
-from journeymine._processmap import ProcessMap
-from journeymine._schema import Schema
-from journeymine._stages import STAGES, StageMap, normalize_stage
+from journeymine.discovery import ProcessMap, discover
+from journeymine.eventlog import (
+    STAGES,
+    EventLog,
+    Schema,
+    StageMap,
+    read_csv,
+    read_parquet,
+    read_sql,
+    read_texts,
+    read_xes,
+)
 from journeymine.exceptions import JourneymineError
 
 __version__ = "0.1.0"
@@ -27,10 +33,9 @@ _LAZY = {
     "Persona": "journeymine.personas",
     "compare": "journeymine.personas",
     "Comparison": "journeymine.personas",
-    "read_texts": "journeymine.emotion",
-    "emotions": "journeymine.emotion",
-    "JourneyEmotions": "journeymine.emotion",
-    "EmotionTagger": "journeymine.emotion",
+    "emotions": "journeymine.sentiment",
+    "JourneyEmotions": "journeymine.sentiment",
+    "EmotionTagger": "journeymine.sentiment",
 }
 
 
@@ -65,11 +70,9 @@ __all__ = [
     "datasets",
     "discover",
     "emotions",
-    "normalize_stage",
     "read_csv",
     "read_parquet",
     "read_sql",
     "read_texts",
     "read_xes",
-    "resolve_conversion",
 ]

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+import journeymine as jm
 from journeymine.exceptions import JourneymineError, ReadError
 
 app = typer.Typer(
@@ -57,15 +58,14 @@ the journey map; for 500 to 200,000 customers it also writes the persona report
 
 def read_log(path: Path, **kwargs):
     """Read an event log, choosing the reader by file extension."""
-    from journeymine import _io
 
     name = path.name.lower()
     if name.endswith((".parquet", ".pq")) or path.is_dir():
-        return _io.read_parquet(path, **kwargs)
+        return jm.read_parquet(path, **kwargs)
     if name.endswith((".xes", ".xes.gz")):
-        return _io.read_xes(path, **kwargs)
+        return jm.read_xes(path, **kwargs)
     if name.endswith((".csv", ".csv.gz", ".tsv", ".txt", ".tsv.gz")):
-        return _io.read_csv(path, **kwargs)
+        return jm.read_csv(path, **kwargs)
     raise ReadError(
         f"Don't know how to read {path.name!r}.",
         expected="a .csv, .csv.gz, .tsv, .parquet, .xes or .xes.gz file.",
@@ -74,7 +74,7 @@ def read_log(path: Path, **kwargs):
 
 
 def _summary_table(pm) -> Table:
-    from journeymine._format import humanize_seconds, percent
+    from journeymine.reporting._format import humanize_seconds, percent
 
     s = pm.summary
     table = Table(title="Journey summary", show_header=False)
@@ -108,7 +108,7 @@ def _errors(debug: bool):
 
 def _write_outputs(pm, out: Path, *, source: str, notes: list[str], emotions=None) -> list[Path]:
     """Write every output into a temporary folder, then move them into ``out``."""
-    from journeymine._report import write_report
+    from journeymine.reporting._journey_report import write_report
 
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out, prefix=".jm-") as tmp:
@@ -155,7 +155,7 @@ def discover(
     logging.basicConfig(level=logging.INFO if debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     with _errors(debug):
-        from journeymine._discovery import discover as run_discover
+        from journeymine.discovery._discover import discover as run_discover
 
         notes: list[str] = []
         with console.status("Reading the event log…"), warnings.catch_warnings(record=True) as w:
@@ -172,7 +172,7 @@ def discover(
             pm = run_discover(event_log, stages=stages_arg, conversion=conversion or None)
         emo = None
         if texts is not None:
-            from journeymine.emotion import EmotionTagger, run_emotions
+            from journeymine.sentiment import EmotionTagger, run_emotions
 
             with console.status("Tagging texts with emotions…"):
                 emo = run_emotions(event_log, texts, out, stages=stages_arg,
@@ -269,7 +269,7 @@ def emotions(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     with _errors(debug):
-        from journeymine.emotion import EmotionTagger, run_emotions
+        from journeymine.sentiment import EmotionTagger, run_emotions
 
         event_log = read_log(log)
         with console.status("Tagging texts and linking them to journeys…"):
@@ -298,7 +298,7 @@ def model_train(
     # Training runs for up to an hour: show its steps (candidates, held-out choices).
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     with _errors(debug):
-        from journeymine.emotion._train import train_default
+        from journeymine.sentiment._train import train_default
 
         meta = train_default(data, out, seed=seed, lora={} if no_lora else None)
         for name, metrics in meta["metrics"].items():

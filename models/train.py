@@ -1,6 +1,6 @@
 """Train the default emotion model: ``python models/train.py --data ../shared/data --out DIR``.
 
-A thin wrapper around :func:`journeymine.emotion._train.train_default`
+A thin wrapper around :func:`journeymine.sentiment._train.train_default`
 (same as ``python -m journeymine model train``). Seeded and reproducible; the
 encoder features are cached under ``~/.cache/journeymine/embeddings``.
 """
@@ -11,7 +11,7 @@ import argparse
 import json
 import logging
 
-from journeymine.emotion._train import SEED, train_default
+from journeymine.sentiment._train import SEED, train_default
 
 
 def main(argv: list[str] | None = None) -> int:

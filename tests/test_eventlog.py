@@ -466,7 +466,7 @@ def test_arrow_and_sql_validation_agree(df):
 
 @pytest.mark.parametrize("n_customers", [50, 70_000])  # 70,000 ids need two radix passes
 def test_journey_order_is_a_stable_sort_by_customer_and_time(n_customers):
-    from journeymine._normalize import _ROW, _journey_order
+    from journeymine.eventlog._validate import _ROW, _journey_order
 
     rng = np.random.default_rng(1)
     n = 150_000

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from journeymine import Schema
-from journeymine._io import read_csv, read_parquet, read_sql, read_xes
+from journeymine.eventlog._readers import read_csv, read_parquet, read_sql, read_xes
 from journeymine.exceptions import (
     ColumnNotFoundError,
     EmptyLogError,
@@ -129,7 +129,7 @@ def test_read_csv_late_type_change_is_handled(tmp_path, caplog):
     rows = "".join(f"c{i},x,2024-05-01 10:00,{i}\n" for i in range(25_000))
     text = "customer_id,touchpoint,ts,note\n" + rows + "c,x,2024-05-02,n/a\n"
     path = write(tmp_path / "e.csv", text)
-    with caplog.at_level("INFO", logger="journeymine._io"):
+    with caplog.at_level("INFO", logger="journeymine.eventlog._readers"):
         log = read_csv(path)
     assert "Re-reading" in caplog.text
     assert log.n_events == 25_001

@@ -1,4 +1,4 @@
-"""Tests of the layered layout (journeymine._layout) and the SVG process map (journeymine._svg)."""
+"""Tests of the layered layout and the SVG process map (journeymine.reporting)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from journeymine._format import humanize_seconds
-from journeymine._layout import Layout, layered_layout
-from journeymine._svg import render_process_map
 from journeymine.exceptions import (
     ColumnNotFoundError,
     InvalidParameterError,
     JourneymineError,
     SchemaError,
 )
+from journeymine.reporting._format import humanize_seconds
+from journeymine.reporting._layout import Layout, layered_layout
+from journeymine.reporting._svg import render_process_map
 
 NS = "{http://www.w3.org/2000/svg}"
 

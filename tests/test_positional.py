@@ -6,9 +6,9 @@ import pyarrow as pa
 import pytest
 
 import journeymine as jm
-from journeymine import _queries as q
-from journeymine._engine import register
-from journeymine._positional import (
+from journeymine.discovery import _queries as q
+from journeymine.discovery._engine import register
+from journeymine.discovery._positional import (
     _key,
     _occurrences,
     journeys_table,

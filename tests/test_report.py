@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import journeymine as jm
-from journeymine._report import render_report, write_report
+from journeymine.reporting._journey_report import render_report, write_report
 
 from ._browser import dump_dom, screenshot
 

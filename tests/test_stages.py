@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from journeymine import STAGES, EventLog, StageMap, normalize_stage
+from journeymine import STAGES, EventLog, StageMap
+from journeymine.eventlog import normalize_stage
 from journeymine.exceptions import ReadError, StageError
 
 

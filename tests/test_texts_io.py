@@ -7,7 +7,7 @@ import warnings
 import pandas as pd
 import pytest
 
-from journeymine.emotion._texts import read_texts
+from journeymine.eventlog._texts import read_texts
 from journeymine.exceptions import (
     ColumnNotFoundError,
     DataQualityWarning,

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from journeymine._stages import StageMap
 from journeymine.datasets._generator import (
     PERSONAS,
     TOUCHPOINTS,
@@ -22,9 +21,10 @@ from journeymine.datasets._generator import (
     _journeys_frame,
 )
 from journeymine.datasets._texts import render_texts
+from journeymine.eventlog._stages import StageMap
 
 if TYPE_CHECKING:
-    from journeymine._eventlog import EventLog
+    from journeymine.eventlog._eventlog import EventLog
 
 __all__ = ["DEMO_FILES", "DemoData", "build_demo", "load_demo"]
 
@@ -274,7 +274,7 @@ def load_demo() -> DemoData:
     """
     import yaml
 
-    from journeymine._eventlog import EventLog
+    from journeymine.eventlog._eventlog import EventLog
 
     events = _read("demo_events.csv.gz", ("timestamp",))
     events["revenue"] = events["revenue"].astype(float)

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Literal, overload
 import numpy as np
 import pandas as pd
 
-from journeymine._stages import STAGES
+from journeymine.eventlog._stages import STAGES
 from journeymine.exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
-    from journeymine._eventlog import EventLog
+    from journeymine.eventlog._eventlog import EventLog
 
 __all__ = [
     "CHANNELS",
@@ -727,7 +727,7 @@ def make_journeys(
     >>> sorted(truth.personas.unique())
     ['app_bargain_hunter', 'careful_researcher', 'offline_loyalist', 'social_impulse']
     """
-    from journeymine._eventlog import EventLog
+    from journeymine.eventlog._eventlog import EventLog
 
     df, truth = _journeys_frame(n_customers, random_state, start, n_personas, overlap)
     log = EventLog.from_pandas(

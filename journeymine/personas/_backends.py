@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from journeymine._eventlog import EventLog
+from journeymine.eventlog._eventlog import EventLog
 from journeymine.personas._markov import OTHER, MarkovMixture, SequenceData, sequence_data
 
 #: Feature columns on a count or duration scale: log1p before scaling.

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from journeymine._discovery import discover
-from journeymine._format import humanize_seconds, percent
-from journeymine._processmap import ProcessMap, json_safe
-from journeymine._schema import ACTIVITY, CUSTOMER
+from journeymine.discovery._discover import discover
+from journeymine.discovery._processmap import ProcessMap, json_safe
+from journeymine.eventlog._schema import ACTIVITY, CUSTOMER
 from journeymine.personas._common import subset_log
+from journeymine.reporting._format import humanize_seconds, percent
 
 if TYPE_CHECKING:
-    from journeymine._eventlog import EventLog
+    from journeymine.eventlog._eventlog import EventLog
     from journeymine.personas._model import PersonaModel
 
 __all__ = ["Persona"]
@@ -185,7 +185,7 @@ class Persona:
                 f"({percent(self.share)}), converts {percent(self.conversion_rate)}{stab})")
 
     def _repr_html_(self) -> str:
-        from journeymine.personas._report import render_card
+        from journeymine.reporting._persona_report import render_card
 
         return render_card(self)
 

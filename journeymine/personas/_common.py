@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from journeymine._eventlog import EventLog
-from journeymine._schema import CUSTOMER
+from journeymine.eventlog._eventlog import EventLog
+from journeymine.eventlog._schema import CUSTOMER
 from journeymine.exceptions import ColumnNotFoundError, SchemaError
 
 #: Columns of a tagged-texts frame that carry labels, in the order features use them.

@@ -7,12 +7,12 @@ import html
 
 import pandas as pd
 
-from journeymine._eventlog import EventLog
-from journeymine._format import percent
-from journeymine._processmap import VARIANT_SEPARATOR, json_safe
+from journeymine.discovery._processmap import VARIANT_SEPARATOR, json_safe
+from journeymine.eventlog._eventlog import EventLog
 from journeymine.exceptions import SchemaError
 from journeymine.personas._cards import Persona, _typical
 from journeymine.personas._common import as_log
+from journeymine.reporting._format import percent
 
 __all__ = ["Comparison", "compare"]
 
@@ -98,7 +98,7 @@ def _profile(side, name: str | None) -> dict:
             expected="two Persona cards (model.personas_[i]) or two event logs.",
             fix="Pass e.g. compare(model.personas_[0], model.personas_[1]).",
         )
-    from journeymine._discovery import discover
+    from journeymine.discovery._discover import discover
 
     log = as_log(side, what="compare()")
     pm = discover(log)

@@ -17,11 +17,18 @@ import pyarrow.compute as pc
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from journeymine import _queries as q
-from journeymine._discovery import resolve_conversion
-from journeymine._engine import journey_steps
-from journeymine._eventlog import EventLog, StagesLike
-from journeymine._schema import ACTIVITY, CHANNEL, CUSTOMER, EVENT_INDEX, REVENUE, TIMESTAMP
+from journeymine.discovery import _queries as q
+from journeymine.discovery._discover import resolve_conversion
+from journeymine.discovery._engine import journey_steps
+from journeymine.eventlog._eventlog import EventLog, StagesLike
+from journeymine.eventlog._schema import (
+    ACTIVITY,
+    CHANNEL,
+    CUSTOMER,
+    EVENT_INDEX,
+    REVENUE,
+    TIMESTAMP,
+)
 from journeymine.exceptions import InvalidParameterError
 from journeymine.personas._common import TEXT_LABELS, as_log, check_texts
 
@@ -40,7 +47,9 @@ def n_where(cond: ir.BooleanValue) -> ir.IntegerScalar:
 
 # --------------------------------------------------------------------------- queries
 def journey_features(st: ir.Table, n_stages: int, as_of, has_revenue: bool) -> dict[str, ir.Value]:
-    """Per-customer aggregations of the journey as a whole (on :func:`~journeymine._queries.steps`).
+    """Per-customer aggregations of the journey as a whole.
+
+    Computed on :func:`~journeymine.discovery._queries.steps`.
 
     Length, distinct touchpoints, duration, conversion, time to the first
     conversion, furthest stage, loops and, with revenue, recency, frequency

@@ -25,9 +25,9 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.special import logsumexp
 
-from journeymine._engine import journey_steps
-from journeymine._eventlog import EventLog
-from journeymine._schema import ACTIVITY, CHANNEL, CUSTOMER, REVENUE, TIMESTAMP
+from journeymine.discovery._engine import journey_steps
+from journeymine.eventlog._eventlog import EventLog
+from journeymine.eventlog._schema import ACTIVITY, CHANNEL, CUSTOMER, REVENUE, TIMESTAMP
 
 __all__ = ["COMPONENTS", "MarkovMixture", "SequenceData", "sequence_data"]
 

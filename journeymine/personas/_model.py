@@ -12,8 +12,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted
 
-from journeymine._eventlog import StagesLike
-from journeymine._schema import CUSTOMER
+from journeymine.eventlog._eventlog import StagesLike
+from journeymine.eventlog._schema import CUSTOMER
 from journeymine.exceptions import InvalidParameterError
 from journeymine.personas._backends import METHODS
 from journeymine.personas._common import as_log, check_random_state_int, check_texts
@@ -270,7 +270,7 @@ class PersonaModel(ClusterMixin, BaseEstimator):
     # ------------------------------------------------------------------ output
     def report(self, path: str | PathLike[str], *, title: str = "Personas") -> Path:
         """Write the self-contained HTML persona report to ``path`` and return it."""
-        from journeymine.personas._report import write_persona_report
+        from journeymine.reporting._persona_report import write_persona_report
 
         check_is_fitted(self, "personas_")
         return write_persona_report(self, path, title=title)

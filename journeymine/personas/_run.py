@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from journeymine._processmap import json_safe
+from journeymine.discovery._processmap import json_safe
 from journeymine.personas._common import as_log, write_atomic
 from journeymine.personas._model import PersonaModel
 

@@ -7,10 +7,10 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import jinja2
 import numpy as np
 
-from journeymine._format import humanize_seconds, percent
+from journeymine.reporting._format import humanize_seconds, percent
+from journeymine.reporting._templates import get_template
 
 if TYPE_CHECKING:
     from journeymine.personas._cards import Persona
@@ -18,11 +18,6 @@ if TYPE_CHECKING:
 
 __all__ = ["render_card", "render_persona_report", "write_persona_report"]
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("journeymine", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-)
 
 
 def _value(feature: str, value: float) -> str:
@@ -41,7 +36,7 @@ FMT = types.SimpleNamespace(
 
 def render_card(persona: Persona) -> str:
     """One persona card as an HTML fragment with its own inline style (for notebooks)."""
-    module = _ENV.get_template("persona_card.html.j2").module
+    module = get_template("persona_card.html.j2").module
     return str(module.style()) + str(module.card(persona, FMT))
 
 
@@ -56,7 +51,7 @@ def render_persona_report(model: PersonaModel, *, title: str = "Personas") -> st
         if len(scores) > 1 else f"{model.n_personas_} personas (fixed)."
     )
     n = len(model.labels_)
-    return _ENV.get_template("personas.html.j2").render(
+    return get_template("personas.html.j2").render(
         title=title, version=__version__, personas=model.personas_, fmt=FMT,
         subtitle=f"{n:,} customers · method {model.method} · random_state "
                  f"{model.random_state!r}",

@@ -13,11 +13,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from journeymine._engine import JourneyTables
-from journeymine._eventlog import EventLog, StagesLike
-from journeymine._processmap import VARIANT_SEPARATOR, ProcessMap
-from journeymine._schema import ACTIVITY, CHANNEL, REVENUE, suggest
-from journeymine._stages import StageMap
+from journeymine.discovery._engine import JourneyTables
+from journeymine.discovery._processmap import VARIANT_SEPARATOR, ProcessMap
+from journeymine.eventlog._eventlog import EventLog, StagesLike
+from journeymine.eventlog._schema import ACTIVITY, CHANNEL, REVENUE, suggest
+from journeymine.eventlog._stages import StageMap
 from journeymine.exceptions import JourneymineError, StageError, UnknownTouchpointError
 
 __all__ = ["discover", "resolve_conversion"]
@@ -136,7 +136,9 @@ def discover(
     >>> pm.summary["conversion_rate"]
     0.3333333333333333
     """
-    from journeymine import _queries as q  # imports ibis: kept out of `import journeymine`
+    from journeymine.discovery import (
+        _queries as q,  # imports ibis: kept out of `import journeymine`
+    )
 
     if not isinstance(log, EventLog):
         raise JourneymineError(

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from journeymine._schema import (
+from journeymine.eventlog._schema import (
     ACTIVITY,
     CANONICAL,
     CUSTOMER,
@@ -24,7 +24,7 @@ from journeymine._schema import (
     TIMESTAMP,
     Schema,
 )
-from journeymine._stages import STAGES, normalize_stage
+from journeymine.eventlog._stages import STAGES, normalize_stage
 from journeymine.exceptions import (
     DataQualityWarning,
     EmptyLogError,

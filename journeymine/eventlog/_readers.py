@@ -23,9 +23,9 @@ from xml.etree import ElementTree
 import duckdb
 import pyarrow as pa
 
-from journeymine._eventlog import EventLog, relation_to_arrow
-from journeymine._normalize import NUMERIC_TYPES, connect, duckdb_literal, quote, to_arrow
-from journeymine._schema import Schema
+from journeymine.eventlog._eventlog import EventLog, relation_to_arrow
+from journeymine.eventlog._schema import Schema
+from journeymine.eventlog._validate import NUMERIC_TYPES, connect, duckdb_literal, quote, to_arrow
 from journeymine.exceptions import EmptyLogError, EncodingError, ReadError, SchemaError
 
 __all__ = ["read_csv", "read_parquet", "read_sql", "read_xes"]
@@ -138,7 +138,7 @@ def read_csv(
     Examples
     --------
     >>> import os, tempfile
-    >>> from journeymine._io import read_csv
+    >>> from journeymine.eventlog._readers import read_csv
     >>> folder = tempfile.mkdtemp()
     >>> path = os.path.join(folder, "events.csv")
     >>> with open(path, "w", encoding="utf-8") as f:
@@ -406,7 +406,7 @@ def read_parquet(path: PathType, schema: Schema | None = None, **kwargs: Any) ->
     --------
     >>> import os, tempfile
     >>> import pandas as pd
-    >>> from journeymine._io import read_parquet
+    >>> from journeymine.eventlog._readers import read_parquet
     >>> path = os.path.join(tempfile.mkdtemp(), "events.parquet")
     >>> pd.DataFrame({
     ...     "user_id": ["u1", "u1", "u2"],
@@ -555,7 +555,7 @@ def read_xes(path: PathType, schema: Schema | None = None, **kwargs: Any) -> Eve
     Examples
     --------
     >>> import os, tempfile
-    >>> from journeymine._io import read_xes
+    >>> from journeymine.eventlog._readers import read_xes
     >>> path = os.path.join(tempfile.mkdtemp(), "journeys.xes")
     >>> with open(path, "w", encoding="utf-8") as f:
     ...     _ = f.write('''<?xml version="1.0" encoding="UTF-8"?>
@@ -640,7 +640,7 @@ def read_sql(
 
     Examples
     --------
-    >>> from journeymine._io import read_sql
+    >>> from journeymine.eventlog._readers import read_sql
     >>> log = read_sql('''
     ...     SELECT * FROM (VALUES ('c1', 'search', TIMESTAMP '2024-05-01 10:00'),
     ...                           ('c1', 'checkout', TIMESTAMP '2024-05-01 10:05'))

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from journeymine._normalize import normalize_table, to_arrow
-from journeymine._schema import (
+from journeymine.eventlog._schema import (
     ACTIVITY,
     CHANNEL,
     CUSTOMER,
@@ -19,7 +18,8 @@ from journeymine._schema import (
     TIMESTAMP,
     Schema,
 )
-from journeymine._stages import StageMap
+from journeymine.eventlog._stages import StageMap
+from journeymine.eventlog._validate import normalize_table, to_arrow
 from journeymine.exceptions import EmptyLogError, SchemaError
 
 if TYPE_CHECKING:
@@ -305,7 +305,7 @@ class EventLog:
 
     def to_ibis(self, con=None):
         """The events as an Ibis table on ``con`` (a new DuckDB backend by default)."""
-        from journeymine._engine import register
+        from journeymine.discovery._engine import register
 
         return register(self, con)
 

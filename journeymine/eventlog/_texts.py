@@ -16,14 +16,23 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from journeymine._io import (
+from journeymine.eventlog._readers import (
     _DUCKDB_ENCODINGS,
     _codec_name,
     _read_csv_duckdb,
     _read_csv_pyarrow,
     read_parquet_table,
 )
-from journeymine._normalize import (
+from journeymine.eventlog._schema import (
+    _CANDIDATES,
+    CUSTOMER,
+    TIMESTAMP,
+    Schema,
+    _norm,
+    missing_column_error,
+    suggest,
+)
+from journeymine.eventlog._validate import (
     _RAW_TS,
     _ROW,
     _check_timestamps,
@@ -34,15 +43,6 @@ from journeymine._normalize import (
     row_numbers,
     to_arrow,
     utc_naive,
-)
-from journeymine._schema import (
-    _CANDIDATES,
-    CUSTOMER,
-    TIMESTAMP,
-    Schema,
-    _norm,
-    missing_column_error,
-    suggest,
 )
 from journeymine.exceptions import (
     ColumnNotFoundError,
@@ -234,7 +234,7 @@ def read_texts(
     Examples
     --------
     >>> import pandas as pd
-    >>> from journeymine.emotion._texts import read_texts
+    >>> from journeymine.eventlog._texts import read_texts
     >>> raw = pd.DataFrame({
     ...     "user_id": ["u1", "u2"],
     ...     "waktu": ["2024-05-01 17:00+07:00", "2024-05-02 09:30"],

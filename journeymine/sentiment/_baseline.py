@@ -4,7 +4,7 @@ It is both the baseline the transformer model must beat and the fast path for
 millions of texts: no torch, a sparse matrix product per batch.
 
 Training uses the rows whose candidate set has exactly one label (see
-:mod:`journeymine.emotion._data`): EmoT and single-label GoEmotions rows plus
+:mod:`journeymine.sentiment._data`): EmoT and single-label GoEmotions rows plus
 SmSA's neutral rows for emotions; SmSA, EmoT's implied sentiment and
 single-label GoEmotions rows for sentiment. Features are word 1-2-grams and
 character 2-5-grams (within word boundaries) of the normalised, lower-cased text.
@@ -23,13 +23,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from journeymine.emotion._data import (
+from journeymine.exceptions import ModelIntegrityError, ModelNotFoundError
+from journeymine.sentiment._data import (
     EMOTIONS,
     SENTIMENTS,
     detect_language,
     normalize_text,
 )
-from journeymine.exceptions import ModelIntegrityError, ModelNotFoundError
 
 __all__ = ["FastModel", "fast_model_path"]
 
@@ -100,7 +100,7 @@ class FastModel:
 
     # ------------------------------------------------------------------ fit
     def fit(self, corpus: pd.DataFrame) -> FastModel:
-        """Fit on a corpus frame from :func:`journeymine.emotion._train.load_corpus`.
+        """Fit on a corpus frame from :func:`journeymine.sentiment._train.load_corpus`.
 
         Parameters
         ----------
@@ -210,7 +210,7 @@ class FastModel:
         if not path.is_file():
             raise ModelNotFoundError(
                 f"The fast emotion model {str(path)!r} does not exist.",
-                expected="fast_tfidf_lr.npz inside journeymine/emotion/model",
+                expected="fast_tfidf_lr.npz inside journeymine/sentiment/model",
                 fix="reinstall journeymine, or train it: python -m journeymine model train",
             )
         try:

@@ -44,14 +44,19 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from journeymine._eventlog import EventLog, StagesLike
-from journeymine._format import humanize_seconds
-from journeymine._normalize import connect, to_arrow
-from journeymine._processmap import json_safe, records
-from journeymine._schema import ACTIVITY, CHANNEL, CUSTOMER, EVENT_INDEX, TIMESTAMP, suggest
-from journeymine._stages import StageMap
-from journeymine.emotion._phrases import content_words, distinctive_phrases
-from journeymine.emotion._texts import read_texts
+from journeymine.discovery._processmap import json_safe, records
+from journeymine.eventlog._eventlog import EventLog, StagesLike
+from journeymine.eventlog._schema import (
+    ACTIVITY,
+    CHANNEL,
+    CUSTOMER,
+    EVENT_INDEX,
+    TIMESTAMP,
+    suggest,
+)
+from journeymine.eventlog._stages import StageMap
+from journeymine.eventlog._texts import read_texts
+from journeymine.eventlog._validate import connect, to_arrow
 from journeymine.exceptions import (
     ColumnNotFoundError,
     InvalidParameterError,
@@ -59,12 +64,14 @@ from journeymine.exceptions import (
     SchemaError,
     UnknownTouchpointError,
 )
+from journeymine.reporting._format import humanize_seconds
+from journeymine.sentiment._phrases import content_words, distinctive_phrases
 
 __all__ = ["EMOTION_LABELS", "SENTIMENT_LABELS", "JourneyEmotions", "emotions", "run_emotions"]
 
 logger = logging.getLogger(__name__)
 
-#: Emotion labels of :class:`~journeymine.emotion.EmotionTagger`, in display order.
+#: Emotion labels of :class:`~journeymine.sentiment.EmotionTagger`, in display order.
 EMOTION_LABELS = ("joy", "love", "surprise", "anger", "disgust", "fear", "sadness", "neutral")
 #: Sentiment labels and their values.
 SENTIMENT_LABELS = ("positive", "neutral", "negative")
@@ -236,7 +243,7 @@ def _link(log: EventLog, texts: pd.DataFrame, window: pd.Timedelta | None) -> pd
 # ---------------------------------------------------------------------------- tagging
 def _default_tagger():
     try:
-        from journeymine.emotion import EmotionTagger
+        from journeymine.sentiment import EmotionTagger
     except ImportError as exc:
         raise OptionalDependencyError(
             f"The default emotion tagger is not available ({exc}).",
@@ -376,7 +383,7 @@ def emotions(
         and ``sentiment`` columns (optionally ``emotion_score``,
         ``sentiment_score``, ``p_emotion_<label>``, ``p_sentiment_<label>``),
         one row per text. ``None`` builds the default
-        :class:`~journeymine.emotion.EmotionTagger` (needs the ``emotions``
+        :class:`~journeymine.sentiment.EmotionTagger` (needs the ``emotions``
         extra). ``"labels"`` uses the texts' own ``emotion`` and ``sentiment``
         columns (texts you already tagged).
     window : str, Timedelta or None, default "7D"
@@ -403,7 +410,7 @@ def emotions(
     Examples
     --------
     >>> import pandas as pd, journeymine as jm
-    >>> from journeymine.emotion._journey import emotions
+    >>> from journeymine.sentiment._journey import emotions
     >>> log = jm.EventLog.from_pandas(pd.DataFrame({
     ...     "customer_id": ["a", "a", "b"],
     ...     "touchpoint": ["checkout", "delivery", "checkout"],
@@ -741,7 +748,7 @@ class JourneyEmotions:
         """Key phrases per group: what customers say, in their own language.
 
         The uni- and bigrams most distinctive of each group against the other
-        groups (see :func:`~journeymine.emotion._phrases.distinctive_phrases`),
+        groups (see :func:`~journeymine.sentiment._phrases.distinctive_phrases`),
         with chat slang normalised.
 
         Parameters
@@ -924,7 +931,7 @@ def _phrase_text(phrases: pd.DataFrame, key: str, group: str, n: int = 5) -> str
 
 
 def _contrast_rows(table: pd.DataFrame) -> list[dict]:
-    from journeymine._format import percent
+    from journeymine.reporting._format import percent
 
     return [{
         "touchpoint": r.touchpoint, "stage": r.stage or "–", "n": f"{r.n_texts:,}",
@@ -942,13 +949,10 @@ def render_emotions(result: JourneyEmotions, *, title: str = "Customer emotions 
 
     All customer text is escaped by jinja2's autoescaping.
     """
-    import jinja2
-
     from journeymine import __version__
-    from journeymine._format import percent
+    from journeymine.reporting._format import percent
+    from journeymine.reporting._templates import get_template
 
-    env = jinja2.Environment(loader=jinja2.PackageLoader("journeymine", "templates"),
-                             autoescape=True, undefined=jinja2.StrictUndefined)
     s = result.summary
     by_stage, by_tp = result.by("stage"), result.by("touchpoint")
     ph_stage, ph_tp = result.phrases("stage"), result.phrases("touchpoint")
@@ -1004,7 +1008,7 @@ def render_emotions(result: JourneyEmotions, *, title: str = "Customer emotions 
         "delights": _contrast_rows(result.delights()),
         "colors": _EMOTION_COLORS, "weighting": s["sentiment_value"],
     }
-    return env.get_template("emotions.html.j2").render(**context)
+    return get_template("emotions.html.j2").render(**context)
 
 
 def run_emotions(

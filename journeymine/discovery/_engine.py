@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from journeymine._eventlog import EventLog
+    from journeymine.eventlog._eventlog import EventLog
 
 
 def connect():
@@ -46,8 +46,8 @@ def journey_steps(log: EventLog, stage_rank: Mapping[str, int], conversion: Coll
     """The log's steps: one row per event with its successor, stage and flags (Ibis table).
 
     On DuckDB (the default) they are computed by position on the sorted Arrow
-    table (:func:`journeymine._positional.steps_table`) and scanned in place; on
-    other backends they are the Ibis window query :func:`journeymine._queries.steps`,
+    table (:func:`journeymine.discovery._positional.steps_table`) and scanned in place; on
+    other backends they are the Ibis window query :func:`journeymine.discovery._queries.steps`,
     cached. Both give the same rows (tested).
 
     Parameters
@@ -87,7 +87,7 @@ class JourneyTables:
     Examples
     --------
     >>> import journeymine as jm
-    >>> from journeymine import _queries as q
+    >>> from journeymine.discovery import _queries as q
     >>> tables = JourneyTables(jm.datasets.make_journeys(50, random_state=0), {}, ())
     >>> edges = tables.decode(q.edges(tables.steps).to_pyarrow())
     >>> edges.schema.field("source").type
@@ -101,7 +101,7 @@ class JourneyTables:
         self._con = con
         self._dictionaries: dict = {}
         if _is_duckdb(con):
-            from journeymine._positional import as_codes, sorted_events, steps_table
+            from journeymine.discovery._positional import as_codes, sorted_events, steps_table
 
             self._con = con or connect()
             self._arrow = steps_table(sorted_events(log.table), stage_rank, conversion)
@@ -111,7 +111,7 @@ class JourneyTables:
                 st, self._dictionaries = as_codes(st)
             self.steps = _register_arrow(self._con, f"jm_steps_{self._key}", st)
         else:
-            from journeymine import _queries as q
+            from journeymine.discovery import _queries as q
 
             self.steps = q.steps(register(log, con), stage_rank, conversion).cache()
         self._journeys = self._journeys_arrow = None
@@ -123,7 +123,7 @@ class JourneyTables:
         not thread-safe: :attr:`journeys` then only registers the result.
         """
         if _is_duckdb(self._con) and self._journeys_arrow is None:
-            from journeymine._positional import journeys_table
+            from journeymine.discovery._positional import journeys_table
 
             self._journeys_arrow = journeys_table(self._arrow)
 
@@ -132,7 +132,7 @@ class JourneyTables:
         """One row per customer (Ibis table): path, length, times, conversion, furthest stage.
 
         Built on first access (so a caller can start querying the steps
-        first); see :func:`journeymine._positional.journeys_table`.
+        first); see :func:`journeymine.discovery._positional.journeys_table`.
         """
         if self._journeys is None:
             if _is_duckdb(self._con):
@@ -140,7 +140,7 @@ class JourneyTables:
                 self._journeys = _register_arrow(self._con, f"jm_journeys_{self._key}",
                                                  self._journeys_arrow)
             else:
-                from journeymine import _queries as q
+                from journeymine.discovery import _queries as q
 
                 self._journeys = q.journeys(self.steps).cache()
         return self._journeys
@@ -155,7 +155,7 @@ class JourneyTables:
         """
         if not _is_duckdb(self._con):
             return lambda: self.decode(expr.to_pyarrow())
-        from journeymine._normalize import to_arrow
+        from journeymine.eventlog._validate import to_arrow
 
         sql = self._con.compile(expr)
         schema = expr.schema().to_pyarrow()
@@ -164,12 +164,12 @@ class JourneyTables:
     def decode(self, table):
         """``table`` (a query result, pyarrow) with touchpoint and channel codes as names.
 
-        Columns are matched through :data:`journeymine._queries.OUTPUT_SOURCES`;
+        Columns are matched through :data:`journeymine.discovery._queries.OUTPUT_SOURCES`;
         a result without codes is returned unchanged.
         """
         import pyarrow as pa
 
-        from journeymine._queries import OUTPUT_SOURCES
+        from journeymine.discovery._queries import OUTPUT_SOURCES
 
         for i, field in enumerate(table.schema):
             names = self._dictionaries.get(OUTPUT_SOURCES.get(field.name))

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from journeymine._stages import StageMap
+from journeymine.eventlog._stages import StageMap
 from journeymine.exceptions import InvalidParameterError
 
 __all__ = ["ProcessMap"]
@@ -230,7 +230,7 @@ class ProcessMap:
         and time views), the funnel, drop-offs, bottlenecks, top variants,
         loops and channel switches. It loads nothing from the network.
         """
-        from journeymine._report import write_report
+        from journeymine.reporting._journey_report import write_report
 
         return write_report(self, path, title=title, source=source)
 
@@ -240,7 +240,7 @@ class ProcessMap:
 
     def to_svg(self, metric: str = "count") -> str:
         """The map as a standalone SVG string (``metric`` is ``"count"`` or ``"time"``)."""
-        from journeymine._svg import render_process_map
+        from journeymine.reporting._svg import render_process_map
 
         return render_process_map(
             self.nodes, self.edges, self.start, self.end, metric=metric,

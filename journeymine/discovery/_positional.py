@@ -5,8 +5,8 @@ A validated :class:`~journeymine.EventLog` keeps its rows sorted by
 events are one contiguous run of rows. A customer's next event is then simply
 the next row when it belongs to the same customer: no window, no sort, no
 hash partition. This module computes, in a few vectorised Arrow/NumPy passes,
-the same columns as the portable Ibis definitions :func:`journeymine._queries.steps`
-and :func:`journeymine._queries.journeys`, which other backends (Spark) run.
+the same columns as the portable Ibis definitions :func:`journeymine.discovery._queries.steps`
+and :func:`journeymine.discovery._queries.journeys`, which other backends (Spark) run.
 The two are tested to agree row for row.
 """
 
@@ -20,9 +20,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from journeymine._normalize import dictionary_encode, is_increasing, same_as_next
-from journeymine._processmap import VARIANT_SEPARATOR
-from journeymine._schema import ACTIVITY, CHANNEL, CUSTOMER, EVENT_INDEX, TIMESTAMP
+from journeymine.discovery._processmap import VARIANT_SEPARATOR
+from journeymine.eventlog._schema import ACTIVITY, CHANNEL, CUSTOMER, EVENT_INDEX, TIMESTAMP
+from journeymine.eventlog._validate import dictionary_encode, is_increasing, same_as_next
 
 __all__ = ["as_codes", "journeys_table", "sorted_events", "steps_table"]
 
@@ -151,7 +151,7 @@ def steps_table(
         the flags ``first_visit``, ``second_visit``, ``first_edge`` and
         ``first_in_stage`` (and ``first_switch`` with channels),
         ``seconds_to_next`` and ``seconds_to_next_stage`` (see
-        :func:`journeymine._queries.steps`).
+        :func:`journeymine.discovery._queries.steps`).
         ``activity``, ``channel`` and their successors are dictionary-encoded.
 
     Examples

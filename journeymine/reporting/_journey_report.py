@@ -6,18 +6,12 @@ import os
 from os import PathLike
 from pathlib import Path
 
-import jinja2
-
-from journeymine._format import humanize_seconds, percent
-from journeymine._processmap import ProcessMap
+from journeymine.discovery._processmap import ProcessMap
+from journeymine.reporting._format import humanize_seconds, percent
+from journeymine.reporting._templates import get_template
 
 __all__ = ["render_report", "write_report"]
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("journeymine", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-)
 
 
 def _n(value) -> str:
@@ -98,7 +92,7 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
         Rows per table.
     emotions : JourneyEmotions, optional
         Adds what customers feel and say per stage to the journey map, and the
-        pain points and delights with quotes (see :func:`journeymine.emotion`).
+        pain points and delights with quotes (see :func:`journeymine.sentiment`).
 
     Returns
     -------
@@ -183,7 +177,7 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
             for r in full.channel_switches.head(top).itertuples()
         ],
     }
-    return _ENV.get_template("report.html.j2").render(**context)
+    return get_template("report.html.j2").render(**context)
 
 
 def write_report(pm: ProcessMap, path: str | PathLike[str], **kwargs) -> Path:

@@ -1,0 +1,16 @@
+"""Process mining on an :class:`~journeymine.EventLog`: the discovered journey.
+
+:func:`discover` computes the directly-follows graph with counts and times,
+variants, the stage funnel, drop-offs, loops, bottlenecks and channel switches,
+and returns a :class:`ProcessMap`. The aggregations are written once as Ibis
+expressions (``_queries``) that run on DuckDB or Spark; ``_positional`` is the
+one sanctioned second implementation, a DuckDB fast path that computes the
+same step rows by position on the sorted table, guarded by
+``tests/discovery/test_agreement.py``. ``_engine`` picks the path and runs the
+queries.
+"""
+
+from journeymine.discovery._discover import discover, resolve_conversion
+from journeymine.discovery._processmap import ProcessMap
+
+__all__ = ["ProcessMap", "discover", "resolve_conversion"]
