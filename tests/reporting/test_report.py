@@ -9,7 +9,7 @@ import pytest
 import journeymine as jm
 from journeymine.reporting._journey_report import render_report, write_report
 
-from ._browser import dump_dom, screenshot
+from tests._browser import dump_dom, screenshot
 
 EVIL = '<script>alert("x")</script>'
 

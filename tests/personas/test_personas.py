@@ -19,7 +19,7 @@ from journeymine.personas import (
     run_personas,
 )
 
-from ._browser import dump_dom
+from tests._browser import dump_dom
 
 EVIL = '<script>alert("x")</script>'
 

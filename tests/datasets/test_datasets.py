@@ -21,7 +21,7 @@ from journeymine.datasets._demo import DEMO_FILES
 from journeymine.datasets._generator import _journeys_frame
 from journeymine.exceptions import InvalidParameterError, JourneymineError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RANK = {s: i for i, s in enumerate(STAGES)}
 CONVERSION = ("payment", "store_purchase")
 

@@ -32,7 +32,7 @@ from journeymine.sentiment._data import (
 )
 
 DATA = default_data_dir()
-EVAL_CSV = Path(__file__).parent / "data" / "emotion_eval.csv"
+EVAL_CSV = Path(__file__).parents[1] / "data" / "emotion_eval.csv"
 needs_data = pytest.mark.skipif(
     not (DATA / "indonlu").is_dir(), reason="training data (../shared/data) not available"
 )

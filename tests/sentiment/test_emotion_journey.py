@@ -30,7 +30,7 @@ from journeymine.sentiment._journey import (
 )
 from journeymine.sentiment._phrases import distinctive_phrases, tokenize
 
-from ._browser import dump_dom
+from tests._browser import dump_dom
 
 Z = 1.959963984540054  # 97.5% normal quantile
 T3 = 3.182446305284263  # 97.5% Student-t quantile, 3 degrees of freedom

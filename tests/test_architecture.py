@@ -1,0 +1,121 @@
+"""The package layout: no import cycles, and each layer imports only the layers below it.
+
+Imports are read from the source (module level only: imports inside functions
+and under ``if TYPE_CHECKING:`` run later or never, so they cannot form a
+cycle at import time).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "journeymine"
+
+#: Modules a lower layer may never import at import time.
+RESULTS = ("journeymine.discovery._processmap", "journeymine.personas._cards",
+           "journeymine.sentiment._journey")
+FORBIDDEN = {
+    "journeymine.eventlog": ("journeymine.discovery", "journeymine.personas",
+                             "journeymine.sentiment", "journeymine.reporting"),
+    "journeymine.reporting": (*RESULTS, "journeymine.personas", "journeymine.sentiment",
+                              "journeymine.discovery"),
+    "journeymine.discovery._queries": (*RESULTS, "journeymine.reporting"),
+    "journeymine.discovery._positional": (*RESULTS, "journeymine.reporting"),
+    "journeymine.discovery._engine": (*RESULTS, "journeymine.reporting"),
+    "journeymine._util": ("journeymine.eventlog", "journeymine.discovery",
+                          "journeymine.personas", "journeymine.sentiment",
+                          "journeymine.reporting", "journeymine.datasets"),
+}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def module_level_imports(path: Path, modules: set[str]) -> set[str]:
+    """The journeymine modules ``path`` imports when it is imported."""
+    name = module_name(path)
+    found: set[str] = set()
+    body = list(ast.parse(path.read_text("utf-8")).body)
+    while body:
+        node = body.pop()
+        if isinstance(node, ast.If) and not _is_type_checking(node):
+            body.extend(node.body + node.orelse)
+        elif isinstance(node, ast.Try):
+            body.extend(node.body + node.orelse + node.finalbody)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            base = node.module
+            if node.level:
+                package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1]
+                                + [node.module])
+            found.add(base)
+            found.update(f"{base}.{a.name}" for a in node.names if f"{base}.{a.name}" in modules)
+    return {m for m in found if m in modules and m != name}
+
+
+@pytest.fixture(scope="module")
+def graph() -> dict[str, set[str]]:
+    paths = sorted(PACKAGE.rglob("*.py"))
+    modules = {module_name(p) for p in paths}
+    return {module_name(p): module_level_imports(p, modules) for p in paths}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle of ``graph`` (a list of modules), or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt):], nxt]
+            if nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def test_find_cycle_finds_a_planted_cycle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set(), "c": {"a", "b"}}) is None
+
+
+def test_no_import_cycles(graph):
+    assert find_cycle(graph) is None
+
+
+def test_the_graph_sees_the_package(graph):
+    assert "journeymine.eventlog._schema" in graph["journeymine.eventlog._eventlog"]
+    assert "journeymine.discovery._processmap" in graph["journeymine.discovery"]
+
+
+@pytest.mark.parametrize("lower", sorted(FORBIDDEN))
+def test_lower_layers_do_not_import_upper_ones(graph, lower):
+    banned = FORBIDDEN[lower]
+    bad = {
+        (mod, dep)
+        for mod, deps in graph.items() if mod == lower or mod.startswith(lower + ".")
+        for dep in deps if dep.startswith(banned)
+    }
+    assert not bad, sorted(bad)
