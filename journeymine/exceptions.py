@@ -13,6 +13,7 @@ __all__ = [
     "EncodingError",
     "JourneymineError",
     "OptionalDependencyError",
+    "OutputError",
     "ReadError",
     "SchemaError",
     "StageError",
@@ -74,6 +75,10 @@ class StageError(JourneymineError, ValueError):
 
 class ReadError(JourneymineError, OSError):
     """A file could not be read as an event log."""
+
+
+class OutputError(JourneymineError, OSError):
+    """An output file or folder cannot be written (a file in the way, read-only, full)."""
 
 
 class OptionalDependencyError(JourneymineError, ImportError):

@@ -13,8 +13,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from journeymine._util._json import VARIANT_SEPARATOR
 from journeymine.discovery._engine import JourneyTables
-from journeymine.discovery._processmap import VARIANT_SEPARATOR, ProcessMap
+from journeymine.discovery._processmap import ProcessMap
 from journeymine.eventlog._eventlog import EventLog, StagesLike
 from journeymine.eventlog._schema import ACTIVITY, CHANNEL, REVENUE, suggest
 from journeymine.eventlog._stages import StageMap

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from journeymine.discovery._processmap import VARIANT_SEPARATOR
+from journeymine._util._json import VARIANT_SEPARATOR
 from journeymine.eventlog._schema import ACTIVITY, CHANNEL, CUSTOMER, EVENT_INDEX, TIMESTAMP
 from journeymine.eventlog._validate import dictionary_encode, is_increasing, same_as_next
 

@@ -6,7 +6,6 @@ import dataclasses
 import html
 import itertools
 import json
-import math
 from collections import Counter
 from os import PathLike
 from pathlib import Path
@@ -14,40 +13,14 @@ from typing import Any
 
 import pandas as pd
 
+from journeymine._util._json import json_safe, records
 from journeymine.eventlog._stages import StageMap
 from journeymine.exceptions import InvalidParameterError
 
 __all__ = ["ProcessMap"]
 
-#: Separator between touchpoints in a variant string.
-VARIANT_SEPARATOR = " > "
-
 #: Version of the ``process_map.json`` format written by :meth:`ProcessMap.to_dict`.
 FORMAT_VERSION = 1
-
-
-def json_safe(value: Any) -> Any:
-    """Convert numpy/pandas scalars and containers into plain JSON values (NaN -> None)."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return value
-
-
-def records(df: pd.DataFrame, columns: list[str]) -> list[dict]:
-    """Rows of ``df`` restricted to ``columns`` as JSON-safe dicts."""
-    present = [c for c in columns if c in df.columns]
-    return [json_safe(dict(zip(present, row, strict=True)))
-            for row in df[present].itertuples(index=False, name=None)]
 
 
 @dataclasses.dataclass(frozen=True, repr=False)

@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping
 import ibis
 import ibis.expr.types as ir
 
-from journeymine.discovery._processmap import VARIANT_SEPARATOR
+from journeymine._util._json import VARIANT_SEPARATOR
 from journeymine.eventlog._schema import ACTIVITY, CHANNEL, CUSTOMER, EVENT_INDEX, TIMESTAMP
 
 #: Output columns of these queries that hold a steps column's values, by that column.

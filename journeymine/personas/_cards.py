@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from journeymine._util._json import json_safe
 from journeymine.discovery._discover import discover
-from journeymine.discovery._processmap import ProcessMap, json_safe
+from journeymine.discovery._processmap import ProcessMap
 from journeymine.eventlog._schema import ACTIVITY, CUSTOMER
 from journeymine.personas._common import subset_log
 from journeymine.reporting._format import humanize_seconds, percent

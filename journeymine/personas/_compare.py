@@ -7,7 +7,7 @@ import html
 
 import pandas as pd
 
-from journeymine.discovery._processmap import VARIANT_SEPARATOR, json_safe
+from journeymine._util._json import VARIANT_SEPARATOR, json_safe
 from journeymine.eventlog._eventlog import EventLog
 from journeymine.exceptions import SchemaError
 from journeymine.personas._cards import Persona, _typical

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from journeymine.discovery._processmap import json_safe
+from journeymine._util._json import json_safe
 from journeymine.personas._common import as_log, write_atomic
 from journeymine.personas._model import PersonaModel
 

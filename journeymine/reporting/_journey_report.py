@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from journeymine.discovery._processmap import ProcessMap
 from journeymine.reporting._format import humanize_seconds, percent
 from journeymine.reporting._templates import get_template
+
+if TYPE_CHECKING:
+    from journeymine.discovery._processmap import ProcessMap
 
 __all__ = ["render_report", "write_report"]
 

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from journeymine.discovery._processmap import json_safe, records
+from journeymine._util._json import json_safe, records
 from journeymine.eventlog._eventlog import EventLog, StagesLike
 from journeymine.eventlog._schema import (
     ACTIVITY,

@@ -1,0 +1,7 @@
+"""Small shared utilities below every other layer.
+
+Plain-value conversion for JSON (:mod:`._json`), the one atomic writer of
+output files (:mod:`._write`), optional imports that name the extra to
+install (:mod:`._optional`), and parameter checks (:mod:`._params`). Nothing
+here imports another journeymine subpackage.
+"""
