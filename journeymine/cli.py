@@ -86,7 +86,7 @@ def _summary_table(pm) -> Table:
         ("conversion", f"{percent(s['conversion_rate'])} ({', '.join(pm.conversion) or 'none'})"),
         ("median journey", humanize_seconds(s["median_journey_seconds"])),
         ("top path", pm.variants["variant"].iloc[0] if len(pm.variants) else "–"),
-        ("top drop-off", pm.dropoffs["activity"].iloc[0] if len(pm.dropoffs) else "–"),
+        ("top drop-off", pm.dropoffs["touchpoint"].iloc[0] if len(pm.dropoffs) else "–"),
         ("top bottleneck", f"{pm.bottlenecks['source'].iloc[0]} → "
                            f"{pm.bottlenecks['target'].iloc[0]}" if len(pm.bottlenecks) else "–"),
     ):

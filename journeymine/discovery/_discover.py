@@ -161,7 +161,7 @@ def discover(
             return pool.submit(lambda: _fetch(query(), *keys))
 
         results = {"edges": run(q.edges(st), "-count", "source", "target"),
-                   "nodes": run(q.nodes(st), "-count", "id"),
+                   "nodes": run(q.nodes(st), "-count", "touchpoint"),
                    "ping_pongs": run(q.ping_pongs(st))}
         if CHANNEL in log.table.column_names:
             results["switches"] = run(q.channel_switches(st))
@@ -177,7 +177,7 @@ def discover(
         # In the order the worker finishes them; every customer starts once.
         edges = results["edges"].result()
         nodes = results["nodes"].result()
-        nodes["stage"] = nodes["id"].map(stage_map.mapping)
+        nodes["stage"] = nodes["touchpoint"].map(stage_map.mapping)
         start = _count_map(nodes, "starts")
         end = _count_map(nodes, "ends")
         n_customers = int(nodes["starts"].sum())
@@ -216,7 +216,7 @@ def discover(
         summary=summary,
         stages=stage_map,
         conversion=conv,
-        unmapped=tuple(stage_map.unmapped(nodes["id"])),
+        unmapped=tuple(stage_map.unmapped(nodes["touchpoint"])),
     )
 
 
@@ -260,8 +260,8 @@ def _sorted(df: pd.DataFrame, by: list[str], ascending: list[bool]) -> pd.DataFr
 
 
 def _count_map(nodes: pd.DataFrame, column: str) -> dict[str, int]:
-    sub = nodes[nodes[column] > 0].sort_values([column, "id"], ascending=[False, True])
-    return {str(k): int(v) for k, v in zip(sub["id"], sub[column], strict=True)}
+    sub = nodes[nodes[column] > 0].sort_values([column, "touchpoint"], ascending=[False, True])
+    return {str(k): int(v) for k, v in zip(sub["touchpoint"], sub[column], strict=True)}
 
 
 def _variants(df: pd.DataFrame, n_customers: int) -> pd.DataFrame:
@@ -319,35 +319,35 @@ def _funnel(df: pd.DataFrame, stage_map: StageMap, n_customers: int) -> pd.DataF
 
 
 def _dropoffs(df: pd.DataFrame, nodes: pd.DataFrame, n_lost: int) -> pd.DataFrame:
-    visits = nodes.set_index("id")["customers"]
+    visits = nodes.set_index("touchpoint")["customers"]
     df = df.rename(columns={"customers": "lost_customers"})
     df["share_of_lost"] = df["lost_customers"] / n_lost if n_lost else 0.0
-    df["exit_rate"] = df["lost_customers"] / df["activity"].map(visits).astype(float)
-    df["stage"] = df["activity"].map(nodes.set_index("id")["stage"])
-    return _sorted(df, ["lost_customers", "activity"], [False, True])[
-        ["activity", "stage", "lost_customers", "share_of_lost", "exit_rate", "median_length"]
+    df["exit_rate"] = df["lost_customers"] / df["touchpoint"].map(visits).astype(float)
+    df["stage"] = df["touchpoint"].map(nodes.set_index("touchpoint")["stage"])
+    return _sorted(df, ["lost_customers", "touchpoint"], [False, True])[
+        ["touchpoint", "stage", "lost_customers", "share_of_lost", "exit_rate", "median_length"]
     ]
 
 
 def _loops(edges: pd.DataFrame, pp: pd.DataFrame, nodes: pd.DataFrame) -> pd.DataFrame:
     """Self-loops (edges A -> A), ping-pongs (A -> B -> A) and repeats (A visited again)."""
-    visits = nodes.set_index("id")["customers"]
+    visits = nodes.set_index("touchpoint")["customers"]
     self_df = edges.loc[edges["source"] == edges["target"], ["source", "count", "customers"]]
-    self_df = self_df.rename(columns={"source": "activity"})
+    self_df = self_df.rename(columns={"source": "touchpoint"})
     rep = nodes.loc[nodes["returning"] > 0]
-    rep = pd.DataFrame({"activity": rep["id"], "count": rep["count"] - rep["customers"],
+    rep = pd.DataFrame({"touchpoint": rep["touchpoint"], "count": rep["count"] - rep["customers"],
                         "customers": rep["returning"]})
     parts = [
-        self_df.assign(kind="self-loop", pattern=self_df["activity"] + " ↺"),
-        pp.assign(kind="ping-pong", pattern=pp["activity"] + " ⇄ " + pp["partner"]),
-        rep.assign(kind="repeat", pattern=rep["activity"] + " (again)"),
+        self_df.assign(kind="self-loop", pattern=self_df["touchpoint"] + " ↺"),
+        pp.assign(kind="ping-pong", pattern=pp["touchpoint"] + " ⇄ " + pp["partner"]),
+        rep.assign(kind="repeat", pattern=rep["touchpoint"] + " (again)"),
     ]
-    cols = ["kind", "pattern", "activity", "count", "customers", "share_of_visitors"]
+    cols = ["kind", "pattern", "touchpoint", "count", "customers", "share_of_visitors"]
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame(columns=cols)
     out = pd.concat(parts, ignore_index=True)
-    out["share_of_visitors"] = out["customers"] / out["activity"].map(visits).astype(float)
+    out["share_of_visitors"] = out["customers"] / out["touchpoint"].map(visits).astype(float)
     return _sorted(out, ["customers", "kind", "pattern"], [False, True, True])[cols]
 
 

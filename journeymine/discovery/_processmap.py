@@ -20,7 +20,7 @@ from journeymine.exceptions import InvalidParameterError
 __all__ = ["ProcessMap"]
 
 #: Version of the ``process_map.json`` format written by :meth:`ProcessMap.to_dict`.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -49,7 +49,7 @@ class ProcessMap:
         ``conversion_to_next``, ``median_seconds_to_next`` (between first
         reaching this stage and the next one, for customers who reached both).
     dropoffs : DataFrame
-        Where non-converting journeys end: ``activity``, ``lost_customers``,
+        Where non-converting journeys end: ``touchpoint``, ``lost_customers``,
         ``share_of_lost``, ``exit_rate`` (lost there / visitors).
     loops : DataFrame
         Rework: self-loops (A ↺), ping-pong (A ⇄ B) and repeats, with counts,
@@ -140,8 +140,8 @@ class ProcessMap:
         if paths is not None:
             keep = base.variants[base.variants["cumulative_share"].shift(fill_value=0) < paths]
             edges_df, start, end, node_counts = _recount(keep, base.edges)
-            nodes = base.nodes[base.nodes["id"].isin(node_counts)].assign(
-                count=lambda d: d["id"].map(node_counts).astype(int)
+            nodes = base.nodes[base.nodes["touchpoint"].isin(node_counts)].assign(
+                count=lambda d: d["touchpoint"].map(node_counts).astype(int)
             )
             coverage.update(variants=len(keep), customers_share=float(keep["share"].sum()))
         if edges is not None and len(edges_df):
@@ -149,8 +149,8 @@ class ProcessMap:
         if min_customers is not None:
             edges_df = edges_df[edges_df["customers"] >= min_customers]
         if edges is not None or min_customers is not None:
-            kept = set(edges_df["source"]) | set(edges_df["target"]) or set(nodes["id"])
-            nodes = nodes[nodes["id"].isin(kept)]
+            kept = set(edges_df["source"]) | set(edges_df["target"]) or set(nodes["touchpoint"])
+            nodes = nodes[nodes["touchpoint"].isin(kept)]
             start = {k: v for k, v in start.items() if k in kept}
             end = {k: v for k, v in end.items() if k in kept}
         total = int(base.edges["count"].sum())
@@ -178,7 +178,7 @@ class ProcessMap:
         base = self.full or self
         return {
             "format": {"name": "journeymine.process_map", "version": FORMAT_VERSION},
-            "nodes": records(base.nodes, ["id", "count", "customers", "stage"]),
+            "nodes": records(base.nodes, ["touchpoint", "count", "customers", "stage"]),
             "edges": records(base.edges, ["source", "target", "count", "customers",
                                           "mean_seconds", "median_seconds", "p90_seconds"]),
             "start": json_safe(base.start),

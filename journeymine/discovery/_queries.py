@@ -19,7 +19,7 @@ from journeymine.eventlog._schema import ACTIVITY, CHANNEL, CUSTOMER, EVENT_INDE
 #: Output columns of these queries that hold a steps column's values, by that column.
 #: An engine that stores touchpoints and channels as integer codes decodes them with it.
 OUTPUT_SOURCES = {
-    "source": ACTIVITY, "target": "next_activity", "id": ACTIVITY, ACTIVITY: ACTIVITY,
+    "source": ACTIVITY, "target": "next_activity", "touchpoint": ACTIVITY,
     "partner": "next_activity", "from_channel": CHANNEL, "to_channel": "next_channel",
 }
 
@@ -112,7 +112,7 @@ def nodes(st: ir.Table) -> ir.Table:
 
     ``returning`` counts the customers with two or more events at the touchpoint.
     """
-    return st.group_by(id=st[ACTIVITY]).aggregate(
+    return st.group_by(touchpoint=st[ACTIVITY]).aggregate(
         count=st.count(),
         customers=st.first_visit.sum(),
         starts=(st.position == 0).sum(),
@@ -176,7 +176,7 @@ def funnel(jr: ir.Table, reach: ir.Table) -> ir.Table:
 def dropoffs(jr: ir.Table) -> ir.Table:
     """Where journeys that never converted end: customers per last touchpoint."""
     lost = jr.filter(~jr.converted)
-    return lost.group_by(activity=lost.last_activity).aggregate(
+    return lost.group_by(touchpoint=lost.last_activity).aggregate(
         customers=lost.count(), median_length=lost.length.median()
     )
 
@@ -186,7 +186,7 @@ def ping_pongs(st: ir.Table) -> ir.Table:
     pp = st.filter(
         (st.after_next_activity == st[ACTIVITY]) & (st.next_activity != st[ACTIVITY])
     )
-    return pp.group_by(activity=pp[ACTIVITY], partner=pp.next_activity).aggregate(
+    return pp.group_by(touchpoint=pp[ACTIVITY], partner=pp.next_activity).aggregate(
         count=pp.count(), customers=pp[CUSTOMER].nunique()
     )
 

@@ -262,7 +262,7 @@ def _persona_map(log: EventLog, customers, model: PersonaModel, pid: int) -> Pro
 
 def _pain_points(pm: ProcessMap, texts: pd.DataFrame | None) -> list[str]:
     out = [
-        f"{r.lost_customers:,} journeys end at {r.activity} without converting "
+        f"{r.lost_customers:,} journeys end at {r.touchpoint} without converting "
         f"({percent(r.share_of_lost)} of those lost)"
         for r in pm.dropoffs.head(2).itertuples()
     ]
@@ -313,7 +313,7 @@ def build_personas(model: PersonaModel, log: EventLog, texts: pd.DataFrame | Non
         ch_share = m[ch_cols].rename(lambda c: c.removeprefix("channel_share__"))
         ch_lift = (m[ch_cols] / pop[ch_cols].where(pop[ch_cols] > 0)).rename(
             lambda c: c.removeprefix("channel_share__")).fillna(0)
-        top_tp = str(pm.nodes["id"].iloc[0]) if len(pm.nodes) else "journey"
+        top_tp = str(pm.nodes["touchpoint"].iloc[0]) if len(pm.nodes) else "journey"
         name, name_id = _name(ch_lift, ch_share, m, pop, top_tp)
         ptexts = None if texts is None else texts[texts[CUSTOMER].isin(members)]
         quotes, emotions, sentiment = _quotes(ptexts, model.n_quotes)

@@ -55,19 +55,19 @@ def _stage_rows(pm: ProcessMap, emotions=None) -> list[dict]:
     rows = []
     for stage in pm.stages.order:
         in_stage = pm.nodes[pm.nodes["stage"] == stage]
-        names = set(in_stage["id"])
-        drop = pm.dropoffs[pm.dropoffs["activity"].isin(names)].head(1)
+        names = set(in_stage["touchpoint"])
+        drop = pm.dropoffs[pm.dropoffs["touchpoint"].isin(names)].head(1)
         slow = pm.bottlenecks[pm.bottlenecks["source"].isin(names)].head(1)
         rows.append({
             "stage": stage,
             "touchpoints": ", ".join(
-                f"{r.id} ({r.customers:,})" for r in in_stage.head(8).itertuples()
+                f"{r.touchpoint} ({r.customers:,})" for r in in_stage.head(8).itertuples()
             ) or "–",
             "reached": _n(funnel.loc[stage, "reached"]) if stage in funnel.index else "–",
             "continue": percent(funnel.loc[stage, "conversion_to_next"])
             if stage in funnel.index else "–",
             "dropoff": "–" if drop.empty else
-            f"{drop.iloc[0]['activity']} ({drop.iloc[0]['lost_customers']:,} lost)",
+            f"{drop.iloc[0]['touchpoint']} ({drop.iloc[0]['lost_customers']:,} lost)",
             "bottleneck": "–" if slow.empty else
             f"{slow.iloc[0]['source']} → {slow.iloc[0]['target']} "
             f"({humanize_seconds(slow.iloc[0]['median_seconds'])})",
@@ -151,7 +151,7 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
             for r in full.funnel.itertuples()
         ],
         "dropoffs": [
-            {"activity": r.activity, "lost": _n(r.lost_customers),
+            {"touchpoint": r.touchpoint, "lost": _n(r.lost_customers),
              "share": percent(r.share_of_lost), "exit": percent(r.exit_rate)}
             for r in full.dropoffs.head(top).itertuples()
         ],

@@ -117,7 +117,7 @@ def render_process_map(
     Examples
     --------
     >>> import pandas as pd
-    >>> nodes = pd.DataFrame({"id": ["instagram_ad", "checkout"], "count": [120, 40],
+    >>> nodes = pd.DataFrame({"touchpoint": ["instagram_ad", "checkout"], "count": [120, 40],
     ...                       "customers": [100, 38], "stage": ["awareness", "purchase"]})
     >>> edges = pd.DataFrame({"source": ["instagram_ad"], "target": ["checkout"],
     ...                       "count": [35], "customers": [33], "mean_seconds": [5400.0],
@@ -186,12 +186,12 @@ def _number(value: object) -> float:
 
 
 def _node_rows(nodes: pd.DataFrame, order: tuple[str, ...]) -> dict[str, dict]:
-    _require(nodes, "nodes", ("id", "count"))
+    _require(nodes, "nodes", ("touchpoint", "count"))
     rows: dict[str, dict] = {}
     has_customers = "customers" in nodes.columns
     has_stage = "stage" in nodes.columns
     for rec in nodes.to_dict("records"):
-        raw = rec["id"]
+        raw = rec["touchpoint"]
         if raw is None or (isinstance(raw, float) and math.isnan(raw)):
             raise SchemaError(
                 "nodes has a missing id.",

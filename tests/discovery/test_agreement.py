@@ -53,7 +53,7 @@ def test_planted_bottleneck_and_dropoff_are_found(seed):
     pm = jm.discover(log, conversion=list(truth.conversion_touchpoints))
     top = tuple(pm.bottlenecks[["source", "target"]].iloc[0])
     assert top == tuple(truth.bottleneck)
-    assert truth.dropoff_touchpoint in pm.dropoffs["activity"].head(3).tolist()
+    assert truth.dropoff_touchpoint in pm.dropoffs["touchpoint"].head(3).tolist()
 
 
 def test_default_conversion_is_paid_purchase(generated):

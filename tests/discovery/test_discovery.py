@@ -61,7 +61,7 @@ def test_dfg_counts_and_durations(three):
 
 
 def test_nodes_start_end(three):
-    nodes = three.nodes.set_index("id")
+    nodes = three.nodes.set_index("touchpoint")
     assert nodes.loc["product_page", "count"] == 5
     assert nodes.loc["product_page", "customers"] == 3
     assert nodes.loc["whatsapp_chat", "stage"] == "consideration"
@@ -98,7 +98,7 @@ def test_funnel(three):
 
 def test_dropoffs(three):
     d = three.dropoffs
-    assert d["activity"].tolist() == ["product_page"]
+    assert d["touchpoint"].tolist() == ["product_page"]
     assert d.iloc[0]["lost_customers"] == 1
     assert d.iloc[0]["exit_rate"] == pytest.approx(1 / 3)
 
@@ -154,8 +154,8 @@ def test_filter_is_a_view(three):
 
 def test_process_map_json_format(three, tmp_path):
     data = json.loads(three.to_json(tmp_path / "pm.json").read_text("utf-8"))
-    assert data["format"] == {"name": "journeymine.process_map", "version": 1}
-    assert set(data["nodes"][0]) == {"id", "count", "customers", "stage"}
+    assert data["format"] == {"name": "journeymine.process_map", "version": 2}
+    assert set(data["nodes"][0]) == {"touchpoint", "count", "customers", "stage"}
     assert set(data["edges"][0]) == {"source", "target", "count", "customers",
                                      "mean_seconds", "median_seconds", "p90_seconds"}
     assert data["start"] == {"ig_ad": 2, "search": 1}

@@ -39,10 +39,10 @@ def test_flow_is_conserved(rows):
         pm.variants["cumulative_share"].iloc[-1] - 1.0) < 1e-9
     # every event is entered either from the start or by an edge, and left to the end or an edge
     for node in pm.nodes.itertuples():
-        incoming = pm.edges.loc[pm.edges.target == node.id, "count"].sum()
-        outgoing = pm.edges.loc[pm.edges.source == node.id, "count"].sum()
-        assert node.count == incoming + pm.start.get(node.id, 0)
-        assert node.count == outgoing + pm.end.get(node.id, 0)
+        incoming = pm.edges.loc[pm.edges.target == node.touchpoint, "count"].sum()
+        outgoing = pm.edges.loc[pm.edges.source == node.touchpoint, "count"].sum()
+        assert node.count == incoming + pm.start.get(node.touchpoint, 0)
+        assert node.count == outgoing + pm.end.get(node.touchpoint, 0)
     assert (pm.edges["customers"] <= pm.edges["count"]).all()
     assert (pm.edges["median_seconds"] <= pm.edges["p90_seconds"] + 1e-9).all()
     assert (pm.edges["median_seconds"] >= 0).all()

@@ -33,7 +33,7 @@ def make_graph(edge_list, stages=None, start=None, end=None):
     stages = stages or {}
     nodes = pd.DataFrame(
         {
-            "id": names,
+            "touchpoint": names,
             "count": [10 * (i + 1) for i in range(len(names))],
             "customers": [5 * (i + 1) for i in range(len(names))],
             "stage": [stages.get(n) for n in names],
@@ -168,7 +168,7 @@ def test_malicious_names_are_escaped():
 def test_every_node_id_is_shown():
     nodes, edges, start, end = skincare()
     texts = all_text(svg_root(render_process_map(nodes, edges, start, end)))
-    for name in nodes["id"]:
+    for name in nodes["touchpoint"]:
         assert any(t == name or t.startswith(name + "\n") for t in texts), name
     assert "Start" in texts and "End" in texts
 
@@ -283,7 +283,7 @@ def test_long_names_are_truncated_with_full_name_in_tooltip():
 
 
 def test_graph_without_edges_still_renders():
-    nodes = pd.DataFrame({"id": ["store_visit", "app_open"], "count": [3, 2], "stage": None})
+    nodes = pd.DataFrame({"touchpoint": ["store_visit", "app_open"], "count": [3, 2], "stage": None})
     edges = pd.DataFrame(columns=["source", "target", "count"])
     once = {"store_visit": 3, "app_open": 2}
     svg = render_process_map(nodes, edges, once, once)
@@ -294,7 +294,7 @@ def test_graph_without_edges_still_renders():
 
 
 def test_graph_without_nodes_renders_start_and_end():
-    nodes = pd.DataFrame({"id": [], "count": []})
+    nodes = pd.DataFrame({"touchpoint": [], "count": []})
     edges = pd.DataFrame({"source": [], "target": [], "count": []})
     root = svg_root(render_process_map(nodes, edges, {}, {}))
     assert {"Start", "End"} <= set(all_text(root))
@@ -314,7 +314,7 @@ def test_large_graph_renders():
 @pytest.mark.parametrize(
     ("change", "error", "match"),
     [
-        (lambda n, e: (n.rename(columns={"id": "idd"}), e), ColumnNotFoundError, "Did you mean"),
+        (lambda n, e: (n.rename(columns={"touchpoint": "touchpointt"}), e), ColumnNotFoundError, "Did you mean"),
         (lambda n, e: (n, e.drop(columns="count")), ColumnNotFoundError, "count"),
         (lambda n, e: (n, e.assign(target="ghost")), SchemaError, "ghost"),
         (lambda n, e: (pd.concat([n, n]), e), SchemaError, "more than once"),
