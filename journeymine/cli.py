@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import shutil
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Annotated
@@ -106,28 +104,6 @@ def _errors(debug: bool):
         raise typer.Exit(2) from None
 
 
-def _write_outputs(pm, out: Path, *, source: str, notes: list[str], emotions=None) -> list[Path]:
-    """Write every output into a temporary folder, then move them into ``out``."""
-    from journeymine.reporting._journey_report import write_report
-
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out, prefix=".jm-") as tmp:
-        tmp = Path(tmp)
-        write_report(pm, tmp / "report.html", source=source, notes=notes, emotions=emotions)
-        pm.to_json(tmp / "process_map.json")
-        pm.variants.drop(columns=["path"]).to_csv(tmp / "variants.csv", index=False)
-        pm.funnel.to_csv(tmp / "funnel.csv", index=False)
-        pm.edges.to_csv(tmp / "edges.csv", index=False)
-        pm.dropoffs.to_csv(tmp / "dropoffs.csv", index=False)
-        pm.bottlenecks.to_csv(tmp / "bottlenecks.csv", index=False)
-        written = []
-        for f in sorted(tmp.iterdir()):
-            target = out / f.name
-            shutil.move(str(f), target)
-            written.append(target)
-    return written
-
-
 @app.command(help=_DISCOVER_HELP)
 def discover(
     log: Annotated[Path | None, typer.Argument(help="Event log: CSV, Parquet or XES.")] = None,
@@ -178,7 +154,7 @@ def discover(
                 emo = run_emotions(event_log, texts, out, stages=stages_arg,
                                    tagger=EmotionTagger(emotion_model, verbose=False))
         with console.status("Writing the report…"):
-            written = _write_outputs(pm, out, source=source, notes=notes, emotions=emo)
+            written = pm.save(out, source=source, notes=notes, emotions=emo)
         if personas or (personas is None
                         and PERSONA_MIN <= event_log.n_customers <= PERSONA_MAX):
             from journeymine.personas import run_personas

@@ -9,13 +9,17 @@ import json
 from collections import Counter
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from journeymine._util._json import json_safe, records
+from journeymine._util._write import write_bundle, write_text
 from journeymine.eventlog._stages import StageMap
 from journeymine.exceptions import InvalidParameterError
+
+if TYPE_CHECKING:
+    from journeymine.sentiment._journey import JourneyEmotions
 
 __all__ = ["ProcessMap"]
 
@@ -190,22 +194,84 @@ class ProcessMap:
         }
 
     def to_json(self, path: str | PathLike[str]) -> Path:
-        """Write :meth:`to_dict` as JSON (UTF-8) and return the path."""
-        path = Path(path)
-        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=2), "utf-8")
-        return path
+        """Write :meth:`to_dict` as JSON (UTF-8, atomically) and return the path."""
+        return write_text(path, json.dumps(self.to_dict(), ensure_ascii=False, indent=2))
 
-    def report(self, path: str | PathLike[str], *, title: str = "Customer journey report",
-               source: str = "an event log") -> Path:
-        """Write the self-contained HTML journey report to ``path`` and return the path.
+    def to_html(self, *, title: str = "Customer journey report", source: str = "an event log",
+                notes: list[str] | None = None, emotions: JourneyEmotions | None = None) -> str:
+        """The self-contained HTML journey report as a string.
 
         The report has the journey map by stage, the process map (frequency
         and time views), the funnel, drop-offs, bottlenecks, top variants,
-        loops and channel switches. It loads nothing from the network.
-        """
-        from journeymine.reporting._journey_report import write_report
+        loops and channel switches. It loads nothing from the network and
+        escapes every name.
 
-        return write_report(self, path, title=title, source=source)
+        Parameters
+        ----------
+        title : str
+            Page title.
+        source : str
+            Where the events came from (shown in the footer).
+        notes : list of str, optional
+            Data-quality notes shown at the top (e.g. dropped rows).
+        emotions : JourneyEmotions, optional
+            Adds what customers feel and say per stage, and the pain points and
+            delights with quotes (from :func:`journeymine.emotions`).
+
+        Examples
+        --------
+        >>> import journeymine as jm
+        >>> pm = jm.discover(jm.datasets.make_journeys(50, random_state=0))
+        >>> pm.to_html().startswith("<!DOCTYPE html>")
+        True
+        """
+        from journeymine.reporting._journey_report import render_report
+
+        return render_report(self, title=title, source=source, notes=notes, emotions=emotions)
+
+    def save(self, out_dir: str | PathLike[str], *, title: str = "Customer journey report",
+             source: str = "an event log", notes: list[str] | None = None,
+             emotions: JourneyEmotions | None = None) -> list[Path]:
+        """Write the journey report and its tables into ``out_dir``; return the files.
+
+        Writes ``report.html`` (:meth:`to_html`), ``process_map.json``
+        (:meth:`to_dict`, the full graph), and ``variants.csv``, ``funnel.csv``,
+        ``edges.csv``, ``dropoffs.csv`` and ``bottlenecks.csv``. All or nothing:
+        the files appear only when every one was written.
+
+        Parameters
+        ----------
+        out_dir : path-like
+            Output folder, created if missing.
+        title, source, notes, emotions
+            See :meth:`to_html`.
+
+        Raises
+        ------
+        OutputError
+            ``out_dir`` is a file or cannot be written.
+
+        Examples
+        --------
+        >>> import tempfile, journeymine as jm
+        >>> pm = jm.discover(jm.datasets.make_journeys(50, random_state=0))
+        >>> [p.name for p in pm.save(tempfile.mkdtemp())][:2]
+        ['report.html', 'process_map.json']
+        """
+        base = self.full or self
+        html_text = self.to_html(title=title, source=source, notes=notes, emotions=emotions)
+        tables = {
+            "variants.csv": base.variants.drop(columns=["path"]),
+            "funnel.csv": base.funnel, "edges.csv": base.edges, "dropoffs.csv": base.dropoffs,
+            "bottlenecks.csv": base.bottlenecks,
+        }
+        writers = {
+            "report.html": lambda p: p.write_text(html_text, encoding="utf-8"),
+            "process_map.json": lambda p: p.write_text(
+                json.dumps(self.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8"),
+            **{name: (lambda p, df=df: df.to_csv(p, index=False)) for name, df in tables.items()},
+        }
+        return write_bundle(out_dir, writers)
 
     def to_frame(self) -> pd.DataFrame:
         """The edges (directly-follows graph) as a new DataFrame."""

@@ -79,7 +79,7 @@ class EventLog:
         The canonical events.
     schema : Schema
         Which input column played which role.
-    report : dict
+    validation : dict
         What validation did: rows in and out, nulls and duplicates dropped,
         single-event customers.
     source : str
@@ -112,7 +112,7 @@ class EventLog:
     ):
         self.table = table
         self.schema = schema
-        self.report = dict(report or {})
+        self.validation = dict(report or {})
         self.source = source
         self.stages = stages
         self._activities: tuple[pa.Table, list[str]] | None = None

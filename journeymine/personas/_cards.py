@@ -158,6 +158,7 @@ class Persona:
         """The persona's most common journey."""
         return tuple(self.paths[0]["path"]) if self.paths else ()
 
+    @property
     def summary(self) -> dict[str, Any]:
         """The headline numbers as a flat dict."""
         return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Collection, Sequence
 from os import PathLike
@@ -12,6 +13,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted
 
+from journeymine._util._json import envelope
+from journeymine._util._write import write_bundle
 from journeymine.eventlog._eventlog import StagesLike
 from journeymine.eventlog._schema import CUSTOMER
 from journeymine.exceptions import InvalidParameterError
@@ -268,14 +271,46 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         return self.fit(X, texts=texts).labels_
 
     # ------------------------------------------------------------------ output
-    def report(self, path: str | PathLike[str], *, title: str = "Personas") -> Path:
-        """Write the self-contained HTML persona report to ``path`` and return it."""
-        from journeymine.reporting._persona_report import write_persona_report
+    def to_html(self, *, title: str = "Personas") -> str:
+        """The self-contained HTML persona report (every card) as a string."""
+        from journeymine.reporting._persona_report import render_persona_report
 
         check_is_fitted(self, "personas_")
-        return write_persona_report(self, path, title=title)
+        return render_persona_report(self, title=title)
+
+    def to_dict(self) -> dict:
+        """JSON-safe dict: method, chosen k with the scores, and every persona card."""
+        check_is_fitted(self, "personas_")
+        return envelope("journeymine.personas", 1, {
+            "method": self.method, "n_personas": self.n_personas_,
+            "random_state": self.random_state,
+            "k_scores": self.k_scores_.to_dict(orient="records"),
+            "personas": [p.to_dict() for p in self.personas_],
+        })
+
+    def save(self, out_dir: str | PathLike[str], *, title: str = "Personas") -> list[Path]:
+        """Write ``personas.html``, ``personas.json`` and ``assignments.csv`` into ``out_dir``.
+
+        All or nothing (see :meth:`ProcessMap.save <journeymine.ProcessMap.save>`).
+        ``assignments.csv`` has one row per customer: ``persona`` and ``persona_name``.
+
+        Returns
+        -------
+        list of Path
+            The files written.
+        """
+        check_is_fitted(self, "personas_")
+        names = pd.Series({p.id: p.name for p in self.personas_})
+        table = self.labels_.to_frame("persona").assign(persona_name=self.labels_.map(names))
+        html_text, payload = self.to_html(title=title), self.to_dict()
+        return write_bundle(out_dir, {
+            "personas.html": lambda p: p.write_text(html_text, encoding="utf-8"),
+            "personas.json": lambda p: p.write_text(
+                json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8"),
+            "assignments.csv": table.to_csv,
+        })
 
     def to_frame(self) -> pd.DataFrame:
         """One row per persona: id, names, size, share, conversion, stability."""
         check_is_fitted(self, "personas_")
-        return pd.DataFrame([p.summary() for p in self.personas_]).set_index("id")
+        return pd.DataFrame([p.summary for p in self.personas_]).set_index("id")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from os import PathLike
 from pathlib import Path
 
 import pandas as pd
 
-from journeymine._util._json import json_safe
-from journeymine.personas._common import as_log, write_atomic
+from journeymine.personas._common import as_log
 from journeymine.personas._model import PersonaModel
 
 __all__ = ["run_personas"]
@@ -50,22 +48,8 @@ def run_personas(
     ['assignments.csv', 'personas.html', 'personas.json']
     """
     log = as_log(log, what="run_personas")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     model = PersonaModel(n_personas, method=method, random_state=random_state, stages=stages,
                          conversion=conversion, n_bootstrap=n_bootstrap)
     model.fit(log, texts=texts)
-    html_path = model.report(out / "personas.html", title=title)
-    payload = {
-        "format": {"name": "journeymine-personas", "version": 1},
-        "method": method, "n_personas": model.n_personas_, "random_state": random_state,
-        "k_scores": model.k_scores_.to_dict(orient="records"),
-        "personas": [p.to_dict() for p in model.personas_],
-    }
-    json_path = write_atomic(out / "personas.json",
-                        json.dumps(json_safe(payload), ensure_ascii=False, indent=2))
-    names = pd.Series({p.id: p.name for p in model.personas_})
-    table = model.labels_.to_frame("persona").assign(persona_name=model.labels_.map(names))
-    csv_path = write_atomic(out / "assignments.csv", table.to_csv())
+    html_path, json_path, csv_path = model.save(out_dir, title=title)
     return {"html": html_path, "json": json_path, "assignments": csv_path}
-

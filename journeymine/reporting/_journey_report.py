@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from os import PathLike
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from journeymine.reporting._format import humanize_seconds, percent
@@ -13,7 +10,7 @@ from journeymine.reporting._templates import get_template
 if TYPE_CHECKING:
     from journeymine.discovery._processmap import ProcessMap
 
-__all__ = ["render_report", "write_report"]
+__all__ = ["render_report"]
 
 
 
@@ -181,13 +178,3 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
         ],
     }
     return get_template("report.html.j2").render(**context)
-
-
-def write_report(pm: ProcessMap, path: str | PathLike[str], **kwargs) -> Path:
-    """Write :func:`render_report` to ``path`` atomically (UTF-8) and return the path."""
-    path = Path(path)
-    html = render_report(pm, **kwargs)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, path)
-    return path

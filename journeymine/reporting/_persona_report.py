@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import types
-from os import PathLike
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,7 +14,7 @@ if TYPE_CHECKING:
     from journeymine.personas._cards import Persona
     from journeymine.personas._model import PersonaModel
 
-__all__ = ["render_card", "render_persona_report", "write_persona_report"]
+__all__ = ["render_card", "render_persona_report"]
 
 
 
@@ -59,10 +57,3 @@ def render_persona_report(model: PersonaModel, *, title: str = "Personas") -> st
         method_note="stability = mean Jaccard similarity of each persona with its best "
                     "match over bootstrap refits (1 = always found again).",
     )
-
-
-def write_persona_report(model: PersonaModel, path: str | PathLike[str], **kwargs) -> Path:
-    """Write :func:`render_persona_report` to ``path`` atomically (UTF-8)."""
-    from journeymine.personas._common import write_atomic
-
-    return write_atomic(path, render_persona_report(model, **kwargs))

@@ -58,7 +58,7 @@ def test_columns_are_detected_and_described(columns, expected):
                       columns=columns)
     log = EventLog.from_pandas(df)
     assert log.schema.describe() == expected
-    assert log.report["schema"] == expected
+    assert log.validation["schema"] == expected
     assert log.table.column_names[:3] == ["customer_id", "activity", "timestamp"]
     assert log.table.column("activity").to_pylist() == ["iklan", "checkout"]
 
@@ -238,9 +238,9 @@ def test_some_null_ids_and_timestamps_are_dropped_with_count():
         log = EventLog.from_pandas(df)
     assert "customer id (1)" in str(rec[0].message) and "timestamp (2)" in str(rec[0].message)
     assert log.n_events == 2
-    assert log.report["dropped_nulls"] == 3
-    assert log.report["null_customer"] == 1 and log.report["null_timestamp"] == 2
-    assert log.report["rows_in"] == 5 and log.report["rows_out"] == 2
+    assert log.validation["dropped_nulls"] == 3
+    assert log.validation["null_customer"] == 1 and log.validation["null_timestamp"] == 2
+    assert log.validation["rows_in"] == 5 and log.validation["rows_out"] == 2
 
 
 def test_text_is_trimmed_and_blank_text_is_null():
@@ -253,7 +253,7 @@ def test_text_is_trimmed_and_blank_text_is_null():
         log = EventLog.from_pandas(df)
     assert log.table.column("customer_id").to_pylist() == ["7", "a", "a"]
     assert log.table.column("activity").to_pylist() == ["x", "x", "y"]
-    assert log.report["dropped_nulls"] == 2
+    assert log.validation["dropped_nulls"] == 2
 
 
 def test_duplicates_are_found_after_trimming_and_among_interleaved_ties():
@@ -283,11 +283,11 @@ def test_duplicates_dropped_with_count_or_kept():
     df = frame(["2024-05-01"] * 4, customers=["a", "a", "a", "b"], acts=["x", "x", "x", "x"])
     with pytest.warns(DataQualityWarning, match=r"Dropped 2 exact duplicate"):
         log = EventLog.from_pandas(df)
-    assert log.n_events == 2 and log.report["duplicates"] == 2
+    assert log.n_events == 2 and log.validation["duplicates"] == 2
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataQualityWarning)
         kept = EventLog.from_pandas(df, drop_duplicates=False)
-    assert kept.n_events == 4 and kept.report["duplicates"] == 0
+    assert kept.n_events == 4 and kept.validation["duplicates"] == 0
 
 
 def test_rows_differing_in_an_extra_column_are_not_duplicates():
@@ -300,7 +300,7 @@ def test_rows_differing_in_an_extra_column_are_not_duplicates():
 def test_single_event_customers_are_kept(small_df):
     log = EventLog.from_pandas(small_df)
     assert log.n_customers == 3 and log.n_events == 6
-    assert log.report["single_event_customers"] == 1
+    assert log.validation["single_event_customers"] == 1
     assert "c3" in log.table.column("customer_id").to_pylist()
 
 
@@ -461,7 +461,7 @@ def test_arrow_and_sql_validation_agree(df):
         assert fast.table.column_names == sql.table.column_names
         for name in fast.table.column_names:
             assert fast.table.column(name).to_pylist() == sql.table.column(name).to_pylist(), name
-        assert fast.report == sql.report
+        assert fast.validation == sql.validation
 
 
 @pytest.mark.parametrize("n_customers", [50, 70_000])  # 70,000 ids need two radix passes

@@ -186,7 +186,9 @@ def test_names_match_the_planted_personas():
 
 def test_report_renders_in_browser(fitted, tmp_path):
     _, _, _, model = fitted
-    page = model.report(tmp_path / "personas.html", title="Personas <b>x</b>")
+    written = model.save(tmp_path, title="Personas <b>x</b>")
+    assert [p.name for p in written] == ["personas.html", "personas.json", "assignments.csv"]
+    page = written[0]
     html = page.read_text(encoding="utf-8")
     assert EVIL not in html and "<b>x</b>" not in html
     assert "<script" not in html.lower() and "@import" not in html

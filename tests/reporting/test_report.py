@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 import journeymine as jm
-from journeymine.reporting._journey_report import render_report, write_report
+from journeymine.exceptions import OutputError
+from journeymine.reporting._journey_report import render_report
 
 from tests._browser import dump_dom, screenshot
 
@@ -48,7 +49,7 @@ def test_sections_present(pm):
 
 
 def test_browser_renders_the_report(pm, tmp_path):
-    page = write_report(pm, tmp_path / "report.html")
+    page = pm.save(tmp_path)[0]
     dom = dump_dom(page)
     assert "<svg" in dom and "Stage funnel" in dom
     assert "<script>alert" not in dom  # escaped text stayed text
@@ -59,7 +60,38 @@ def test_browser_renders_the_report(pm, tmp_path):
     assert png.stat().st_size > 20_000  # a blank page compresses to a few KB
 
 
-def test_write_report_is_atomic(pm, tmp_path):
-    target = tmp_path / "report.html"
-    write_report(pm, target)
-    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+BUNDLE = ["bottlenecks.csv", "dropoffs.csv", "edges.csv", "funnel.csv", "process_map.json",
+          "report.html", "variants.csv"]
+
+
+def test_save_writes_the_bundle_and_nothing_else(pm, tmp_path):
+    written = pm.save(tmp_path / "new" / "out", notes=["a note <i>"])
+    assert sorted(p.name for p in written) == BUNDLE
+    assert sorted(p.name for p in (tmp_path / "new" / "out").iterdir()) == BUNDLE
+    assert "a note &lt;i&gt;" in written[0].read_text("utf-8")
+
+
+def test_save_into_a_file_fails_and_leaves_it(pm, tmp_path):
+    target = tmp_path / "report"
+    target.write_text("keep me")
+    with pytest.raises(OutputError, match="is a file"):
+        pm.save(target)
+    assert target.read_text() == "keep me"
+
+
+def test_save_fails_whole_and_removes_the_folder_it_made(pm, tmp_path, monkeypatch):
+    def broken(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", broken)
+    with pytest.raises(OSError, match="No space"):
+        pm.save(tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_keeps_an_existing_folder_untouched_on_failure(pm, tmp_path, monkeypatch):
+    (tmp_path / "old.txt").write_text("x")
+    monkeypatch.setattr(pd.DataFrame, "to_csv", lambda *a, **k: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        pm.save(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["old.txt"]
