@@ -24,19 +24,10 @@ from journeymine.exceptions import (
 )
 from journeymine.reporting._format import humanize_seconds
 from journeymine.reporting._layout import EdgeRoute, Layout, NodeBox, layered_layout
+from journeymine.reporting._palette import NO_STAGE_COLOR, stage_colors
 
-__all__ = ["STAGE_COLORS", "render_process_map"]
+__all__ = ["render_process_map"]
 
-#: Fill colour of each default stage (colour-blind friendly Tableau hues).
-STAGE_COLORS: dict[str, str] = {
-    "awareness": "#4e79a7",
-    "consideration": "#76b7b2",
-    "purchase": "#f28e2b",
-    "retention": "#59a14f",
-    "advocacy": "#b07aa1",
-}
-_EXTRA_COLORS = ("#edc948", "#ff9da7", "#9c755f", "#e15759", "#bab0ac")
-_UNKNOWN = "#9aa0a6"
 _INK = "#1f2933"
 _MUTED = "#5f6b7a"
 _PSEUDO = "#37474f"
@@ -374,10 +365,7 @@ class _Renderer:
         self.nodes, self.edges, self.start, self.end = nodes, edges, start, end
         self.metric, self.order, self.title = metric, order, title
         self.max_width, self.direction = max_width, direction
-        self.colors = {
-            s: STAGE_COLORS.get(s, _EXTRA_COLORS[i % len(_EXTRA_COLORS)])
-            for i, s in enumerate(order)
-        }
+        self.colors = stage_colors(order)
         # internal keys: user ids may be anything, so the layout sees n0, n1, ... plus start/end
         self.names = sorted(nodes)
         self.key = {name: f"n{i}" for i, name in enumerate(self.names)}
@@ -492,7 +480,7 @@ class _Renderer:
         stages = list(self.order)
         show_unknown = any(r["stage"] is None for r in self.nodes.values())
         entries = [(s, self.colors[s]) for s in stages] + (
-            [("other", _UNKNOWN)] if show_unknown else []
+            [("other", NO_STAGE_COLOR)] if show_unknown else []
         )
         for name, color in entries:
             parts.append(
@@ -526,7 +514,7 @@ class _Renderer:
         return "".join(parts), max(row1, x), 36.0
 
     def _node_fill(self, stage: str | None, count: float) -> str:
-        color = self.colors[stage] if stage else _UNKNOWN
+        color = self.colors[stage] if stage else NO_STAGE_COLOR
         share = math.sqrt(count / self.max_node) if self.max_node else 0.0
         return _mix("#ffffff", color, 0.12 + 0.43 * share)
 
@@ -546,7 +534,7 @@ class _Renderer:
             row = self.nodes[name]
             box = lay.nodes[self.key[name]]
             stage = row["stage"]
-            color = self.colors[stage] if stage else _UNKNOWN
+            color = self.colors[stage] if stage else NO_STAGE_COLOR
             shown = _truncate(name, _NAME_PX * _BOLD, box.width - 20)
             tip = [
                 name,
