@@ -44,6 +44,18 @@ def quote(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 
 
+def check_tz(tz: object) -> None:
+    """Raise InvalidParameterError unless ``tz`` is None or a string."""
+    if tz is not None and not isinstance(tz, str):
+        raise InvalidParameterError(
+            f"tz must be a time zone name, got {type(tz).__name__} {tz!r}.",
+            expected="an IANA time zone name such as 'Asia/Jakarta' or 'UTC' (a string), "
+            "or None for UTC.",
+            fix="Pass tz='Asia/Jakarta' (WIB, UTC+7), 'Asia/Makassar' (WITA) or "
+            "'Asia/Jayapura' (WIT), not an hour offset.",
+        )
+
+
 def connect(tz: str | None = None) -> duckdb.DuckDBPyConnection:
     """A fresh in-memory DuckDB connection whose session time zone is ``tz`` (UTC by default).
 
@@ -52,6 +64,7 @@ def connect(tz: str | None = None) -> duckdb.DuckDBPyConnection:
     InvalidParameterError
         ``tz`` is not a time zone name DuckDB knows.
     """
+    check_tz(tz)
     con = duckdb.connect()
     try:
         con.execute(f"SET TimeZone = {duckdb_literal(tz or 'UTC')}")
@@ -71,16 +84,122 @@ def to_arrow(result) -> pa.Table:
     return fetch()
 
 
+#: The supported timestamps: from 1900 to the last microsecond a pandas
+#: ``datetime64[ns]`` can hold, so every log converts to pandas (and pm4py)
+#: intact. Earlier or later values are placeholders or unit mix-ups.
+TIMESTAMP_MIN = np.datetime64("1900-01-01T00:00:00", "us")
+TIMESTAMP_MAX = np.datetime64(np.iinfo(np.int64).max // 1000, "us")  # 2262-04-11 23:47:16
+_RANGE = f"{TIMESTAMP_MIN.astype('M8[D]')} to {TIMESTAMP_MAX.astype('M8[s]')}".replace("T", " ")
+_RANGE_FIX = ("Fix or blank those rows (blank timestamps are dropped with a warning); placeholder "
+              "dates such as 0001-01-01 or 9999-12-31 usually mean 'unknown'.")
+
+#: Epoch magnitudes: below 1e11 seconds (to year 5138), then ms, us, ns.
+_EPOCH_UNITS = ((1e11, 1.0, "seconds"), (1e14, 1e-3, "milliseconds"),
+                (1e17, 1e-6, "microseconds"), (float("inf"), 1e-9, "nanoseconds"))
+
+
+def _epoch_unit(magnitude: float) -> tuple[float, str]:
+    """Seconds per unit, and the unit's name, of an epoch number of this magnitude."""
+    return next((scale, name) for bound, scale, name in _EPOCH_UNITS if magnitude < bound)
+
+
+def _epoch_examples(con: duckdb.DuckDBPyConnection, col: str, where: str) -> str:
+    """The first three values of ``col`` (with their rows) matching the SQL ``where``."""
+    rows = con.execute(
+        f"SELECT {quote(col)}, {_ROW} FROM raw WHERE {where} ORDER BY {_ROW} LIMIT 3"
+    ).fetchall()
+    return ", ".join(f"{value!r} (row {row})" for value, row in rows)
+
+
 def _epoch_scale(con: duckdb.DuckDBPyConnection, col: str) -> float:
-    """Seconds per unit of a numeric epoch column, guessed from its magnitude."""
-    biggest = con.execute(f"SELECT max(abs({quote(col)})) FROM raw").fetchone()[0]
-    if biggest is None or biggest < 1e11:
-        return 1.0  # seconds (until year 5138)
-    if biggest < 1e14:
-        return 1e-3  # milliseconds
-    if biggest < 1e17:
-        return 1e-6  # microseconds
-    return 1e-9  # nanoseconds
+    """Seconds per unit of a numeric epoch column, from its magnitude.
+
+    A column mixing magnitudes (seconds and milliseconds, say) has no single
+    unit: taking the biggest would put the seconds in January 1970, so it is
+    an error, as are infinite values and instants outside the supported range.
+    Zero is the same instant in every unit and says nothing about the unit.
+
+    Raises
+    ------
+    TimestampError
+        Mixed units, infinite values, or instants outside 1900-2262.
+    """
+    v = f"CAST({quote(col)} AS DOUBLE)"
+    finite = f"isfinite({v})"
+    lo, hi, small, big, n_inf = con.execute(
+        f"SELECT min({v}) FILTER ({finite}), max({v}) FILTER ({finite}), "
+        f"min(abs({v})) FILTER ({finite} AND {v} <> 0), max(abs({v})) FILTER ({finite}), "
+        f"count(*) FILTER (isinf({v})) FROM raw"
+    ).fetchone()
+    expected = (f"epoch numbers in one unit (seconds, milliseconds, microseconds or "
+                f"nanoseconds since 1970) for instants from {_RANGE} (UTC).")
+    if n_inf:
+        raise TimestampError(
+            f"{n_inf:,} epoch value(s) of the timestamp column {col!r} are infinite, e.g. "
+            f"{_epoch_examples(con, col, f'isinf({v})')}.",
+            expected=expected,
+            fix="Replace them by null (dropped with a warning) or by real epoch numbers.",
+        )
+    if big is None:
+        return 1.0  # only nulls and zeros
+    scale, unit = _epoch_unit(big)
+    small_scale, small_unit = _epoch_unit(small if small is not None else big)
+    if small_scale != scale:
+        bound = next(b for b, s, _ in _EPOCH_UNITS if s == small_scale)
+        raise TimestampError(
+            f"The epoch numbers of the timestamp column {col!r} mix units: some look like "
+            f"{small_unit}, e.g. {_epoch_examples(con, col, f'{v} <> 0 AND abs({v}) < {bound}')}"
+            f", others like {unit}, e.g. "
+            f"{_epoch_examples(con, col, f'{finite} AND abs({v}) >= {bound}')}. "
+            f"Read as {unit}, the {small_unit} would land in January 1970.",
+            expected=expected,
+            fix="Convert the column to datetimes first, each value by its unit, e.g. "
+            "pd.to_datetime(ts.where(ts > 1e11, ts * 1000), unit='ms'), or fix the export.",
+        )
+    first, last = (TIMESTAMP_MIN.astype("M8[s]").astype(np.int64),
+                   TIMESTAMP_MAX.astype("M8[s]").astype(np.int64))
+    if lo * scale < first or hi * scale > last:
+        outside = f"{finite} AND ({v} * {scale} < {first} OR {v} * {scale} > {last})"
+        n_out = con.execute(f"SELECT count(*) FROM raw WHERE {outside}").fetchone()[0]
+        raise TimestampError(
+            f"{n_out:,} epoch value(s) of the timestamp column {col!r}, read as {unit}, are "
+            f"outside the supported range {_RANGE}, e.g. {_epoch_examples(con, col, outside)}.",
+            expected=expected,
+            fix=_RANGE_FIX,
+        )
+    return scale
+
+
+def _check_range(typed: pa.Table, source: pa.ChunkedArray, col: str) -> None:
+    """Raise TimestampError if a parsed timestamp is outside the supported range.
+
+    Nearly free (one min/max); only a failing log pays for finding the rows.
+    """
+    stamps = typed.column(TIMESTAMP)
+    mm = pc.min_max(stamps)
+    if not mm["min"].is_valid:
+        return
+    first, last = TIMESTAMP_MIN.astype(np.int64), TIMESTAMP_MAX.astype(np.int64)
+    if first <= mm["min"].value and mm["max"].value <= last:
+        return
+    micros = pc.fill_null(stamps.cast(pa.int64()), first).to_numpy()
+    bad = np.flatnonzero((micros < first) | (micros > last))
+    rows = typed.column(_ROW).to_numpy()[bad]
+    order = np.argsort(rows, kind="stable")[:3]
+    if pa.types.is_string(source.type) or pa.types.is_large_string(source.type) or \
+            pa.types.is_integer(source.type) or pa.types.is_floating(source.type):
+        shown = source.take(pa.array(rows[order])).to_pylist()
+    else:  # datetimes outside Python's range: show them as parsed (UTC)
+        shown = [str(t.astype("M8[s]") if t.astype(np.int64) % 10**6 == 0 else t).replace("T", " ")
+                 for t in micros[bad[order]].astype("M8[us]")]
+    examples = ", ".join(f"{value!r} (row {row})" for value, row in
+                         zip(shown, rows[order].tolist(), strict=True))
+    raise TimestampError(
+        f"{len(bad):,} timestamp(s) of the column {col!r} are outside the supported range "
+        f"{_RANGE}, e.g. {examples}.",
+        expected=f"timestamps from {_RANGE} (UTC; what pandas datetime64[ns] can hold).",
+        fix=_RANGE_FIX,
+    )
 
 
 NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE",
@@ -114,7 +233,9 @@ def _timestamp_sql(
         return as_utc(f"CAST({naive} AS TIMESTAMPTZ)") if local else naive
     if dtype.startswith(NUMERIC_TYPES):
         micros = _epoch_scale(con, col) * 1e6
-        return f"make_timestamp(CAST(round(CAST({q} AS DOUBLE) * {micros}) AS BIGINT))"
+        # NaN (a float "missing") becomes null, dropped with the other nulls.
+        number = f"nullif(CAST({q} AS DOUBLE), 'NaN'::DOUBLE)"
+        return f"make_timestamp(CAST(round({number} * {micros}) AS BIGINT))"
     text = f"trim(CAST({q} AS VARCHAR))"
     if fmt:
         parsed = f"try_strptime({text}, {duckdb_literal(fmt)})"
@@ -217,16 +338,6 @@ def same_as_next(values: pa.ChunkedArray) -> np.ndarray:
     return same
 
 
-def _trimmed(column: str) -> str:
-    """SQL for ``column`` as text without surrounding spaces.
-
-    Only values that start or end with a space pay for ``trim`` (a new
-    string): the check is nearly free, trimming every value is not.
-    """
-    text = f"CAST({quote(column)} AS VARCHAR)"
-    return f"CASE WHEN prefix({text}, ' ') OR suffix({text}, ' ') THEN trim({text}) ELSE {text} END"
-
-
 def _drop_duplicates(result: pa.Table, columns: list[str], same_customer: np.ndarray) -> pa.Table:
     """Drop exact duplicate rows of ``result`` (sorted by customer, time, row), keeping the first.
 
@@ -281,11 +392,20 @@ def normalize_table(
     with a :class:`~journeymine.exceptions.DataQualityWarning`, as are exact
     duplicate rows when ``drop_duplicates``.
 
+    Text roles (customer, activity, channel, text) are normalised to Unicode
+    NFC and lose surrounding white space of any kind (tabs, no-break
+    spaces...), so one name is one value however it was typed. Timestamps
+    must lie in :data:`TIMESTAMP_MIN` .. :data:`TIMESTAMP_MAX` (1900-01-01 to
+    2262-04-11, what pandas ``datetime64[ns]`` holds), and a column of epoch
+    numbers must use one unit: anything else raises a
+    :class:`~journeymine.exceptions.TimestampError` naming rows and values.
+
     Columns that already have their final types (strings, timestamps,
     numbers) are typed by Arrow casts; anything to parse (text or epoch
     timestamps, local time zones, a stage column, text numbers) by DuckDB
     SQL. Both give the same table (tested).
     """
+    check_tz(tz)
     if table.num_rows == 0:
         raise EmptyLogError(
             "The event log has no rows.",
@@ -310,6 +430,7 @@ def normalize_table(
     typed = _typed_by_arrow(table, schema, extras, tz=tz, timestamp_format=timestamp_format)
     if typed is None:
         typed = _typed_by_sql(table, schema, extras, tz=tz, timestamp_format=timestamp_format)
+    _check_range(typed, table.column(schema.timestamp), schema.timestamp)
     return _canonical(typed, schema, drop_duplicates=drop_duplicates)
 
 
@@ -319,9 +440,9 @@ def _typed_by_arrow(
 ) -> pa.Table | None:
     """The canonical columns by Arrow casts alone, or None when something must be parsed.
 
-    Same rules as :func:`_typed_by_sql`: text roles lose surrounding spaces
-    and blanks become null, timestamps become naive UTC microseconds, rating
-    and revenue become doubles.
+    Same rules as :func:`_typed_by_sql`: text roles go through
+    :func:`_clean_text` (NFC, no surrounding white space, blanks null),
+    timestamps become naive UTC microseconds, rating and revenue become doubles.
     """
     if timestamp_format or (tz and tz.upper() != "UTC"):
         return None
@@ -348,11 +469,41 @@ def _typed_by_arrow(
     return pa.table(columns)
 
 
+def _has_non_ascii(values: pa.ChunkedArray) -> bool:
+    """Whether any string holds a non-ASCII byte: one scan of the raw bytes, no kernel."""
+    for chunk in values.chunks:
+        if not len(chunk):
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)
+        lo, hi = offsets[chunk.offset], offsets[chunk.offset + len(chunk)]
+        data = chunk.buffers()[2]
+        if hi > lo and np.frombuffer(data, dtype=np.uint8, count=hi - lo, offset=lo).max() > 127:
+            return True
+    return False
+
+
+def _nfc(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """``values`` in Unicode NFC; only non-ASCII strings are normalised (ASCII is NFC)."""
+    other = pc.invert(pc.string_is_ascii(values))
+    subset = values.filter(other)
+    normal = pc.utf8_normalize(subset, "NFC")
+    if pc.all(pc.equal(normal, subset)).as_py() is not False:
+        return values
+    mask = pc.fill_null(other, False).combine_chunks()
+    return pc.replace_with_mask(values, mask, normal.combine_chunks())
+
+
 def _clean_text(values: pa.ChunkedArray) -> pa.ChunkedArray:
-    """``values`` without surrounding spaces, blanks as null (like ``NULLIF(trim(x), '')``)."""
-    padded = pc.or_(pc.starts_with(values, " "), pc.ends_with(values, " "))
-    if pc.any(padded).as_py():
-        values = pc.utf8_trim(values, characters=" ")
+    """``values`` in NFC, without surrounding whitespace, blanks as null.
+
+    NFC makes one name one value however it was typed ("café" as one code
+    point or as "e" plus a combining accent); trimming removes every Unicode
+    white space (tabs, no-break spaces...), like Python's ``str.strip``.
+    Most columns are pure ASCII: one scan of their bytes skips NFC.
+    """
+    if _has_non_ascii(values):
+        values = _nfc(values)
+    values = pc.utf8_trim_whitespace(values)
     blank = pc.equal(values, "")
     if pc.any(blank).as_py():
         values = pc.if_else(blank, pa.scalar(None, pa.string()), values)
@@ -383,8 +534,8 @@ def _typed_by_sql(
             select.append(f"{ts_expr} AS {TIMESTAMP}")
         elif canonical == STAGE:
             select.append(f"{_stage_sql(con, source)} AS {STAGE}")
-        elif canonical in _TEXT_ROLES:
-            select.append(f"NULLIF({_trimmed(source)}, '') AS {canonical}")
+        elif canonical in _TEXT_ROLES:  # cleaned by Arrow below, as in _typed_by_arrow
+            select.append(f"CAST({quote(source)} AS VARCHAR) AS {canonical}")
         else:  # rating, revenue
             select.append(f"try_cast({quote(source)} AS DOUBLE) AS {canonical}")
     select += [quote(c) for c in extras]
@@ -399,6 +550,11 @@ def _typed_by_sql(
     columns = [*schema.mapping.values(), *extras, _ROW]
     typed = to_arrow(con.execute(f"SELECT {', '.join(map(quote, columns))} FROM typed"))
     con.close()
+    for name in schema.mapping.values():
+        if name in _TEXT_ROLES:
+            idx = typed.schema.get_field_index(name)
+            values = _clean_text(typed.column(idx).cast(pa.string()))
+            typed = typed.set_column(idx, pa.field(name, pa.string()), values)
     return typed
 
 
