@@ -45,6 +45,7 @@ import pandas as pd
 import pyarrow as pa
 
 from journeymine._util._json import json_safe, records
+from journeymine._util._stats import benjamini_hochberg, wilson_interval
 from journeymine.eventlog._eventlog import EventLog, StagesLike
 from journeymine.eventlog._schema import (
     ACTIVITY,
@@ -96,50 +97,11 @@ NO_GROUP = "(none)"
 #: Files written by :meth:`JourneyEmotions.write`.
 EMOTION_FILES = ("emotions.html", "emotions.json", "tagged_texts.csv")
 FORMAT_VERSION = 1
-_Z95 = 1.959963984540054
 _LINK_COLUMNS = ("link", "unlinked_reason", "event_timestamp", "stage", "persona",
                  "sentiment_value")
 
 
 # ---------------------------------------------------------------------------- statistics
-def wilson_interval(successes, n, z: float = _Z95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval of a proportion (vectorised; NaN where ``n`` is 0).
-
-    Examples
-    --------
-    >>> low, high = wilson_interval(8, 10)
-    >>> round(float(low), 4), round(float(high), 4)
-    (0.4902, 0.9433)
-    """
-    x = np.asarray(successes, dtype=float)
-    n = np.asarray(n, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = x / n
-        denom = 1 + z**2 / n
-        center = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return np.clip(center - half, 0, 1), np.clip(center + half, 0, 1)
-
-
-def benjamini_hochberg(p_values) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (q-values), in the input order.
-
-    Examples
-    --------
-    >>> benjamini_hochberg([0.01, 0.04, 0.03]).round(3).tolist()
-    [0.03, 0.04, 0.04]
-    """
-    p = np.asarray(p_values, dtype=float)
-    if p.size == 0:
-        return p
-    order = np.argsort(p, kind="stable")
-    scaled = p[order] * p.size / np.arange(1, p.size + 1)
-    q = np.minimum.accumulate(scaled[::-1])[::-1]
-    out = np.empty_like(q)
-    out[order] = np.minimum(q, 1.0)
-    return out
-
-
 def _mean_interval(grouped) -> pd.DataFrame:
     """Mean with a 95% Student-t interval per group of a grouped Series."""
     from scipy import stats
