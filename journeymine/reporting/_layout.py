@@ -34,6 +34,9 @@ Segment = tuple[Point, Point, Point, Point]
 
 _DIRECTIONS = ("TB", "LR")
 _COORD_SWEEPS = 10  # down/up sweeps of the coordinate assignment
+#: Most layout items (nodes + distinct edges + virtual nodes of long edges) a graph
+#: may need; larger graphs raise instead of taking minutes and gigabytes.
+MAX_LAYOUT_ITEMS = 50_000
 
 
 @dataclass(frozen=True)
@@ -233,6 +236,10 @@ def layered_layout(
     ------
     SchemaError
         Duplicate node ids, an edge naming an unknown node, or a bad ``direction``.
+    InvalidParameterError
+        The graph needs more than :data:`MAX_LAYOUT_ITEMS` nodes, distinct edges
+        and virtual nodes together. The check runs before any costly step, so
+        time and memory stay bounded whatever the size of the graph.
 
     Examples
     --------
@@ -254,6 +261,8 @@ def layered_layout(
             expected="'TB' (top to bottom) or 'LR' (left to right).",
             fix="Pass direction='TB' or direction='LR'.",
         )
+    if len(nodes) > MAX_LAYOUT_ITEMS:
+        raise _too_large(f"{len(nodes):,} nodes")
     ids = sorted(str(n) for n in nodes)
     if len(set(ids)) != len(ids):
         dupes = sorted({n for n in ids if ids.count(n) > 1})
@@ -288,6 +297,8 @@ def layered_layout(
                     fix="Add the node, or drop the edges that name it.",
                 )
         key = (index[s], index[t])
+        if key not in weight and n + len(weight) >= MAX_LAYOUT_ITEMS:
+            raise _too_large(f"{n:,} nodes and more than {len(weight):,} distinct edges")
         weight[key] = weight.get(key, 0.0) + (w if math.isfinite(w) else 0.0)
     loops = sorted(k for k in weight if k[0] == k[1])
     pairs = sorted(k for k in weight if k[0] != k[1])
@@ -300,6 +311,12 @@ def layered_layout(
     layer = _assign_layers(n, oriented.values(), hints, src_set, snk_set)
 
     # ---- 3. virtual nodes ------------------------------------------------------------
+    n_virtual = sum(layer[b] - layer[a] - 1 for a, b in oriented.values())
+    if n + len(weight) + n_virtual > MAX_LAYOUT_ITEMS:
+        raise _too_large(
+            f"{n:,} nodes and {len(weight):,} edges, whose long edges need "
+            f"{n_virtual:,} virtual nodes"
+        )
     n_layers = max(layer, default=-1) + 1
     is_dummy = [False] * n
     chains: dict[tuple[int, int], list[int]] = {}
@@ -388,6 +405,17 @@ def layered_layout(
         out_routes.append(EdgeRoute(ids[s], ids[t], segs, kind))  # type: ignore[arg-type]
     w_out, h_out = (ext_o, ext_r) if direction == "TB" else (ext_r, ext_o)
     return Layout(boxes, tuple(out_routes), w_out, h_out, direction, n_layers)
+
+
+def _too_large(what: str) -> InvalidParameterError:
+    """The error for a graph beyond :data:`MAX_LAYOUT_ITEMS` (``what`` says how big)."""
+    return InvalidParameterError(
+        f"The graph is too large to lay out: {what} (limit: {MAX_LAYOUT_ITEMS:,} "
+        "nodes, edges and virtual nodes together).",
+        expected="a graph small enough to read, e.g. a few dozen nodes and edges.",
+        fix="Lay out a simpler view, e.g. ProcessMap.filter(touchpoints=35, max_edges=80); "
+        "ProcessMap.to_svg() draws such a view by itself.",
+    )
 
 
 def _break_cycles(
