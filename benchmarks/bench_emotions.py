@@ -49,7 +49,7 @@ def child(runner: str, n: int, batch_size: int) -> None:
     import torch
 
     torch.set_num_threads(2)
-    from journeymine.sentiment._model import EmotionTagger
+    from journeymine.sentiment._tagger import EmotionTagger
 
     data = texts(n)
     kwargs = {"backend": "onnx"} if runner == "onnx" else {}

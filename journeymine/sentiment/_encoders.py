@@ -1,0 +1,371 @@
+"""Encoders: mean-pooled hidden states of the base model, with torch or ONNX Runtime.
+
+A text is language-detected and lightly normalised
+(:func:`~journeymine.sentiment._data.normalize_text`), prefixed ``"query: "``
+(:func:`prepare_text`), truncated at ``max_length`` tokens, and the hidden
+states of a few layers are mean-pooled over the attention mask (never
+``pooler_output``). :class:`Encoder` runs the Hugging Face model with torch;
+:class:`OnnxEncoder` runs an int8-quantised ONNX export of it; both batch texts
+by length. :func:`cached_features` keeps the all-layer features of training
+corpora on disk.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from journeymine.exceptions import InvalidParameterError, OptionalDependencyError
+from journeymine.sentiment._data import (
+    NORMALIZER_VERSION,
+    detect_language,
+    normalize_text,
+    texts_sha,
+)
+from journeymine.sentiment._deps import import_torch
+from journeymine.sentiment._lora import merge_lora
+
+__all__ = ["N_LAYERS", "Encoder", "OnnxEncoder", "cached_features", "prepare_text"]
+
+N_LAYERS = 13  # embeddings + 12 transformer layers of multilingual-e5-small
+
+
+def prepare_text(text: str) -> tuple[str, str]:
+    """Return ``(language, encoder input)`` for one raw text.
+
+    Examples
+    --------
+    >>> prepare_text("pengiriman lama bgt")
+    ('id', 'query: pengiriman lama banget')
+    """
+    language = detect_language(text)
+    return language, "query: " + normalize_text(text, language)
+
+
+class _TokenCounting:
+    """Token counts from ``self.tokenizer`` (shared by the torch and ONNX encoders)."""
+
+    tokenizer: Any
+
+    def count_tokens(self, texts: Sequence[str]) -> np.ndarray:
+        """Number of tokens of each text (untruncated, with special tokens)."""
+        enc = self.tokenizer(list(texts), add_special_tokens=True, truncation=False)
+        return np.array([len(ids) for ids in enc["input_ids"]], dtype=np.int64)
+
+
+class Encoder(_TokenCounting):
+    """Mean-pooled hidden states of a Hugging Face encoder, batched by length.
+
+    Parameters
+    ----------
+    path : path-like
+        A directory loadable with ``AutoModel``/``AutoTokenizer``.
+    max_length : int, default 128
+        Tokens kept per text (longer texts are truncated).
+    batch_size : int, default 32
+    device : str, default 'cpu'
+    num_threads : int, optional
+        ``torch.set_num_threads``; default leaves torch's setting.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        max_length: int = 128,
+        batch_size: int = 32,
+        device: str = "cpu",
+        num_threads: int | None = None,
+        local_files_only: bool = True,
+    ):
+        torch = import_torch()
+        from transformers import AutoModel, AutoTokenizer
+
+        if num_threads:
+            torch.set_num_threads(num_threads)
+        self.path = str(path)
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.device = device
+        self.tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=local_files_only)
+        self.tokenizer.padding_side = "right"
+        self.model = AutoModel.from_pretrained(self.path, local_files_only=local_files_only)
+        self.model.eval().to(device)
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        layers: Sequence[int] = (12,),
+        *,
+        progress: bool = False,
+        desc: str = "embedding",
+    ) -> np.ndarray:
+        """Mean-pool the hidden states of ``layers`` for already prepared texts.
+
+        Parameters
+        ----------
+        texts : sequence of str
+            Encoder inputs (already prefixed, see :func:`prepare_text`).
+        layers : sequence of int, default (12,)
+            Hidden-state indices (0 = embeddings, 12 = last layer).
+        progress : bool, default False
+            Show a ``tqdm`` bar.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32, shape ``(len(texts), len(layers), hidden_size)``, in input order.
+        """
+        torch = import_torch()
+        from tqdm.auto import tqdm
+
+        texts = list(texts)
+        hidden = self.model.config.hidden_size
+        out = np.zeros((len(texts), len(layers), hidden), dtype=np.float32)
+        if not texts:
+            return out
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        need_all = max(layers) < self.model.config.num_hidden_layers or len(layers) > 1
+        bar = tqdm(total=len(texts), desc=desc, disable=not progress, unit="text")
+        with torch.inference_mode():
+            for start in range(0, len(texts), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                batch = self.tokenizer(
+                    [texts[i] for i in idx],
+                    truncation=True,
+                    max_length=self.max_length,
+                    padding=True,
+                    return_tensors="pt",
+                ).to(self.device)
+                res = self.model(
+                    input_ids=batch["input_ids"],
+                    attention_mask=batch["attention_mask"],
+                    output_hidden_states=need_all,
+                )
+                states = res.hidden_states if need_all else (None,) * 12 + (res.last_hidden_state,)
+                mask = batch["attention_mask"].unsqueeze(-1).to(states[layers[0]].dtype)
+                denom = mask.sum(1).clamp(min=1)
+                for j, layer in enumerate(layers):
+                    pooled = (states[layer] * mask).sum(1) / denom
+                    out[idx, j] = pooled.float().cpu().numpy()
+                bar.update(len(idx))
+        bar.close()
+        return out
+
+
+class OnnxEncoder(_TokenCounting):
+    """The same mean-pooled features from an int8 ONNX export of the encoder.
+
+    The encoder (with the mean pooling of ``layers`` inside the graph) is
+    exported once with ``torch.onnx.export``, quantised with
+    ``onnxruntime.quantization.quantize_dynamic`` (int8 weights) and cached in
+    ``<cache>/onnx``; later runs need only ``onnxruntime`` and the tokenizer.
+
+    Parameters
+    ----------
+    path : path-like
+        The Hugging Face encoder directory.
+    layers : tuple of int
+        Hidden-state indices to pool (fixed in the exported graph).
+    max_length, batch_size : int
+    num_threads : int, default 2
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        layers: Sequence[int],
+        *,
+        max_length: int = 128,
+        batch_size: int = 32,
+        num_threads: int = 2,
+        lora: dict[str, np.ndarray] | None = None,
+        lora_sha: str | None = None,
+    ):
+        self.lora = lora
+        self.lora_sha = lora_sha
+        try:
+            import onnxruntime as ort
+        except ImportError as exc:
+            raise OptionalDependencyError(
+                "backend='onnx' needs 'onnxruntime', which is not installed.",
+                expected="onnxruntime and onnx",
+                fix="run: pip install onnxruntime onnx, or use backend='torch'",
+            ) from exc
+        from transformers import AutoTokenizer
+
+        self.path = str(path)
+        self.layers = tuple(layers)
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.device = "cpu"
+        self.tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=True)
+        self.onnx_path = self._build()
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = num_threads
+        opts.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(
+            str(self.onnx_path), opts, providers=["CPUExecutionProvider"]
+        )
+
+    def _build(self) -> Path:
+        from journeymine.sentiment._convert import default_cache_dir
+
+        key = texts_sha([self.path], "onnx-int8", self.layers, self.lora_sha, 1)[:16]
+        target = default_cache_dir() / "onnx" / f"encoder-{key}-int8.onnx"
+        if target.is_file():
+            return target
+        torch = import_torch()
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+        from transformers import AutoModel
+
+        target.parent.mkdir(parents=True, exist_ok=True)
+        model = AutoModel.from_pretrained(
+            self.path, local_files_only=True, attn_implementation="eager"
+        ).eval()
+        if self.lora is not None:
+            merge_lora(model, self.lora)
+        layers = self.layers
+
+        class Pooled(torch.nn.Module):
+            def __init__(self, inner: Any):
+                super().__init__()
+                self.inner = inner
+
+            def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+                out = self.inner(
+                    input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True
+                )
+                m = attention_mask.unsqueeze(-1).to(torch.float32)
+                denom = m.sum(1).clamp(min=1.0)
+                return torch.stack([(out.hidden_states[i] * m).sum(1) / denom for i in layers], 1)
+
+        fp32 = target.with_name(target.stem + f".fp32-{os.getpid()}.onnx")
+        tmp = target.with_name(target.stem + f".tmp-{os.getpid()}.onnx")
+        dummy = self.tokenizer(["query: halo apa kabar"] * 2, return_tensors="pt")
+        try:
+            with torch.no_grad():
+                torch.onnx.export(
+                    Pooled(model),
+                    (dummy["input_ids"], dummy["attention_mask"]),
+                    str(fp32),
+                    input_names=["input_ids", "attention_mask"],
+                    output_names=["pooled"],
+                    dynamic_axes={
+                        "input_ids": {0: "batch", 1: "seq"},
+                        "attention_mask": {0: "batch", 1: "seq"},
+                        "pooled": {0: "batch"},
+                    },
+                    opset_version=17,
+                    dynamo=False,
+                )
+            quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8)
+            os.replace(tmp, target)
+        finally:
+            for leftover in (fp32, tmp):
+                leftover.unlink(missing_ok=True)
+        return target
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        layers: Sequence[int] = (12,),
+        *,
+        progress: bool = False,
+        desc: str = "embedding",
+    ) -> np.ndarray:
+        """Like :meth:`Encoder.encode`; ``layers`` must be the exported ones."""
+        from tqdm.auto import tqdm
+
+        if tuple(layers) != self.layers:
+            raise InvalidParameterError(
+                f"This ONNX encoder pools layers {self.layers}, not {tuple(layers)}."
+            )
+        texts = list(texts)
+        out = np.zeros((len(texts), len(self.layers), 384), dtype=np.float32)
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        with tqdm(total=len(texts), desc=desc, disable=not progress, unit="text") as bar:
+            for start in range(0, len(texts), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                b = self.tokenizer(
+                    [texts[i] for i in idx],
+                    truncation=True,
+                    max_length=self.max_length,
+                    padding=True,
+                    return_tensors="np",
+                )
+                (pooled,) = self.session.run(
+                    None,
+                    {
+                        "input_ids": b["input_ids"].astype(np.int64),
+                        "attention_mask": b["attention_mask"].astype(np.int64),
+                    },
+                )
+                out[idx] = pooled
+                bar.update(len(idx))
+        return out
+
+
+def cached_features(
+    texts: Sequence[str],
+    encoder: Encoder,
+    cache_dir: str | os.PathLike[str],
+    *,
+    base_sha: str,
+    block: int = 2048,
+    progress: bool = True,
+    desc: str = "embedding",
+) -> np.ndarray:
+    """Mean-pooled states of *all* layers for raw texts, cached on disk in blocks.
+
+    Texts are prepared with :func:`prepare_text`. Each block of ``block``
+    consecutive texts is stored as ``<cache_dir>/<sha>.npy`` (float16, shape
+    ``(n, 13, 384)``), the sha covering the texts, the base model, the
+    normaliser version and ``max_length``, so an interrupted run resumes.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        Raw texts.
+    encoder : Encoder
+    cache_dir : path-like
+        Must be outside the repository (e.g. ``~/.cache/journeymine/embeddings``).
+    base_sha : str
+        Identifies the encoder weights.
+    block : int, default 2048
+    progress : bool, default True
+
+    Returns
+    -------
+    numpy.ndarray
+        float16, shape ``(len(texts), 13, hidden)``.
+    """
+    cache = Path(cache_dir)
+    cache.mkdir(parents=True, exist_ok=True)
+    texts = list(texts)
+    parts = []
+    for start in range(0, len(texts), block):
+        chunk = texts[start : start + block]
+        key = texts_sha(chunk, "all-layers-mean", base_sha, NORMALIZER_VERSION, encoder.max_length)
+        path = cache / f"{key}.npy"
+        if path.is_file():
+            parts.append(np.load(path))
+            continue
+        prepared = [prepare_text(t)[1] for t in chunk]
+        feats = encoder.encode(
+            prepared,
+            layers=tuple(range(N_LAYERS)),
+            progress=progress,
+            desc=f"{desc} {start // block + 1}/{-(-len(texts) // block)}",
+        ).astype(np.float16)
+        tmp = path.with_suffix(f".tmp{os.getpid()}.npy")
+        np.save(tmp, feats)
+        os.replace(tmp, path)
+        parts.append(feats)
+    if not parts:
+        return np.zeros((0, N_LAYERS, 384), dtype=np.float16)
+    return np.concatenate(parts)
