@@ -1,31 +1,524 @@
-"""Command line interface: ``python -m journeymine discover ...``."""
+"""Command line interface: ``python -m journeymine discover ...``.
+
+Every command is built from the same pieces, each defined once in this module:
+
+* the event-log options (``LogArg``, ``CustomerOpt``... and :class:`LogOptions`),
+  turned into an :class:`~journeymine.EventLog` by :func:`load_log`;
+* :func:`_run`, which turns every failure into one ``error:`` line on stderr
+  and exit code 2 (``--debug`` shows the traceback instead);
+* :func:`_output_dir`, which writes a command's files all-or-nothing;
+* :func:`clean`, which escapes control characters in everything printed;
+* the app callback, which sets up logging and shows each warning once per run.
+
+The CLI uses the public API (``import journeymine as jm``) only, except for the
+few helpers in the "private API" block below.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
+import os
+import re
+import shutil
 import sys
+import tempfile
+import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+from typer.core import TyperGroup
 
 import journeymine as jm
-from journeymine.exceptions import JourneymineError, ReadError
+from journeymine.exceptions import JourneymineError, OutputError, ReadError
 
+try:  # typer >= 0.2x vendors its own click
+    from typer._click import exceptions as _click
+except ImportError:  # pragma: no cover - older typer uses click itself
+    from click import exceptions as _click
+_NoArgsIsHelpError = getattr(_click, "NoArgsIsHelpError", ())  # click >= 8.2
+
+
+# ---------------------------------------------------------------------------- private API
+# The public API has no equivalent of these yet. Keep every private import of the CLI in
+# this block, so it can be swapped for public functions later.
+def _humanize_seconds(seconds: float | None) -> str:
+    from journeymine.reporting._format import humanize_seconds
+
+    return humanize_seconds(seconds)
+
+
+def _percent(share: float | None) -> str:
+    from journeymine.reporting._format import percent
+
+    return percent(share)
+
+
+def _train_default(data: Path, out: Path | None, *, seed: int, lora: dict | None) -> dict:
+    from journeymine.sentiment._train import train_default
+
+    return train_default(data, out, seed=seed, lora=lora)
+
+
+# ---------------------------------------------------------------------------- terminal output
+console = Console(stderr=True)
+out_console = Console()
+
+_ESCAPED = re.compile(
+    "[\x00-\x1f\x7f-\x9f"          # C0 controls (ESC, BEL, CR, LF...), DEL, C1 controls (CSI...)
+    "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # bidirectional-text controls
+    "\u2028\u2029]"                # line and paragraph separators
+)
+
+
+def clean(text: object) -> str:
+    r"""``text`` as a string safe to print: control characters shown as escapes.
+
+    Escape sequences (``\x1b[2J``, ``\x1b]0;title\x07``) cannot clear the
+    screen, set the window title or hide text, and a name cannot break a line.
+
+    Examples
+    --------
+    >>> clean("evil\x1b]0;TITLE\x07\x1b[2J")
+    'evil\\x1b]0;TITLE\\x07\\x1b[2J'
+    """
+    def escape(match: re.Match) -> str:
+        code = ord(match.group())
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _ESCAPED.sub(escape, str(text))
+
+
+def _one_line(text: str) -> str:
+    """A message on one line: its lines joined by spaces, then :func:`clean`."""
+    return clean(" ".join(part.strip() for part in str(text).splitlines() if part.strip()))
+
+
+def say(text: str) -> None:
+    """Print a line of results to stdout."""
+    out_console.print(Text(clean(text)), soft_wrap=True)
+
+
+def _print_error(message: str) -> None:
+    console.print(Text.assemble(("error:", "red"), " ", _one_line(message)), soft_wrap=True)
+
+
+class _Diagnostics(logging.Handler):
+    """Shows journeymine's log records and Python warnings, each message once per run."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.shown: list[str] = []
+
+    def show(self, message: str, level: int = logging.WARNING) -> None:
+        message = _one_line(message)
+        if level >= logging.WARNING:
+            if message in self.shown:
+                return
+            self.shown.append(message)
+            console.print(Text.assemble(("warning:", "yellow"), " ", message), soft_wrap=True)
+        else:
+            console.print(Text(f"{time.strftime('%H:%M:%S')} {message}", style="dim"),
+                          soft_wrap=True)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.show(record.getMessage(), record.levelno)
+        except Exception:  # a broken log call must not end the command
+            self.handleError(record)
+
+    def showwarning(self, message, category, filename, lineno, file=None, line=None) -> None:
+        self.show(str(message))
+
+
+_diagnostics = _Diagnostics()
+
+
+@contextlib.contextmanager
+def _diagnostics_shown() -> Iterator[_Diagnostics]:
+    """Route journeymine's logging and warnings through :data:`_diagnostics` for one run."""
+    pkg = logging.getLogger("journeymine")
+    saved = pkg.level, pkg.propagate
+    _diagnostics.shown = []
+    pkg.addHandler(_diagnostics)
+    pkg.setLevel(logging.WARNING)
+    pkg.propagate = False
+    with warnings.catch_warnings():
+        warnings.filterwarnings("always", category=UserWarning)  # de-duplicated by message
+        warnings.showwarning = _diagnostics.showwarning
+        try:
+            yield _diagnostics
+        finally:
+            pkg.removeHandler(_diagnostics)
+            pkg.setLevel(saved[0])
+            pkg.propagate = saved[1]
+
+
+# ---------------------------------------------------------------------------- errors
+#: Python keyword arguments in the library's messages, and the CLI flag for each.
+_FLAGS = {
+    "encoding": "--encoding", "sep": "--sep", "customer": "--customer",
+    "activity": "--activity", "timestamp": "--timestamp", "timestamp_format": "--timestamp-format",
+    "tz": "--tz", "stages": "--stages", "conversion": "--conversion",
+    "n_personas": "--n-personas", "method": "--method", "random_state": "--random-state",
+    "window": "--window", "backend": "--backend", "out_dir": "--out",
+}
+_KWARG = re.compile(r"\b(" + "|".join(_FLAGS) + r")=(\"[^\"]*\"|'[^']*'|[^\s,;)]+)")
+_BARE = re.compile(r"\b(" + "|".join(k for k in _FLAGS if "_" in k) + r")\b")
+
+
+def cli_fix(text: str) -> str:
+    """Rephrase a library message for the CLI: ``encoding="latin-1"`` -> ``--encoding latin-1``.
+
+    Examples
+    --------
+    >>> cli_fix('Pass encoding="latin-1", or sep=";".')
+    'Pass --encoding latin-1, or --sep ;.'
+    >>> cli_fix("Pass a smaller n_personas, or another --out / out_dir.")
+    'Pass a smaller --n-personas, or another --out.'
+    """
+    text = _KWARG.sub(lambda m: f"{_FLAGS[m.group(1)]} {m.group(2).strip(chr(34) + chr(39))}",
+                      text)
+    text = _BARE.sub(lambda m: _FLAGS[m.group(1)], text)
+    return re.sub(r"(--[\w-]+) / \1\b", r"\1", text)
+
+
+def error_message(exc: BaseException) -> str:
+    """The one-line message the CLI prints for ``exc`` (without the ``error:`` prefix)."""
+    if isinstance(exc, JourneymineError):
+        parts = [exc.what]
+        if exc.expected:
+            parts.append(f"Expected: {cli_fix(exc.expected)}")
+        if exc.fix:
+            parts.append(f"Fix: {cli_fix(exc.fix)}")
+        return " ".join(parts)
+    if isinstance(exc, MemoryError):
+        return ("Out of memory: the event log is too large for this machine. Fix: read a "
+                "smaller part of it (fewer days or customers), or run jm.discover on Spark "
+                "(con=an ibis Spark backend) from Python.")
+    if isinstance(exc, _click.ClickException):
+        return exc.format_message()
+    if isinstance(exc, OSError):
+        what = exc.strerror or str(exc) or type(exc).__name__
+        return f"{what}: {str(exc.filename)!r}." if exc.filename else f"{what}."
+    return f"{type(exc).__name__}: {exc}"
+
+
+@contextlib.contextmanager
+def _run(debug: bool, *, verbose: bool = False) -> Iterator[None]:
+    """Run a command: one ``error:`` line and exit code 2 for any failure.
+
+    Errors a user can cause (bad values, files, memory) exit with 2; anything
+    else is a bug and exits with 1, also on one line. ``debug`` re-raises, for
+    the traceback, and with ``verbose`` shows info messages too.
+    """
+    if debug or verbose:
+        logging.getLogger("journeymine").setLevel(logging.INFO)
+    try:
+        yield
+    except (typer.Exit, typer.Abort):
+        raise
+    except (JourneymineError, OSError, MemoryError, UnicodeError, _click.ClickException) as exc:
+        if debug:
+            raise
+        _print_error(error_message(exc))
+        raise typer.Exit(2) from None
+    except Exception as exc:
+        if debug:
+            raise
+        _print_error(f"internal error ({error_message(exc)}). Rerun with --debug for the "
+                     "traceback, and please report it.")
+        raise typer.Exit(1) from None
+
+
+class _Group(TyperGroup):
+    """The app's command group: usage errors are one ``error:`` line too, exit code 2."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra: Any) -> Any:
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _NoArgsIsHelpError as exc:
+            if not standalone_mode:
+                raise
+            if exc.format_message().strip():  # typer's rich help prints itself, returns ""
+                out_console.print(exc.format_message(), markup=False, highlight=False)
+            sys.exit(2)
+        except _click.ClickException as exc:
+            if not standalone_mode:
+                raise
+            hint = f" (see: {exc.ctx.command_path} --help)" if getattr(exc, "ctx", None) else ""
+            _print_error(exc.format_message() + hint)
+            sys.exit(2)
+        except _click.Abort:
+            if not standalone_mode:
+                raise
+            _print_error("aborted.")
+            sys.exit(1)
+        if not standalone_mode:
+            return rv
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+# ---------------------------------------------------------------------------- output folder
+@contextlib.contextmanager
+def _output_dir(out: Path) -> Iterator[Path]:
+    """A staging folder whose files move into ``out`` only when the command succeeds.
+
+    ``out`` is checked and created first, so a bad ``--out`` fails before any
+    work. If the command fails, the staged files are deleted and so is every
+    folder this command created: nothing is left half-written.
+    """
+    if out.exists() and not out.is_dir():
+        raise OutputError(
+            f"The output path {str(out)!r} is a file, not a folder.",
+            expected="a folder (existing or new) for the output files.",
+            fix="pass another --out, or remove the file.",
+        )
+    missing = [p for p in (out, *out.parents) if not p.exists()]
+    created = missing[-1] if missing else None
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=out, prefix=".jm-cli-"))
+    except OSError as exc:
+        if created is not None and created.is_dir():
+            shutil.rmtree(created, ignore_errors=True)
+        raise OutputError(
+            f"Cannot write to the output folder {str(out)!r}: {exc.strerror or exc}.",
+            expected="a writable folder (existing or new) for the output files.",
+            fix="pass another --out, or check its permissions and free space.",
+        ) from exc
+    try:
+        yield staging
+        for path in sorted(staging.iterdir()):
+            os.replace(path, out / path.name)
+    except BaseException:
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _wrote(out: Path, names: list[str]) -> None:
+    say(f"Wrote {len(names)} files to {out}/: " + ", ".join(names))
+
+
+# ---------------------------------------------------------------------------- event-log options
+_LOG_PANEL = "Event log"
+
+LogArg = Annotated[Path | None, typer.Argument(
+    help="Event log: CSV, Parquet or XES (or --demo).", show_default=False)]
+DemoOpt = Annotated[bool, typer.Option(
+    "--demo", help="Use the bundled demo shop instead of a log file.",
+    rich_help_panel=_LOG_PANEL)]
+CustomerOpt = Annotated[str | None, typer.Option(
+    "--customer", help="Customer id column (default: detected).", rich_help_panel=_LOG_PANEL)]
+ActivityOpt = Annotated[str | None, typer.Option(
+    "--activity", help="Touchpoint column (default: detected).", rich_help_panel=_LOG_PANEL)]
+TimestampOpt = Annotated[str | None, typer.Option(
+    "--timestamp", help="Timestamp column (default: detected).", rich_help_panel=_LOG_PANEL)]
+TzOpt = Annotated[str | None, typer.Option(
+    "--tz", help="Time zone of naive times, e.g. Asia/Jakarta (default: UTC).",
+    rich_help_panel=_LOG_PANEL)]
+TimestampFormatOpt = Annotated[str | None, typer.Option(
+    "--timestamp-format", help="strptime format of the timestamps, e.g. '%d/%m/%Y %H:%M'.",
+    rich_help_panel=_LOG_PANEL)]
+EncodingOpt = Annotated[str | None, typer.Option(
+    "--encoding", help="Text encoding of CSV files, e.g. latin-1 or cp1252 (default: utf-8).",
+    rich_help_panel=_LOG_PANEL)]
+SepOpt = Annotated[str | None, typer.Option(
+    "--sep", help="Field separator of a CSV log, e.g. ';' or tab (default: detected).",
+    rich_help_panel=_LOG_PANEL)]
+StagesOpt = Annotated[Path | None, typer.Option(
+    "--stages", help="YAML file: touchpoint -> stage, or stage -> [touchpoints].",
+    rich_help_panel=_LOG_PANEL, show_default=False)]
+ConversionOpt = Annotated[list[str] | None, typer.Option(
+    "--conversion", help="Touchpoint or stage that counts as converting (repeatable).",
+    rich_help_panel=_LOG_PANEL, show_default=False)]
+
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder (created if missing).")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks and progress logs.")]
+_MODEL_HELP = "Emotion model: 'default', 'fast' (TF-IDF), a Hugging Face id or a local folder."
+EmotionModelOpt = Annotated[str, typer.Option("--emotion-model", help=_MODEL_HELP)]
+TextsOpt = Annotated[Path | None, typer.Option(
+    "--texts", help="Reviews/chats (customer id, timestamp, text), tagged with emotions.",
+    show_default=False)]
+
+#: Options that only apply when reading a log file (not to --demo).
+_READ_OPTIONS = ("customer", "activity", "timestamp", "tz", "timestamp_format", "encoding",
+                 "sep")
+#: Options that only apply to CSV logs.
+_CSV_OPTIONS = ("encoding", "sep")
+_CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".txt", ".tsv.gz")
+
+
+@dataclasses.dataclass(frozen=True)
+class LogOptions:
+    """The event-log options of a command, as given on the command line."""
+
+    log: Path | None = None
+    demo: bool = False
+    customer: str | None = None
+    activity: str | None = None
+    timestamp: str | None = None
+    tz: str | None = None
+    timestamp_format: str | None = None
+    encoding: str | None = None
+    sep: str | None = None
+    stages: Path | None = None
+    conversion: list[str] | None = None
+
+    @classmethod
+    def of(cls, params: dict[str, Any]) -> LogOptions:
+        """The log options among a command's parameters (pass ``locals()``)."""
+        return cls(**{f.name: params[f.name] for f in dataclasses.fields(cls) if f.name in params})
+
+    def read_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of ``jm.read_csv`` / ``read_parquet`` / ``read_xes`` given here."""
+        kwargs = {name: getattr(self, name) for name in _READ_OPTIONS
+                  if getattr(self, name) is not None}
+        if "sep" in kwargs:
+            kwargs["sep"] = {"tab": "\t", "\\t": "\t"}.get(kwargs["sep"].lower(), kwargs["sep"])
+        return kwargs
+
+    def texts_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of ``jm.read_texts`` given here (encoding and time zone)."""
+        return {k: getattr(self, k) for k in ("encoding", "tz") if getattr(self, k) is not None}
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadedLog:
+    """An event log with where it came from and its stage map (None: the log's own)."""
+
+    log: jm.EventLog
+    source: str
+    stages: jm.StageMap | None
+    conversion: list[str] | None
+    demo_texts: Any = None
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def load_stages(path: Path) -> jm.StageMap:
+    """Read a ``--stages`` file; a YAML syntax error is one line with its line number."""
+    import yaml
+
+    try:
+        return jm.StageMap.from_yaml(path)
+    except ReadError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, yaml.MarkedYAMLError) and cause.problem_mark is not None:
+            mark = cause.problem_mark
+            problem = " ".join(str(cause.problem or "invalid syntax").split())
+            raise ReadError(
+                f"The stage file {str(path)!r} is not valid YAML: {problem} "
+                f"(line {mark.line + 1}, column {mark.column + 1}).",
+                expected=exc.expected, fix="Fix the file's syntax at that line.",
+            ) from cause
+        raise
+
+
+def _read_file(path: Path, kwargs: dict[str, Any]) -> jm.EventLog:
+    """Read an event log, choosing the reader by file extension."""
+    name = path.name.lower()
+    is_csv = name.endswith(_CSV_SUFFIXES)
+    if not is_csv and (given := [k for k in _CSV_OPTIONS if k in kwargs]):
+        raise JourneymineError(
+            f"{' and '.join(map(_flag, given))} only apply to CSV logs, not {path.name!r}.",
+            fix=f"Leave out {' and '.join(map(_flag, given))}.",
+        )
+    if name.endswith((".parquet", ".pq")) or path.is_dir():
+        return jm.read_parquet(path, **kwargs)
+    if name.endswith((".xes", ".xes.gz")):
+        return jm.read_xes(path, **kwargs)
+    if is_csv:
+        return jm.read_csv(path, **kwargs)
+    if not path.exists():
+        raise ReadError(f"The event log {str(path)!r} does not exist.",
+                        fix="Check the path and the current folder.")
+    raise ReadError(
+        f"Don't know how to read {path.name!r}.",
+        expected="a .csv, .csv.gz, .tsv, .parquet, .xes or .xes.gz file.",
+        fix="Rename the file with its format's extension, or convert it to CSV.",
+    )
+
+
+def load_log(opts: LogOptions, *, log_flag: str = "LOG") -> LoadedLog:
+    """The event log a command reads: a file, or the demo shop."""
+    if (opts.log is None) == (not opts.demo):
+        given = "both" if opts.demo else "neither"
+        log_arg = "events.csv" if log_flag == "LOG" else f"{log_flag} events.csv"
+        raise JourneymineError(
+            f"Give either an event log ({log_flag}) or --demo, not {given}.",
+            expected=f"`COMMAND {log_arg} --out out/` or `COMMAND --demo --out out/`.",
+            fix="Run the command with --help for examples.",
+        )
+    kwargs = opts.read_kwargs()
+    stages = load_stages(opts.stages) if opts.stages is not None else None
+    if opts.demo:
+        if kwargs:
+            raise JourneymineError(
+                f"{', '.join(map(_flag, kwargs))} describe a log file; the demo needs none.",
+                fix=f"Leave out {', '.join(map(_flag, kwargs))}, or pass a log file.",
+            )
+        demo = jm.datasets.load_demo()
+        return LoadedLog(demo.log, "the bundled demo shop (jm.datasets.load_demo)",
+                         stages or demo.stages, opts.conversion, demo.texts)
+    if stages is not None:
+        kwargs["stages"] = stages
+    with console.status("Reading the event log…"):
+        log = _read_file(opts.log, kwargs)
+    return LoadedLog(log, str(opts.log), stages, opts.conversion)
+
+
+def _tag_texts(loaded: LoadedLog, texts: Any, opts: LogOptions, *, model: str,
+               backend: str = "torch", window: str = "7D"):
+    """``jm.emotions`` of ``texts`` (a path, or the demo's texts) on the loaded log."""
+    if isinstance(texts, Path):
+        texts = jm.read_texts(texts, **opts.texts_kwargs())
+    with console.status("Tagging texts with emotions…"):
+        tagger = jm.EmotionTagger(model, backend=backend, verbose=False)
+        return jm.emotions(loaded.log, texts, tagger=tagger, window=window, stages=loaded.stages)
+
+
+# ---------------------------------------------------------------------------- app
 app = typer.Typer(
     name="journeymine",
     help="Customer journey maps and personas from event logs.",
+    cls=_Group,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-console = Console(stderr=True)
-out_console = Console()
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        say(jm.__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _app(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option(
+        "--version", help="Print the journeymine version and exit.", is_eager=True,
+        callback=_print_version)] = False,
+) -> None:
+    """Customer journey maps and personas from event logs."""
+    ctx.with_resource(_diagnostics_shown())
+
 
 #: ``discover`` writes the persona report by default for logs with this many customers.
 PERSONA_MIN, PERSONA_MAX = 500, 200_000
@@ -51,242 +544,237 @@ the journey map; for 500 to 200,000 customers it also writes the persona report
   python -m journeymine discover events.csv --texts reviews.csv --out out/
 
   python -m journeymine discover log.csv --customer user --activity page --timestamp time --out out/
+
+  python -m journeymine discover excel.csv --encoding cp1252 --sep ';' --out out/
 """
 
 
-def read_log(path: Path, **kwargs):
-    """Read an event log, choosing the reader by file extension."""
-
-    name = path.name.lower()
-    if name.endswith((".parquet", ".pq")) or path.is_dir():
-        return jm.read_parquet(path, **kwargs)
-    if name.endswith((".xes", ".xes.gz")):
-        return jm.read_xes(path, **kwargs)
-    if name.endswith((".csv", ".csv.gz", ".tsv", ".txt", ".tsv.gz")):
-        return jm.read_csv(path, **kwargs)
-    raise ReadError(
-        f"Don't know how to read {path.name!r}.",
-        expected="a .csv, .csv.gz, .tsv, .parquet, .xes or .xes.gz file.",
-        fix="Rename the file with its format's extension, or convert it to CSV.",
-    )
-
-
-def _summary_table(pm) -> Table:
-    from journeymine.reporting._format import humanize_seconds, percent
-
+def _summary_table(pm: jm.ProcessMap) -> Table:
     s = pm.summary
     table = Table(title="Journey summary", show_header=False)
+    bottleneck = (f"{pm.bottlenecks['source'].iloc[0]} → {pm.bottlenecks['target'].iloc[0]}"
+                  if len(pm.bottlenecks) else "–")
     for label, value in (
         ("customers", f"{s['customers']:,}"),
         ("events", f"{s['events']:,}"),
         ("touchpoints", f"{s['touchpoints']:,}"),
         ("distinct journeys", f"{s['variants']:,}"),
-        ("conversion", f"{percent(s['conversion_rate'])} ({', '.join(pm.conversion) or 'none'})"),
-        ("median journey", humanize_seconds(s["median_journey_seconds"])),
+        ("conversion", f"{_percent(s['conversion_rate'])} "
+                       f"({', '.join(pm.conversion) or 'none'})"),
+        ("median journey", _humanize_seconds(s["median_journey_seconds"])),
         ("top path", pm.variants["variant"].iloc[0] if len(pm.variants) else "–"),
         ("top drop-off", pm.dropoffs["touchpoint"].iloc[0] if len(pm.dropoffs) else "–"),
-        ("top bottleneck", f"{pm.bottlenecks['source'].iloc[0]} → "
-                           f"{pm.bottlenecks['target'].iloc[0]}" if len(pm.bottlenecks) else "–"),
+        ("top bottleneck", bottleneck),
     ):
-        table.add_row(label, value)
+        table.add_row(Text(label), Text(clean(value)))
     return table
-
-
-@contextlib.contextmanager
-def _errors(debug: bool):
-    """Turn JourneymineError (and file errors) into one red line and exit code 2."""
-    try:
-        yield
-    except (JourneymineError, FileNotFoundError, PermissionError) as exc:
-        if debug:
-            raise
-        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
 
 
 @app.command(help=_DISCOVER_HELP)
 def discover(
-    log: Annotated[Path | None, typer.Argument(help="Event log: CSV, Parquet or XES.")] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
-    demo: Annotated[bool, typer.Option("--demo", help="Use the bundled demo shop.")] = False,
-    stages: Annotated[Path | None, typer.Option(help="YAML: touchpoint -> stage.")] = None,
-    conversion: Annotated[
-        list[str] | None,
-        typer.Option(help="Touchpoint or stage that counts as converting (repeatable)."),
-    ] = None,
-    customer: Annotated[str | None, typer.Option(help="Customer id column.")] = None,
-    activity: Annotated[str | None, typer.Option(help="Touchpoint column.")] = None,
-    timestamp: Annotated[str | None, typer.Option(help="Timestamp column.")] = None,
-    timestamp_format: Annotated[str | None, typer.Option(help="strptime format.")] = None,
-    tz: Annotated[str | None, typer.Option(help="Time zone of naive times.")] = None,
-    texts: Annotated[Path | None, typer.Option(
-        help="Reviews/chats (customer id, timestamp, text): adds emotions to the report.")] = None,
-    emotion_model: Annotated[str, typer.Option(help=_MODEL_HELP)] = "default",
+    log: LogArg = None,
+    out: OutOpt = Path("out"),
+    demo: DemoOpt = False,
+    customer: CustomerOpt = None,
+    activity: ActivityOpt = None,
+    timestamp: TimestampOpt = None,
+    tz: TzOpt = None,
+    timestamp_format: TimestampFormatOpt = None,
+    encoding: EncodingOpt = None,
+    sep: SepOpt = None,
+    stages: StagesOpt = None,
+    conversion: ConversionOpt = None,
+    texts: TextsOpt = None,
+    emotion_model: EmotionModelOpt = "default",
     personas: Annotated[bool | None, typer.Option(
         "--personas/--no-personas",
         help=f"Also write the persona report (default: for {PERSONA_MIN:,} to "
-             f"{PERSONA_MAX:,} customers).")] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+             f"{PERSONA_MAX:,} customers).", show_default=False)] = None,
+    debug: DebugOpt = False,
 ) -> None:
-    logging.basicConfig(level=logging.INFO if debug else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
-    with _errors(debug):
-        from journeymine.discovery._discover import discover as run_discover
-
-        notes: list[str] = []
-        with console.status("Reading the event log…"), warnings.catch_warnings(record=True) as w:
-            warnings.simplefilter("always")
-            event_log, source, demo_stages = _load(
-                log, demo, customer=customer, activity=activity, timestamp=timestamp,
-                timestamp_format=timestamp_format, tz=tz,
-            )
-            stages_arg = stages or demo_stages
-        notes += [str(x.message) for x in w]
-        for note in notes:
-            console.print(f"[yellow]warning:[/yellow] {note}", highlight=False)
-        with console.status(f"Discovering journeys of {event_log.n_customers:,} customers…"):
-            pm = run_discover(event_log, stages=stages_arg, conversion=conversion or None)
+    opts = LogOptions.of(locals())
+    with _run(debug), _output_dir(out) as staging:
+        first_note = len(_diagnostics.shown)
+        loaded = load_log(opts)
+        notes = _diagnostics.shown[first_note:]  # what reading the log warned about
+        with console.status(f"Discovering journeys of {loaded.log.n_customers:,} customers…"):
+            pm = jm.discover(loaded.log, stages=loaded.stages, conversion=loaded.conversion)
         emo = None
         if texts is not None:
-            from journeymine.sentiment import EmotionTagger, run_emotions
-
-            with console.status("Tagging texts with emotions…"):
-                emo = run_emotions(event_log, texts, out, stages=stages_arg,
-                                   tagger=EmotionTagger(emotion_model, verbose=False))
+            emo = _tag_texts(loaded, texts, opts, model=emotion_model)
         with console.status("Writing the report…"):
-            written = pm.save(out, source=source, notes=notes, emotions=emo)
+            written = pm.save(staging, source=loaded.source, notes=notes, emotions=emo)
+        if emo is not None:
+            written += emo.write(staging)
         if personas or (personas is None
-                        and PERSONA_MIN <= event_log.n_customers <= PERSONA_MAX):
-            from journeymine.personas import run_personas
-
+                        and PERSONA_MIN <= loaded.log.n_customers <= PERSONA_MAX):
             with console.status("Finding personas…"):
-                written += list(run_personas(event_log, out, stages=stages_arg,
-                                             conversion=conversion or None).values())
-        out_console.print(_summary_table(pm))
-        out_console.print(f"Wrote {len(written)} files to {out}/: "
-                          + ", ".join(p.name for p in written))
+                model = jm.PersonaModel(stages=loaded.stages, conversion=loaded.conversion,
+                                        random_state=0)
+                written += model.fit(loaded.log, texts=None if emo is None else emo.texts
+                                     ).save(staging)
+    out_console.print(_summary_table(pm))
+    _wrote(out, [p.name for p in written])
 
 
-def _load(log: Path | None, demo: bool, **read_kwargs):
-    """The event log of a command: a file, or the demo shop. Returns (log, source, stages)."""
-    if (log is None) == (not demo):
-        raise JourneymineError(
-            "Give either an event log file or --demo.",
-            expected="`COMMAND events.csv --out out/` or `COMMAND --demo --out out/`.",
-            fix="Run the command with --help for examples.",
-        )
-    if demo:
-        from journeymine.datasets import load_demo
-
-        data = load_demo()
-        return data.log, "the bundled demo shop (jm.datasets.load_demo)", data.stages
-    return read_log(log, **read_kwargs), str(log), None
+def _n_personas(value: str) -> str | int:
+    """``--n-personas``: a positive whole number, or ``auto``."""
+    text = str(value).strip().lower()
+    if text == "auto":
+        return "auto"
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    raise typer.BadParameter(f"{value!r} is not a positive whole number or 'auto' (e.g. 4).")
 
 
 _PERSONAS_HELP = """Derive personas from customer journeys and write a persona report.
 
 Writes personas.html (persona cards), personas.json and assignments.csv into OUT.
+With --texts the cards also show what each persona's customers feel and say.
 
 [b]Examples[/b]
 
   python -m journeymine personas --demo --out out/
 
   python -m journeymine personas events.csv --out out/ --n-personas 4
+
+  python -m journeymine personas events.csv --texts reviews.csv --emotion-model fast --out out/
 """
 
 
 @app.command(help=_PERSONAS_HELP)
 def personas(
-    log: Annotated[Path | None, typer.Argument(help="Event log: CSV, Parquet or XES.")] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
-    demo: Annotated[bool, typer.Option("--demo", help="Use the bundled demo shop.")] = False,
-    n_personas: Annotated[str, typer.Option(help="A number, or 'auto'.")] = "auto",
+    log: LogArg = None,
+    out: OutOpt = Path("out"),
+    demo: DemoOpt = False,
+    customer: CustomerOpt = None,
+    activity: ActivityOpt = None,
+    timestamp: TimestampOpt = None,
+    tz: TzOpt = None,
+    timestamp_format: TimestampFormatOpt = None,
+    encoding: EncodingOpt = None,
+    sep: SepOpt = None,
+    stages: StagesOpt = None,
+    conversion: ConversionOpt = None,
+    texts: TextsOpt = None,
+    emotion_model: EmotionModelOpt = "default",
+    n_personas: Annotated[str, typer.Option(
+        "--n-personas", parser=_n_personas, metavar="N|auto",
+        help="How many personas: a number, or 'auto' (chosen by the data).")] = "auto",
     method: Annotated[str, typer.Option(help="markov, kmeans or gmm.")] = "markov",
     random_state: Annotated[int, typer.Option(help="Seed.")] = 0,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    debug: DebugOpt = False,
 ) -> None:
-    with _errors(debug):
-        from journeymine.personas import run_personas
+    opts = LogOptions.of(locals())
+    with _run(debug), _output_dir(out) as staging:
+        loaded = load_log(opts)
+        emo = None if texts is None else _tag_texts(loaded, texts, opts, model=emotion_model)
+        with console.status(f"Finding personas among {loaded.log.n_customers:,} customers…"):
+            model = jm.PersonaModel(n_personas, method=method, random_state=random_state,
+                                    stages=loaded.stages, conversion=loaded.conversion)
+            written = model.fit(loaded.log, texts=None if emo is None else emo.texts).save(
+                staging)
+    _wrote(out, [p.name for p in written])
 
-        event_log, _, stages = _load(log, demo)
-        k = n_personas if n_personas == "auto" else int(n_personas)
-        with console.status(f"Finding personas among {event_log.n_customers:,} customers…"):
-            written = run_personas(event_log, out, n_personas=k, method=method,
-                                   random_state=random_state, stages=stages)
-        out_console.print(f"Wrote {len(written)} files to {out}/: "
-                          + ", ".join(Path(p).name for p in written.values()))
-
-
-_MODEL_HELP = "Emotion model: 'default', 'fast' (TF-IDF), a Hugging Face id or a local folder."
 
 _EMOTIONS_HELP = """Tag customer texts with emotion and sentiment and map them onto the journey.
 
 Writes emotions.html (emotion curve, pain points with quotes, delights, phrases),
-emotions.json and tagged_texts.csv into OUT.
+emotions.json and tagged_texts.csv into OUT. With --demo, TEXTS defaults to the
+demo shop's reviews and chats.
 
 [b]Examples[/b]
 
   python -m journeymine emotions reviews.csv --log events.csv --out out/
 
   python -m journeymine emotions chats.parquet --log events.parquet --window 3D --out out/
+
+  python -m journeymine emotions --demo --model fast --out out/
 """
 
 
 @app.command(help=_EMOTIONS_HELP)
 def emotions(
-    texts: Annotated[Path, typer.Argument(help="Texts: CSV or Parquet with customer id, "
-                                               "timestamp and text columns.")],
-    log: Annotated[Path, typer.Option("--log", help="Event log: CSV, Parquet or XES.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
+    texts: Annotated[Path | None, typer.Argument(
+        help="Texts: CSV or Parquet with customer id, timestamp and text columns "
+             "(default with --demo: the demo's texts).", show_default=False)] = None,
+    log: Annotated[Path | None, typer.Option(
+        "--log", help="Event log: CSV, Parquet or XES (or --demo).", show_default=False,
+        rich_help_panel=_LOG_PANEL)] = None,
+    out: OutOpt = Path("out"),
+    demo: DemoOpt = False,
+    customer: CustomerOpt = None,
+    activity: ActivityOpt = None,
+    timestamp: TimestampOpt = None,
+    tz: TzOpt = None,
+    timestamp_format: TimestampFormatOpt = None,
+    encoding: EncodingOpt = None,
+    sep: SepOpt = None,
+    stages: StagesOpt = None,
     window: Annotated[str, typer.Option(help="Link a text to the customer's last event "
                                              "within this window.")] = "7D",
     model: Annotated[str, typer.Option(help=_MODEL_HELP)] = "default",
     backend: Annotated[str, typer.Option(help="torch, or onnx (int8, faster).")] = "torch",
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    debug: DebugOpt = False,
 ) -> None:
-    with _errors(debug):
-        from journeymine.sentiment import EmotionTagger, run_emotions
-
-        event_log = read_log(log)
-        with console.status("Tagging texts and linking them to journeys…"):
-            result = run_emotions(event_log, texts, out, window=window,
-                                  tagger=EmotionTagger(model, backend=backend, verbose=False))
-        out_console.print(repr(result))
-        out_console.print(f"Wrote emotions.html, emotions.json and tagged_texts.csv to {out}/")
+    opts = LogOptions.of(locals())
+    with _run(debug), _output_dir(out) as staging:
+        loaded = load_log(opts, log_flag="--log")
+        if texts is None and loaded.demo_texts is None:
+            raise JourneymineError("Give the TEXTS file to tag (or use --demo).",
+                                   fix="Run `journeymine emotions --help` for examples.")
+        result = _tag_texts(loaded, texts if texts is not None else loaded.demo_texts, opts,
+                            model=model, backend=backend, window=window)
+        written = result.write(staging)
+    say(repr(result))
+    _wrote(out, [p.name for p in written])
 
 
 model_app = typer.Typer(help="The default emotion model.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
 
+#: Where ``model train`` finds its data when ``--data`` is not given.
+TRAIN_DATA_ENV = "JOURNEYMINE_TRAIN_DATA"
+
 
 @model_app.command("train")
 def model_train(
-    data: Annotated[Path, typer.Option("--data", help="Folder with indonlu/ and goemotions/.")]
-    = Path("../shared/data"),
+    data: Annotated[Path | None, typer.Option(
+        "--data", envvar=TRAIN_DATA_ENV, show_default=False, show_envvar=True,
+        help="Folder with indonlu/ and goemotions/ (required).")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Where to write the model "
                                              "(default: the package's model folder).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 20250,
     no_lora: Annotated[bool, typer.Option("--no-lora", help="Frozen encoder + heads only "
                                           "(minutes instead of ~1 hour).")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    debug: DebugOpt = False,
 ) -> None:
     """Train the emotion and sentiment model reproducibly (seeded) and print its metrics."""
-    # Training runs for up to an hour: show its steps (candidates, held-out choices).
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    with _errors(debug):
-        from journeymine.sentiment._train import train_default
-
-        meta = train_default(data, out, seed=seed, lora={} if no_lora else None)
+    with _run(debug, verbose=True):  # training runs up to an hour: show its steps
+        if data is None:
+            raise JourneymineError(
+                "model train needs its training data.",
+                expected="a folder with indonlu/ and goemotions/.",
+                fix=f"Pass --data FOLDER, or set {TRAIN_DATA_ENV}=FOLDER.",
+            )
+        if not data.is_dir() or not all((data / sub).is_dir()
+                                        for sub in ("indonlu", "goemotions")):
+            raise ReadError(
+                f"The training data folder {str(data)!r} "
+                + ("does not exist." if not data.exists()
+                   else "is not a folder with indonlu/ and goemotions/."),
+                expected="a folder with indonlu/ and goemotions/.",
+                fix=f"Pass --data FOLDER, or set {TRAIN_DATA_ENV}=FOLDER.",
+            )
+        meta = _train_default(data, out, seed=seed, lora={} if no_lora else None)
         for name, metrics in meta["metrics"].items():
-            out_console.print(f"{name}: macro-F1 {metrics['macro_f1_restricted']:.3f}")
+            say(f"{name}: macro-F1 {metrics['macro_f1_restricted']:.3f}")
 
 
 @app.command()
 def version() -> None:
     """Print the journeymine version."""
-    from journeymine import __version__
-
-    out_console.print(__version__)
+    say(jm.__version__)
 
 
 def main(argv: list[str] | None = None) -> None:
