@@ -26,7 +26,12 @@ from journeymine.reporting._format import humanize_seconds
 from journeymine.reporting._layout import EdgeRoute, Layout, NodeBox, layered_layout
 from journeymine.reporting._palette import NO_STAGE_COLOR, stage_colors
 
-__all__ = ["render_process_map"]
+__all__ = ["MAX_DRAWN_EDGES", "MAX_DRAWN_TOUCHPOINTS", "coverage_note", "render_process_map"]
+
+#: Most touchpoints ``ProcessMap.to_svg`` and the journey report draw (the most customers).
+MAX_DRAWN_TOUCHPOINTS = 35
+#: Most transitions they draw, besides the Start and End arrows.
+MAX_DRAWN_EDGES = 80
 
 _INK = "#1f2933"
 _MUTED = "#5f6b7a"
@@ -36,7 +41,7 @@ _FONT = (
     "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, "
     "'Noto Sans', 'Liberation Sans', sans-serif"
 )
-_NAME_PX, _COUNT_PX, _LABEL_PX = 12.0, 10.5, 10.0
+_NAME_PX, _COUNT_PX, _LABEL_PX, _NOTE_PX = 12.0, 10.5, 10.0, 12.0
 _BOLD = 1.08  # semibold glyphs are wider
 _NODE_H, _NODE_MIN_W, _NODE_MAX_W = 44.0, 92.0, 172.0
 _START, _END = "\x00start", "\x00end"
@@ -55,6 +60,7 @@ def render_process_map(
     title: str | None = None,
     max_width: int = 1100,
     direction: str = "TB",
+    note: str | None = None,
 ) -> str:
     """Draw a process map (directly-follows graph) as a standalone ``<svg>`` string.
 
@@ -91,6 +97,9 @@ def render_process_map(
         containers).
     direction : {"TB", "LR"}, default "TB"
         Top-to-bottom or left-to-right.
+    note : str, optional
+        A line drawn above the legend, e.g. what part of a larger map is shown
+        (see :func:`coverage_note`).
 
     Returns
     -------
@@ -142,8 +151,58 @@ def render_process_map(
     start_counts = _terminal_counts(start, set(node_rows), "start")
     end_counts = _terminal_counts(end, set(node_rows), "end")
     return _Renderer(
-        node_rows, edge_rows, start_counts, end_counts, metric, order, title, max_width, direction
+        node_rows,
+        edge_rows,
+        start_counts,
+        end_counts,
+        metric,
+        order,
+        title,
+        max_width,
+        direction,
+        note,
     ).svg()
+
+
+def coverage_note(
+    shown_nodes: pd.DataFrame,
+    shown_edges: pd.DataFrame,
+    all_nodes: pd.DataFrame,
+    all_edges: pd.DataFrame,
+) -> str | None:
+    """Say how much of a process map a drawing shows, or ``None`` if it shows all of it.
+
+    Parameters
+    ----------
+    shown_nodes, shown_edges : DataFrame
+        The drawn touchpoints (``touchpoint``, ``count``) and transitions (``count``).
+    all_nodes, all_edges : DataFrame
+        The same tables of the full map.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> nodes = pd.DataFrame({"touchpoint": ["a", "b", "c"], "count": [60, 30, 10]})
+    >>> edges = pd.DataFrame({"count": [25, 5]})
+    >>> coverage_note(nodes.head(2), edges.head(1), nodes, edges)
+    'Showing 2 of 3 touchpoints (covering 90.0% of events) and 1 of 2 transitions (83.3% of moves).'
+    >>> coverage_note(nodes, edges, nodes, edges) is None
+    True
+    """
+    if len(shown_nodes) >= len(all_nodes) and len(shown_edges) >= len(all_edges):
+        return None
+    events, moves = float(all_nodes["count"].sum()), float(all_edges["count"].sum())
+    event_share = shown_nodes["count"].sum() / events if events else 1.0
+    move_share = shown_edges["count"].sum() / moves if moves else 1.0
+    return (
+        f"Showing {len(shown_nodes):,} of {len(all_nodes):,} touchpoints "
+        f"(covering {event_share:.1%} of events) and {len(shown_edges):,} of "
+        f"{len(all_edges):,} transitions ({move_share:.1%} of moves)."
+    )
 
 
 # --------------------------------------------------------------------------- validation
@@ -361,9 +420,10 @@ class _Renderer:
         title: str | None,
         max_width: int,
         direction: str,
+        note: str | None,
     ) -> None:
         self.nodes, self.edges, self.start, self.end = nodes, edges, start, end
-        self.metric, self.order, self.title = metric, order, title
+        self.metric, self.order, self.title, self.note = metric, order, title, note
         self.max_width, self.direction = max_width, direction
         self.colors = stage_colors(order)
         # internal keys: user ids may be anything, so the layout sees n0, n1, ... plus start/end
@@ -428,8 +488,16 @@ class _Renderer:
             parts_head.append(
                 f'<text class="jm-title" x="{_f(pad)}" y="{_f(pad + 14)}">{_esc(self.title)}</text>'
             )
+        note_w = 0.0
+        if self.note:
+            parts_head.append(
+                f'<text class="jm-note" x="{_f(pad)}" y="{_f(pad + head + 11)}">'
+                f"{_esc(self.note)}</text>"
+            )
+            head += 22.0
+            note_w = _text_width(self.note, _NOTE_PX) * _BOLD
         legend, legend_w, legend_h = self._legend()
-        width = max(lay.width + 2 * pad, legend_w + 2 * pad, 320.0)
+        width = max(lay.width + 2 * pad, legend_w + 2 * pad, note_w + 2 * pad, 320.0)
         gx = pad + (width - 2 * pad - lay.width) / 2
         gy = pad + head + legend_h + 8
         height = gy + lay.height + pad
@@ -445,6 +513,7 @@ class _Renderer:
             f"<title>{_esc(self._aria())}</title>",
             "<style>"
             ".jm-pmap .jm-title{font-size:15px;font-weight:600;fill:" + _INK + "}"
+            ".jm-pmap .jm-note{font-size:12px;font-weight:600;fill:" + _INK + "}"
             ".jm-pmap .jm-legend text{font-size:10.5px;fill:" + _MUTED + "}"
             ".jm-pmap .jm-edge path{fill:none;stroke-linecap:round}"
             ".jm-pmap .jm-edge:hover path{stroke-opacity:1}"
@@ -472,7 +541,8 @@ class _Renderer:
 
     def _aria(self) -> str:
         text = f"Process map: {len(self.nodes)} touchpoints, {len(self.edges)} transitions"
-        return f"{self.title} ({text})" if self.title else text
+        text = f"{self.title} ({text})" if self.title else text
+        return f"{text}. {self.note}" if self.note else text
 
     def _legend(self) -> tuple[str, float, float]:
         parts = []
