@@ -98,6 +98,8 @@ class ProcessMap:
         paths: float | None = None,
         edges: float | None = None,
         min_customers: int | None = None,
+        touchpoints: int | None = None,
+        max_edges: int | None = None,
     ) -> ProcessMap:
         """A simplified view of the map, like Disco's activity and path sliders.
 
@@ -115,6 +117,13 @@ class ProcessMap:
             outgoing edge so the map stays connected.
         min_customers : int, optional
             Drop edges with fewer distinct customers.
+        touchpoints : int, optional
+            Keep at most this many touchpoints, those with the most customers,
+            and the edges between them (applied after the options above).
+        max_edges : int, optional
+            Keep at most this many edges: each touchpoint's busiest incoming
+            and outgoing edge first, so the map stays connected, then the
+            busiest of the others (applied last).
 
         Returns
         -------
@@ -139,6 +148,13 @@ class ProcessMap:
                     expected="a share between 0 (exclusive) and 1.",
                     fix=f"Pass e.g. {name}=0.8 to keep 80%.",
                 )
+        for name, value in (("touchpoints", touchpoints), ("max_edges", max_edges)):
+            if value is not None and not (isinstance(value, int) and value >= 1):
+                raise InvalidParameterError(
+                    f"{name}={value!r} is out of range.",
+                    expected="a positive whole number.",
+                    fix=f"Pass e.g. {name}=30.",
+                )
         nodes, edges_df, start, end = base.nodes, base.edges, base.start, base.end
         coverage: dict[str, Any] = {}
         if paths is not None:
@@ -157,6 +173,7 @@ class ProcessMap:
             nodes = nodes[nodes["touchpoint"].isin(kept)]
             start = {k: v for k, v in start.items() if k in kept}
             end = {k: v for k, v in end.items() if k in kept}
+        nodes, edges_df, start, end = _bounded(nodes, edges_df, start, end, touchpoints, max_edges)
         total = int(base.edges["count"].sum())
         coverage.update(
             edges=len(edges_df),
@@ -278,12 +295,25 @@ class ProcessMap:
         return self.edges.copy()
 
     def to_svg(self, metric: str = "count") -> str:
-        """The map as a standalone SVG string (``metric`` is ``"count"`` or ``"time"``)."""
-        from journeymine.reporting._svg import render_process_map
+        """The map as a standalone SVG string (``metric`` is ``"count"`` or ``"time"``).
 
+        At most 35 touchpoints (those with the most customers) and 80 transitions
+        are drawn, chosen as by :meth:`filter`; when the drawing leaves out part of
+        the full map, a line in it says how much it shows.
+        """
+        from journeymine.reporting._svg import (
+            MAX_DRAWN_EDGES,
+            MAX_DRAWN_TOUCHPOINTS,
+            coverage_note,
+            render_process_map,
+        )
+
+        nodes, edges, start, end = _bounded(self.nodes, self.edges, self.start, self.end,
+                                            MAX_DRAWN_TOUCHPOINTS, MAX_DRAWN_EDGES)
+        base = self.full or self
         return render_process_map(
-            self.nodes, self.edges, self.start, self.end, metric=metric,
-            stage_order=self.stages.order,
+            nodes, edges, start, end, metric=metric, stage_order=self.stages.order,
+            note=coverage_note(nodes, edges, base.nodes, base.edges),
         )
 
     def __repr__(self) -> str:
@@ -348,4 +378,29 @@ def _top_edges(edges: pd.DataFrame, share: float) -> pd.DataFrame:
     for col in ("source", "target"):
         best = ranked[ranked[col].isin(nodes)].drop_duplicates(col)
         keep |= set(best.index)
-    return ranked.loc[sorted(keep, key=list(ranked.index).index)]
+    return ranked[ranked.index.isin(keep)]
+
+
+def _bounded(
+    nodes: pd.DataFrame, edges: pd.DataFrame, start: dict[str, int], end: dict[str, int],
+    touchpoints: int | None, max_edges: int | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int], dict[str, int]]:
+    """At most ``touchpoints`` nodes (most customers) and ``max_edges`` edges (see filter)."""
+    if touchpoints is not None and len(nodes) > touchpoints:
+        top = nodes.sort_values(["customers", "count", "touchpoint"],
+                                ascending=[False, False, True], kind="mergesort")
+        kept = set(top["touchpoint"].head(touchpoints))
+        nodes = nodes[nodes["touchpoint"].isin(kept)]
+        edges = edges[edges["source"].isin(kept) & edges["target"].isin(kept)]
+        start = {k: v for k, v in start.items() if k in kept}
+        end = {k: v for k, v in end.items() if k in kept}
+    if max_edges is not None and len(edges) > max_edges:
+        ranked = edges.sort_values(["count", "source", "target"], ascending=[False, True, True],
+                                   kind="mergesort")
+        links = ranked[ranked["source"] != ranked["target"]]
+        backbone = ranked.index.isin(links.drop_duplicates("source").index.union(
+            links.drop_duplicates("target").index))
+        first = ranked[backbone].head(max_edges)
+        rest = ranked[~backbone].head(max_edges - len(first))
+        edges = ranked[ranked.index.isin(first.index.union(rest.index))]
+    return nodes, edges, start, end
