@@ -1,30 +1,11 @@
-"""Emotions over the journey: link customer texts to events, tag, aggregate.
+"""Emotions over the journey: the entry point :func:`emotions` and its result.
 
-:func:`emotions` links every text to the journey (by its touchpoint column,
-or to the customer's nearest preceding event within a window: one DuckDB
-ASOF join), tags it with an emotion tagger and returns a
-:class:`JourneyEmotions` with emotion and sentiment per touchpoint, stage,
-channel and persona, the emotion curve, pain points, delights, quotes and key
-phrases. :func:`run_emotions` also writes the HTML report, JSON and CSV.
-
-Statistics
-----------
-* Sentiment value of a text: ``+1`` positive, ``0`` neutral, ``-1``
-  negative. When the tagger gives probabilities (``p_sentiment_positive``
-  and ``p_sentiment_negative``) the value is their expectation,
-  ``p_positive - p_negative``; otherwise the label's value.
-* Mean sentiment: the mean of those values with a 95% Student-t confidence
-  interval (``mean ± t(0.975, n-1) · sd / sqrt(n)``; none for one text).
-* Shares of each sentiment and emotion label: labels counted, with 95% Wilson
-  score intervals.
-* Pain points (delights): touchpoints whose share of negative (positive)
-  texts is above the rest's, by a one-sided pooled two-proportion z-test of
-  the touchpoint against all other linked texts; p-values are corrected over
-  the touchpoints tested (those with at least ``min_texts`` texts) by
-  Benjamini-Hochberg, and a touchpoint is flagged when its q-value is at most
-  ``alpha``. Effect sizes: difference in proportions, risk ratio, and excess
-  texts (``n · (share - rest share)``, how many more negative texts than the
-  rest's rate predicts), by which the result is ranked.
+:func:`emotions` links every text to the journey (:mod:`._linking`), tags it
+(:mod:`._tags`) and returns a :class:`JourneyEmotions` with emotion and
+sentiment per touchpoint, stage, channel and persona, the emotion curve, pain
+points and delights (:mod:`._stats`), quotes (:mod:`._quotes`) and key
+phrases (:mod:`._phrases`). :func:`run_emotions` also writes the HTML report
+(:mod:`journeymine.reporting._emotion_report`), JSON and CSV.
 """
 
 from __future__ import annotations
@@ -35,284 +16,44 @@ import logging
 import math
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from journeymine._util._json import json_safe, records
-from journeymine._util._stats import benjamini_hochberg, wilson_interval
+from journeymine._util._stats import wilson_interval
 from journeymine.eventlog._eventlog import EventLog, StagesLike
-from journeymine.eventlog._schema import (
-    ACTIVITY,
-    CHANNEL,
-    CUSTOMER,
-    EVENT_INDEX,
-    TIMESTAMP,
-    suggest,
-)
+from journeymine.eventlog._schema import CUSTOMER, suggest
 from journeymine.eventlog._stages import StageMap
 from journeymine.eventlog._texts import read_texts
-from journeymine.eventlog._validate import connect, to_arrow
-from journeymine.exceptions import (
-    ColumnNotFoundError,
-    InvalidParameterError,
-    OptionalDependencyError,
-    SchemaError,
-    UnknownTouchpointError,
-)
+from journeymine.exceptions import InvalidParameterError, SchemaError, UnknownTouchpointError
 from journeymine.reporting._format import humanize_seconds
-from journeymine.sentiment._phrases import content_words, distinctive_phrases
+from journeymine.sentiment._linking import UNLINKED_REASONS, link_texts, parse_window, persona_of
+from journeymine.sentiment._phrases import distinctive_phrases
+from journeymine.sentiment._quotes import diverse_quotes, quote_records
+from journeymine.sentiment._stats import excess_test, mean_interval
+from journeymine.sentiment._tags import (
+    SENTIMENT_LABELS,
+    clean_labels,
+    emotion_labels,
+    tag_texts,
+)
 
-__all__ = ["EMOTION_LABELS", "SENTIMENT_LABELS", "JourneyEmotions", "emotions", "run_emotions"]
+__all__ = ["JourneyEmotions", "emotions", "run_emotions"]
 
 logger = logging.getLogger(__name__)
 
-#: Emotion labels of :class:`~journeymine.sentiment.EmotionTagger`, in display order.
-EMOTION_LABELS = ("joy", "love", "surprise", "anger", "disgust", "fear", "sadness", "neutral")
-#: Sentiment labels and their values.
-SENTIMENT_LABELS = ("positive", "neutral", "negative")
-SENTIMENT_VALUES = {"positive": 1.0, "neutral": 0.0, "negative": -1.0}
-_SENTIMENT_ALIASES = {
-    "positive": "positive", "pos": "positive", "positif": "positive",
-    "neutral": "neutral", "neu": "neutral", "netral": "neutral",
-    "negative": "negative", "neg": "negative", "negatif": "negative",
-}
 #: What :meth:`JourneyEmotions.by` groups by.
 DIMENSIONS = ("touchpoint", "stage", "channel", "persona")
-#: Why a text could not be linked to the journey.
-UNLINKED_REASONS = {
-    "unknown_touchpoint": "its touchpoint does not occur in the event log",
-    "unknown_customer": "its customer has no event in the log",
-    "no_timestamp": "it has no timestamp and no touchpoint",
-    "no_event_before": "its customer has no event at or before it",
-    "outside_window": "its customer's last event before it is older than the window",
-}
 #: Group label for texts without a stage, channel or persona.
 NO_GROUP = "(none)"
-#: Files written by :meth:`JourneyEmotions.write`.
-EMOTION_FILES = ("emotions.html", "emotions.json", "tagged_texts.csv")
 FORMAT_VERSION = 1
 _LINK_COLUMNS = ("link", "unlinked_reason", "event_timestamp", "stage", "persona",
                  "sentiment_value")
-
-
-# ---------------------------------------------------------------------------- statistics
-def _mean_interval(grouped) -> pd.DataFrame:
-    """Mean with a 95% Student-t interval per group of a grouped Series."""
-    from scipy import stats
-
-    agg = grouped.agg(["mean", "std", "count"])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dof = (agg["count"] - 1).where(agg["count"] > 1)
-        half = stats.t.ppf(0.975, dof) * agg["std"] / np.sqrt(agg["count"])
-    return pd.DataFrame({"mean_sentiment": agg["mean"], "mean_sentiment_low": agg["mean"] - half,
-                         "mean_sentiment_high": agg["mean"] + half})
-
-
-# ---------------------------------------------------------------------------- linking
-def _parse_window(window) -> pd.Timedelta | None:
-    if window is None:
-        return None
-    try:
-        value = pd.Timedelta(window)
-    except (ValueError, TypeError):
-        value = None
-    if value is None or pd.isna(value) or value <= pd.Timedelta(0):
-        raise InvalidParameterError(
-            f"window={window!r} is not a positive duration.",
-            expected="a pandas duration such as '7D', '48h', '30min' or a Timedelta (or None).",
-            fix="Pass e.g. window='7D'; None links to the last event however old.",
-        )
-    return value
-
-
-def _link(log: EventLog, texts: pd.DataFrame, window: pd.Timedelta | None) -> pd.DataFrame:
-    """Link each text to an event: one DuckDB query with ASOF joins, no Python loop.
-
-    Returns, per text in order: ``link`` (``"touchpoint"``, ``"nearest_event"``
-    or null), ``unlinked_reason``, ``linked_touchpoint``, ``event_timestamp``
-    (naive UTC) and ``event_channel``.
-    """
-    cols = [CUSTOMER, ACTIVITY, TIMESTAMP, EVENT_INDEX] + ([CHANNEL] if log.has_channel else [])
-    events = log.table.select(cols)
-    has_tp = "touchpoint" in texts.columns
-    text_table = pa.table({
-        "row": pa.array(np.arange(len(texts)), pa.int64()),
-        "customer_id": pa.array(texts[CUSTOMER].astype(object).where(texts[CUSTOMER].notna(), None),
-                                pa.string()),
-        "timestamp": pa.array(texts[TIMESTAMP].dt.tz_convert("UTC").dt.tz_localize(None)),
-        "touchpoint": pa.array(texts["touchpoint"].astype(object).where(
-            texts["touchpoint"].notna(), None) if has_tp else [None] * len(texts), pa.string()),
-    })
-    channel = CHANNEL if log.has_channel else "CAST(NULL AS VARCHAR)"
-    too_old = (f"t.timestamp - n.event_ts > to_microseconds({int(window / pd.Timedelta('1us'))})"
-               if window is not None else "false")
-    sql = f"""
-    WITH ev AS (SELECT customer_id, activity, timestamp, {channel} AS channel, event_index
-                FROM events),
-    -- one event per customer and instant (per touchpoint): the last one in log order
-    at_instant AS (SELECT * FROM ev QUALIFY row_number() OVER (
-        PARTITION BY customer_id, timestamp ORDER BY event_index DESC) = 1),
-    at_touchpoint AS (SELECT * FROM ev QUALIFY row_number() OVER (
-        PARTITION BY customer_id, activity, timestamp ORDER BY event_index DESC) = 1),
-    near AS (SELECT t.row, e.activity, e.timestamp AS event_ts, e.channel
-             FROM texts t ASOF LEFT JOIN at_instant e
-             ON t.customer_id = e.customer_id AND t.timestamp >= e.timestamp),
-    same AS (SELECT t.row, e.timestamp AS event_ts, e.channel
-             FROM texts t ASOF LEFT JOIN at_touchpoint e
-             ON t.customer_id = e.customer_id AND t.touchpoint = e.activity
-                AND t.timestamp >= e.timestamp),
-    reasons AS (
-        SELECT t.*, n.activity AS near_activity, n.event_ts AS near_ts, n.channel AS near_channel,
-               s.event_ts AS same_ts, s.channel AS same_channel,
-               CASE
-                 WHEN t.touchpoint IS NOT NULL THEN CASE WHEN t.touchpoint IN
-                      (SELECT activity FROM ev) THEN NULL ELSE 'unknown_touchpoint' END
-                 WHEN t.customer_id IS NULL OR t.customer_id NOT IN
-                      (SELECT customer_id FROM ev) THEN 'unknown_customer'
-                 WHEN t.timestamp IS NULL THEN 'no_timestamp'
-                 WHEN n.event_ts IS NULL THEN 'no_event_before'
-                 WHEN {too_old} THEN 'outside_window'
-               END AS unlinked_reason
-        FROM texts t LEFT JOIN near n ON n.row = t.row LEFT JOIN same s ON s.row = t.row)
-    SELECT row, unlinked_reason,
-           CASE WHEN unlinked_reason IS NOT NULL THEN NULL
-                WHEN touchpoint IS NOT NULL THEN 'touchpoint' ELSE 'nearest_event' END AS link,
-           CASE WHEN unlinked_reason IS NOT NULL THEN NULL
-                ELSE coalesce(touchpoint, near_activity) END AS linked_touchpoint,
-           CASE WHEN unlinked_reason IS NOT NULL THEN NULL
-                WHEN touchpoint IS NOT NULL THEN same_ts ELSE near_ts END AS event_timestamp,
-           CASE WHEN unlinked_reason IS NOT NULL THEN NULL
-                WHEN touchpoint IS NOT NULL THEN same_channel ELSE near_channel END
-               AS event_channel
-    FROM reasons ORDER BY row
-    """
-    con = connect()
-    try:
-        con.register("events", events)
-        con.register("texts", text_table)
-        out = to_arrow(con.execute(sql)).to_pandas()
-    finally:
-        con.close()
-    return out.drop(columns="row")
-
-
-# ---------------------------------------------------------------------------- tagging
-def _default_tagger():
-    try:
-        from journeymine.sentiment import EmotionTagger
-    except ImportError as exc:
-        raise OptionalDependencyError(
-            f"The default emotion tagger is not available ({exc}).",
-            expected='the optional dependencies: pip install "journeymine[emotions]".',
-            fix="Install them, or pass tagger=<an object with predict(texts)>, or "
-            "tagger='labels' to use the texts' own emotion and sentiment columns.",
-        ) from exc
-    return EmotionTagger()
-
-
-def _tag_columns(columns) -> list[str]:
-    fixed = ["language", "emotion", "emotion_score", "sentiment", "sentiment_score"]
-    return [c for c in columns if c in fixed or str(c).startswith(("p_emotion_", "p_sentiment_"))]
-
-
-def _tags(texts: pd.DataFrame, tagger) -> pd.DataFrame:
-    """The tag columns of every text, from ``tagger`` or the texts' own labels."""
-    if isinstance(tagger, str):
-        if tagger != "labels":
-            raise InvalidParameterError(
-                f"tagger={tagger!r} is not a tagger.",
-                expected="None (the default model), 'labels', or an object with a predict method.",
-                fix="Pass tagger='labels' to use the texts' emotion and sentiment columns.",
-            )
-        for col in ("emotion", "sentiment"):
-            if col not in texts.columns:
-                close = suggest(col, list(texts.columns))
-                raise ColumnNotFoundError(
-                    f"tagger='labels' needs a {col!r} column; "
-                    f"the texts have {list(texts.columns)}.",
-                    expected="texts already tagged, with 'emotion' and 'sentiment' columns.",
-                    fix=(f"Did you mean {close!r}? Rename it to {col!r}, " if close else "")
-                    + "or pass a tagger.",
-                )
-        return texts[_tag_columns(texts.columns)].reset_index(drop=True)
-    tagger = _default_tagger() if tagger is None else tagger
-    if not callable(getattr(tagger, "predict", None)):
-        raise InvalidParameterError(
-            f"tagger must have a predict(texts) method; got {type(tagger).__name__}.",
-            expected="an EmotionTagger or any object whose predict(list of str) returns a "
-            "DataFrame with emotion and sentiment columns, one row per text.",
-            fix="Pass jm.EmotionTagger(), your own tagger, or tagger='labels'.",
-        )
-    unique = pd.unique(texts["text"])
-    out = tagger.predict(list(unique))
-    if not isinstance(out, pd.DataFrame) or len(out) != len(unique):
-        got = f"{len(out)} rows" if isinstance(out, pd.DataFrame) else type(out).__name__
-        raise SchemaError(
-            f"{type(tagger).__name__}.predict returned {got} for {len(unique)} texts.",
-            expected="a DataFrame with one row per input text, in input order.",
-            fix="Check the tagger's predict method.",
-        )
-    missing = [c for c in ("emotion", "sentiment") if c not in out.columns]
-    if missing:
-        raise SchemaError(
-            f"{type(tagger).__name__}.predict returned no {missing} column(s) "
-            f"(columns: {list(out.columns)}).",
-            expected="columns emotion and sentiment, optionally emotion_score, "
-            "sentiment_score, p_emotion_<label> and p_sentiment_<label>.",
-            fix="Check the tagger's predict method.",
-        )
-    out = out[_tag_columns(out.columns)].reset_index(drop=True)
-    return out.iloc[pd.Index(unique).get_indexer(texts["text"])].reset_index(drop=True)
-
-
-def _clean_labels(tags: pd.DataFrame) -> pd.DataFrame:
-    """Lower-case labels, sentiment aliases resolved, unknown sentiments rejected."""
-    tags = tags.copy()
-    tags["emotion"] = tags["emotion"].astype("string").str.strip().str.lower()
-    raw = tags["sentiment"].astype("string").str.strip().str.lower()
-    tags["sentiment"] = raw.map(_SENTIMENT_ALIASES)
-    bad = sorted(set(raw[tags["sentiment"].isna() & raw.notna()]))
-    if bad:
-        raise SchemaError(
-            f"Unknown sentiment label(s) {bad[:5]}.",
-            expected=f"one of {list(SENTIMENT_LABELS)} (or pos/neu/neg, positif/netral/negatif).",
-            fix="Map the sentiment column onto positive, neutral and negative first.",
-        )
-    value = tags["sentiment"].map(SENTIMENT_VALUES).astype(float)
-    if {"p_sentiment_positive", "p_sentiment_negative"} <= set(tags.columns):
-        expected = (pd.to_numeric(tags["p_sentiment_positive"], errors="coerce")
-                    - pd.to_numeric(tags["p_sentiment_negative"], errors="coerce"))
-        value = expected.fillna(value)
-    tags["sentiment_value"] = value
-    return tags
-
-
-def _emotion_labels(tags: pd.DataFrame) -> tuple[str, ...]:
-    seen = set(tags["emotion"].dropna())
-    known = [e for e in EMOTION_LABELS if e in seen or f"p_emotion_{e}" in tags.columns]
-    return tuple(known + sorted(seen - set(EMOTION_LABELS)))
-
-
-def _personas(personas, customers: pd.Series) -> pd.Series:
-    if isinstance(personas, pd.DataFrame) and personas.shape[1] == 1:
-        personas = personas.iloc[:, 0]
-    if isinstance(personas, Mapping):
-        personas = pd.Series(dict(personas))
-    if not isinstance(personas, pd.Series):
-        raise InvalidParameterError(
-            f"personas must map customer ids to personas; got {type(personas).__name__}.",
-            expected="a pandas Series indexed by customer_id (or a dict).",
-            fix="Pass e.g. df.set_index('customer_id')['persona'].",
-        )
-    lookup = personas.set_axis(personas.index.astype(str))
-    lookup = lookup[~lookup.index.duplicated(keep="last")]
-    return customers.map(lookup).astype(object)
 
 
 # ---------------------------------------------------------------------------- entry point
@@ -399,10 +140,10 @@ def emotions(
             expected="a validated event log.",
             fix="Build one with jm.read_csv(...) or jm.EventLog.from_pandas(df).",
         )
-    span = _parse_window(window)
+    span = parse_window(window)
     frame = read_texts(texts)
-    links = _link(log, frame, span)
-    tags = _clean_labels(_tags(frame, tagger))
+    links = link_texts(log, frame, span)
+    tags = clean_labels(tag_texts(frame, tagger))
     stage_map = log.stage_map(stages)
     reserved = set(tags.columns) | set(_LINK_COLUMNS) | {"touchpoint", "channel"}
     base = frame[[c for c in frame.columns if c not in reserved]].reset_index(drop=True)
@@ -422,12 +163,13 @@ def emotions(
         event_timestamp=pd.to_datetime(links["event_timestamp"]).dt.tz_localize("UTC"),
     )
     if personas is not None:
-        out["persona"] = _personas(personas, out[CUSTOMER].astype(str)).where(linked)
+        out["persona"] = persona_of(personas, out[CUSTOMER].astype(str)).where(linked)
     out = pd.concat([out, tags], axis=1)
     out = out.astype({c: object for c in ("touchpoint", "stage", "channel", "link",
                                           "unlinked_reason") if c in out})
-    return JourneyEmotions.from_frame(out, stage_map, _emotion_labels(tags), span,
+    return JourneyEmotions.from_frame(out, stage_map, emotion_labels(tags), span,
                                       source=str(getattr(log, "source", "")))
+
 
 
 # ---------------------------------------------------------------------------- result
@@ -476,7 +218,7 @@ class JourneyEmotions:
         unlinked.insert(2, "share", unlinked["texts"] / max(len(texts), 1))
         linked = texts[texts["link"].notna()]
         value = linked["sentiment_value"]
-        mean = _mean_interval(value.groupby(np.zeros(len(value)))).reindex([0.0]).iloc[0]
+        mean = mean_interval(value.groupby(np.zeros(len(value)))).reindex([0.0]).iloc[0]
         probs = "p_sentiment_positive" in texts.columns
         summary = {
             "texts": len(texts),
@@ -541,7 +283,7 @@ class JourneyEmotions:
         group = frame[key].fillna(NO_GROUP).astype(str).rename(key)
         grouped = frame.groupby(group, sort=True)
         out = pd.DataFrame({"n_texts": grouped.size(), "n_customers": grouped[CUSTOMER].nunique()})
-        out = out.join(_mean_interval(grouped["sentiment_value"]))
+        out = out.join(mean_interval(grouped["sentiment_value"]))
         emo = pd.crosstab(group, frame["emotion"]).reindex(
             index=out.index, columns=list(self.emotion_labels), fill_value=0)
         out["dominant_emotion"] = emo.idxmax(axis=1).where(emo.sum(axis=1) > 0)
@@ -624,7 +366,7 @@ class JourneyEmotions:
         pool = linked[linked["touchpoint"] == touchpoint]
         if sentiment is not None:
             pool = pool[pool["sentiment"] == sentiment]
-        return _diverse(pool, n, sentiment)
+        return diverse_quotes(pool, n, sentiment)
 
     def _contrast(self, label: str, min_texts: int, alpha: float, n_quotes: int) -> pd.DataFrame:
         if not isinstance(min_texts, int) or min_texts < 1:
@@ -635,36 +377,20 @@ class JourneyEmotions:
                                         fix="Pass e.g. alpha=0.05.")
         tab = self.by("touchpoint")
         stage = self.linked.drop_duplicates("touchpoint").set_index("touchpoint")["stage"]
-        x, n = tab[f"n_{label}"].astype(float), tab["n_texts"].astype(float)
-        big_x, big_n = x.sum(), n.sum()
-        rest_x, rest_n = big_x - x, big_n - n
-        tested = (n >= min_texts) & (rest_n > 0)
-        share = x / n
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rest = rest_x / rest_n
-            pooled = big_x / big_n
-            se = np.sqrt(pooled * (1 - pooled) * (1 / n + 1 / rest_n))
-            z = ((share - rest) / se).where(se > 0, 0.0)
-            ratio = share / rest
-        p = z.map(lambda v: 0.5 * math.erfc(v / math.sqrt(2)))
-        q = pd.Series(np.nan, index=tab.index)
-        q[tested] = benjamini_hochberg(p[tested])
+        test = excess_test(tab[f"n_{label}"], tab["n_texts"], min_texts)
         out = pd.DataFrame({
             "touchpoint": tab["touchpoint"],
             "stage": tab["touchpoint"].map(stage),
             "n_texts": tab["n_texts"], "n_customers": tab["n_customers"],
             f"n_{label}": tab[f"n_{label}"],
-            "share": share, "share_low": tab[f"share_{label}_low"],
+            "share": test["share"], "share_low": tab[f"share_{label}_low"],
             "share_high": tab[f"share_{label}_high"],
-            "rest_share": rest, "overall_share": big_x / big_n if big_n else np.nan,
-            "difference": share - rest, "risk_ratio": ratio, "excess": n * (share - rest),
-            "z": z, "p_value": p, "q_value": q,
-        })
-        out = out[tested & (q <= alpha) & (share > rest)]
+        }).join(test.drop(columns="share"))
+        out = out[(out["q_value"] <= alpha) & (out["share"] > out["rest_share"])]
         out = out.sort_values(["excess", "touchpoint"], ascending=[False, True], kind="stable")
         out = out.reset_index(drop=True)
         out["quotes"] = [
-            _quote_records(self.quotes(tp, n_quotes, sentiment=label)) for tp in out["touchpoint"]
+            quote_records(self.quotes(tp, n_quotes, sentiment=label)) for tp in out["touchpoint"]
         ]
         return out
 
@@ -774,18 +500,15 @@ class JourneyEmotions:
         """
         import json
 
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=out, prefix=".jm-") as tmp:
-            staging = Path(tmp)
-            (staging / "emotions.html").write_text(render_emotions(self, title=title),
-                                                   encoding="utf-8")
-            (staging / "emotions.json").write_text(
-                json.dumps(self.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
-            self.texts.to_csv(staging / "tagged_texts.csv", index=False)
-            for name in EMOTION_FILES:
-                os.replace(staging / name, out / name)
-        return [out / name for name in EMOTION_FILES]
+        from journeymine.reporting._emotion_report import render_emotions
+
+        return _write_files(out_dir, {
+            "emotions.html": lambda path: path.write_text(render_emotions(self, title=title),
+                                                          encoding="utf-8"),
+            "emotions.json": lambda path: path.write_text(
+                json.dumps(self.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8"),
+            "tagged_texts.csv": lambda path: self.texts.to_csv(path, index=False),
+        })
 
     def __repr__(self) -> str:
         s = self.summary
@@ -806,171 +529,27 @@ class JourneyEmotions:
 
 
 # ---------------------------------------------------------------------------- helpers
-def _did_you_mean(name: str, choices) -> str:
+def _did_you_mean(name: str, choices: Any) -> str:
     close = suggest(name, list(choices))
     return f"Did you mean {close!r}?" if close else ""
 
 
-def _jaccard(a: frozenset, b: frozenset) -> float:
-    union = a | b
-    return len(a & b) / len(union) if union else 1.0
+def _write_files(out_dir: str | PathLike[str],
+                 writers: Mapping[str, Callable[[Path], object]]) -> list[Path]:
+    """Write every file of ``writers`` (name -> writer of a path) into ``out_dir``, all or none.
 
-
-def _diverse(pool: pd.DataFrame, n: int, sentiment: str | None) -> pd.DataFrame:
-    """Pick up to ``n`` high-scoring quotes from distinct customers, no near-duplicates."""
-    column = f"p_sentiment_{sentiment}" if sentiment else "sentiment_score"
-    score = (pd.to_numeric(pool[column], errors="coerce") if column in pool.columns
-             else pd.Series(np.nan, index=pool.index)).fillna(1.0)
-    words = pool["text"].map(content_words)
-    ranked = pool.assign(score=score, _words=words, _richness=words.map(len).clip(upper=12))
-    ranked = ranked.sort_values(["score", "_richness", "timestamp", "text"],
-                                ascending=[False, False, True, True], kind="stable")
-    picked: list[int] = []
-    customers: set = set()
-    seen: list[frozenset] = []
-    for idx, cust, ws in zip(ranked.index, ranked[CUSTOMER], ranked["_words"], strict=True):
-        if cust in customers or any(_jaccard(ws, other) >= 0.5 for other in seen):
-            continue
-        picked.append(idx)
-        customers.add(cust)
-        seen.append(ws)
-        if len(picked) == n:
-            break
-    cols = [CUSTOMER, TIMESTAMP, "text", "emotion", "sentiment", "score", "channel"]
-    return ranked.loc[picked, cols].reset_index(drop=True)
-
-
-def _quote_records(quotes: pd.DataFrame) -> list[dict]:
-    return records(quotes, ["text", CUSTOMER, TIMESTAMP, "emotion", "score"])
-
-
-# ---------------------------------------------------------------------------- report
-_EMOTION_COLORS = {
-    "joy": "#e0a800", "love": "#d9507a", "surprise": "#8e6bd8", "anger": "#d64545",
-    "disgust": "#6b8e23", "fear": "#56677a", "sadness": "#3f7cc4", "neutral": "#9aa5b1",
-}
-
-
-def _signed(value: float | None, digits: int = 2) -> str:
-    if value is None or not math.isfinite(float(value)):
-        return "n/a"
-    return f"{value:+.{digits}f}"
-
-
-def _curve_svg(curve: pd.DataFrame) -> dict:
-    """Coordinates of the emotion-curve SVG (drawn by the template)."""
-    width, height, left, right, top, bottom = 760, 300, 56, 16, 34, 70
-    inner_w, inner_h = width - left - right, height - top - bottom
-    step = inner_w / max(len(curve), 1)
-
-    def y(v: float) -> float:
-        return round(top + (1 - max(-1.0, min(1.0, v))) / 2 * inner_h, 1)
-
-    points = []
-    for i, row in enumerate(curve.itertuples(index=False)):
-        x = round(left + (i + 0.5) * step, 1)
-        has = row.n_texts > 0 and math.isfinite(row.mean_sentiment)
-        low, high = row.mean_sentiment_low, row.mean_sentiment_high
-        points.append({
-            "x": x, "stage": row.stage, "n": f"n={row.n_texts:,}", "has": has,
-            "y": y(row.mean_sentiment) if has else None,
-            "y_low": y(low) if has and math.isfinite(low) else None,
-            "y_high": y(high) if has and math.isfinite(high) else None,
-            "label": _signed(row.mean_sentiment) if has else "no texts",
-            "emotion": row.dominant_emotion if has else "",
-            "color": _EMOTION_COLORS.get(row.dominant_emotion, "#3559c7") if has else "#9aa5b1",
-        })
-    line = " ".join(f"{p['x']},{p['y']}" for p in points if p["has"])
-    ticks = [{"y": y(v), "label": _signed(v, 1) if v else "0"} for v in (1, 0.5, 0, -0.5, -1)]
-    return {"width": width, "height": height, "left": left, "right": width - right,
-            "points": points, "line": line, "ticks": ticks, "zero": y(0.0),
-            "label_y": height - bottom + 20}
-
-
-def _phrase_text(phrases: pd.DataFrame, key: str, group: str, n: int = 5) -> str:
-    sub = phrases[phrases[key] == group].head(n)
-    return ", ".join(f"{p} ({t})" for p, t in zip(sub["phrase"], sub["texts"], strict=True))
-
-
-def _contrast_rows(table: pd.DataFrame) -> list[dict]:
-    from journeymine.reporting._format import percent
-
-    return [{
-        "touchpoint": r.touchpoint, "stage": r.stage or "–", "n": f"{r.n_texts:,}",
-        "share": percent(r.share), "ci": f"{percent(r.share_low, 0)}–{percent(r.share_high, 0)}",
-        "rest": percent(r.rest_share), "diff": f"{100 * r.difference:+.1f} pts",
-        "rr": f"{r.risk_ratio:.2f}×" if math.isfinite(r.risk_ratio) else "∞",
-        "excess": f"{r.excess:,.0f}", "q": f"{r.q_value:.1g}",
-        "quotes": r.quotes,
-    } for r in table.itertuples(index=False)]
-
-
-def render_emotions(result: JourneyEmotions, *, title: str = "Customer emotions along the "
-                    "journey") -> str:
-    """Render ``result`` as one self-contained HTML page (inline CSS and SVG, no scripts).
-
-    All customer text is escaped by jinja2's autoescaping.
+    The files are written into a temporary directory inside ``out_dir`` and
+    then moved into place, so a failure leaves no half-written file.
     """
-    from journeymine import __version__
-    from journeymine.reporting._format import percent
-    from journeymine.reporting._templates import get_template
-
-    s = result.summary
-    by_stage, by_tp = result.by("stage"), result.by("touchpoint")
-    ph_stage, ph_tp = result.phrases("stage"), result.phrases("touchpoint")
-    in_stage: dict[str, list[str]] = {}
-    for tp, n in zip(by_tp["touchpoint"], by_tp["n_texts"], strict=True):
-        in_stage.setdefault(result.stages.get(tp) or NO_GROUP, []).append(f"{tp} ({n:,})")
-    has_rating = "mean_rating" in by_stage.columns
-
-    def share_bar(row) -> list[dict]:
-        return [{"label": lab, "width": round(100 * getattr(row, f"share_{lab}"), 1),
-                 "text": percent(getattr(row, f"share_{lab}"), 0)} for lab in SENTIMENT_LABELS]
-
-    stage_rows = []
-    for r in by_stage.itertuples(index=False):
-        stage_rows.append({
-            "stage": r.stage, "n": f"{r.n_texts:,}",
-            "touchpoints": ", ".join(in_stage.get(r.stage, [])) or "–",
-            "mean": _signed(r.mean_sentiment),
-            "ci": f"{_signed(r.mean_sentiment_low)} to {_signed(r.mean_sentiment_high)}",
-            "bars": share_bar(r), "emotion": r.dominant_emotion or "–",
-            "color": _EMOTION_COLORS.get(r.dominant_emotion, "#9aa5b1"),
-            "rating": f"{r.mean_rating:.2f} ({r.n_ratings:,})"
-            if has_rating and r.n_ratings else "–",
-            "phrases": _phrase_text(ph_stage, "stage", r.stage) or "–",
-        })
-    tp_rows = [{
-        "touchpoint": r.touchpoint, "stage": result.stages.get(r.touchpoint) or "–",
-        "n": f"{r.n_texts:,}", "mean": _signed(r.mean_sentiment),
-        "ci": f"{_signed(r.mean_sentiment_low)} to {_signed(r.mean_sentiment_high)}",
-        "bars": share_bar(r), "emotion": r.dominant_emotion or "–",
-        "color": _EMOTION_COLORS.get(r.dominant_emotion, "#9aa5b1"),
-        "phrases": _phrase_text(ph_tp, "touchpoint", r.touchpoint) or "–",
-    } for r in by_tp.itertuples(index=False)]
-    kpis = [
-        ("texts", f"{s['texts']:,}"),
-        ("linked to the journey", percent(s["linked_share"])),
-        ("customers", f"{s['customers']:,}"),
-        ("mean sentiment (−1…+1)", _signed(s["mean_sentiment"])),
-        ("positive", percent(s["share_positive"])),
-        ("negative", percent(s["share_negative"])),
-    ]
-    notes = [f"{r.texts:,} text(s) ({percent(r.share)}) not linked: {r.meaning}."
-             for r in result.unlinked.itertuples(index=False)]
-    window = s["window"] or "no limit"
-    context = {
-        "title": title, "version": __version__,
-        "subtitle": f"{s['texts']:,} customer texts from {s['source'] or 'an event log'}; "
-                    f"texts without a touchpoint linked to the customer's last event "
-                    f"within {window}.",
-        "kpis": kpis, "notes": notes, "curve": _curve_svg(result.curve()),
-        "stage_rows": stage_rows, "tp_rows": tp_rows,
-        "pains": _contrast_rows(result.pain_points()),
-        "delights": _contrast_rows(result.delights()),
-        "colors": _EMOTION_COLORS, "weighting": s["sentiment_value"],
-    }
-    return get_template("emotions.html.j2").render(**context)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out, prefix=".jm-") as tmp:
+        staging = Path(tmp)
+        for name, write in writers.items():
+            write(staging / name)
+        for name in writers:
+            os.replace(staging / name, out / name)
+    return [out / name for name in writers]
 
 
 def run_emotions(
@@ -999,3 +578,4 @@ def run_emotions(
                       personas=personas)
     result.write(out_dir, title=title)
     return result
+

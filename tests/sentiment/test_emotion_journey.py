@@ -21,15 +21,10 @@ from journeymine.exceptions import (
     SchemaError,
     UnknownTouchpointError,
 )
-from journeymine.sentiment._journey import (
-    EMOTION_LABELS,
-    SENTIMENT_LABELS,
-    emotions,
-    render_emotions,
-    run_emotions,
-)
+from journeymine.reporting._emotion_report import render_emotions
+from journeymine.sentiment._journey import emotions, run_emotions
 from journeymine.sentiment._phrases import distinctive_phrases, tokenize
-
+from journeymine.sentiment._tags import EMOTION_LABELS, SENTIMENT_LABELS
 from tests._browser import dump_dom
 
 Z = 1.959963984540054  # 97.5% normal quantile
