@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from journeymine._util._json import VARIANT_SEPARATOR
 from journeymine.reporting._format import humanize_seconds, percent
+from journeymine.reporting._svg import MAX_DRAWN_EDGES, MAX_DRAWN_TOUCHPOINTS, coverage_note
 from journeymine.reporting._templates import get_template
 
 if TYPE_CHECKING:
@@ -12,10 +14,38 @@ if TYPE_CHECKING:
 
 __all__ = ["render_report"]
 
+#: Names listed inline (touchpoints of a stage, unmapped touchpoints) before "… and N more".
+_LISTED = 8
+#: Steps of a journey shown in the variants table before "… (N more steps)".
+_STEPS = 25
 
 
 def _n(value) -> str:
     return f"{int(value):,}"
+
+
+def _listing(first: list[str], total: int) -> str:
+    """The ``first`` items joined by commas, then "… and N more" up to ``total`` items."""
+    shown = ", ".join(first)
+    return f"{shown} … and {total - len(first):,} more" if total > len(first) else shown
+
+
+def _more(rows: list[dict], total: int, key: str) -> list[dict]:
+    """``rows`` plus, when ``total`` is larger, a last row saying how many were left out.
+
+    The last row has the keys of the others, empty except ``key``.
+    """
+    if not rows or total <= len(rows):
+        return rows
+    return [*rows, {**dict.fromkeys(rows[0], ""), key: f"… and {total - len(rows):,} more"}]
+
+
+def _steps(variant: str) -> str:
+    """A journey with its steps past :data:`_STEPS` counted instead of listed."""
+    steps = variant.split(VARIANT_SEPARATOR)
+    if len(steps) <= _STEPS:
+        return variant
+    return f"{VARIANT_SEPARATOR.join(steps[:_STEPS])} … ({len(steps) - _STEPS:,} more steps)"
 
 
 def _emotion_by_stage(emotions) -> dict[str, dict[str, str]]:
@@ -33,7 +63,7 @@ def _emotion_by_stage(emotions) -> dict[str, dict[str, str]]:
             f"{row['dominant_emotion']} ({row['mean_sentiment']:+.2f}, {int(row['n_texts'])} texts)"
         )
         out[str(stage)] = {"feel": feel, "says": ", ".join(said) or "–",
-                           "pain": ", ".join(pain) or "–"}
+                           "pain": _listing(pain[:_LISTED], len(pain)) or "–"}
     return out
 
 
@@ -57,8 +87,9 @@ def _stage_rows(pm: ProcessMap, emotions=None) -> list[dict]:
         slow = pm.bottlenecks[pm.bottlenecks["source"].isin(names)].head(1)
         rows.append({
             "stage": stage,
-            "touchpoints": ", ".join(
-                f"{r.touchpoint} ({r.customers:,})" for r in in_stage.head(8).itertuples()
+            "touchpoints": _listing(
+                [f"{r.touchpoint} ({r.customers:,})" for r in in_stage.head(_LISTED).itertuples()],
+                len(in_stage),
             ) or "–",
             "reached": _n(funnel.loc[stage, "reached"]) if stage in funnel.index else "–",
             "continue": percent(funnel.loc[stage, "conversion_to_next"])
@@ -102,7 +133,9 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
     from journeymine import __version__
 
     full = pm.full or pm
-    view = full if len(full.edges) <= 35 else full.filter(edges=0.8)
+    view = full.filter(edges=0.8 if len(full.edges) > 35 else None,
+                       touchpoints=MAX_DRAWN_TOUCHPOINTS, max_edges=MAX_DRAWN_EDGES)
+    shown = coverage_note(view.nodes, view.edges, full.nodes, full.edges)
     s = full.summary
     kpis = [
         ("customers", _n(s["customers"])),
@@ -114,14 +147,16 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
     ]
     notes = list(notes or [])
     if full.unmapped:
-        notes.append("Touchpoints without a stage: " + ", ".join(full.unmapped))
+        notes.append("Touchpoints without a stage: "
+                     + _listing(list(full.unmapped[:_LISTED]), len(full.unmapped)))
+    conversion = _listing(list(full.conversion[:_LISTED]), len(full.conversion)) or "none"
     funnel_top = max(int(full.funnel["reached"].max() or 0), 1)
     v = full.variants.head(top)
     context = {
         "version": __version__,
         "title": title,
         "subtitle": f"{s['customers']:,} customers · {s['events']:,} events · "
-                    f"conversion = {', '.join(full.conversion) or 'none'}",
+                    f"conversion = {conversion}",
         "source": source,
         "kpis": kpis,
         "notes": notes,
@@ -129,15 +164,11 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
         "has_emotions": emotions is not None,
         "pains": _quotes(emotions.pain_points()) if emotions is not None else [],
         "delights": _quotes(emotions.delights()) if emotions is not None else [],
-        "map_caption": (
-            "All touchpoints and transitions." if view is full else
-            f"Simplified: the {view.coverage['edges']} busiest transitions, covering "
-            f"{percent(view.coverage['transitions_share'])} of all moves "
-            "(process_map.json holds the full graph)."
-        ),
+        "map_caption": "All touchpoints and transitions." if shown is None else
+                       f"{shown} process_map.json holds the full graph.",
         "svg_count": view.to_svg("count"),
         "svg_time": view.to_svg("time"),
-        "conversion": ", ".join(full.conversion) or "none",
+        "conversion": conversion,
         "overall_conversion": percent(s["conversion_rate"]),
         "funnel": [
             {"stage": r.stage, "reached": _n(r.reached), "visited": _n(r.visited),
@@ -147,34 +178,34 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
              "time": humanize_seconds(r.median_seconds_to_next)}
             for r in full.funnel.itertuples()
         ],
-        "dropoffs": [
+        "dropoffs": _more([
             {"touchpoint": r.touchpoint, "lost": _n(r.lost_customers),
              "share": percent(r.share_of_lost), "exit": percent(r.exit_rate)}
             for r in full.dropoffs.head(top).itertuples()
-        ],
-        "bottlenecks": [
+        ], len(full.dropoffs), "touchpoint"),
+        "bottlenecks": _more([
             {"step": f"{r.source} → {r.target}", "customers": _n(r.customers),
              "median": humanize_seconds(r.median_seconds), "p90": humanize_seconds(r.p90_seconds),
              "share": percent(r.share_of_wait)}
             for r in full.bottlenecks.head(top).itertuples()
-        ],
+        ], len(full.bottlenecks), "step"),
         "variant_caption": f"The top {len(v)} of {len(full.variants):,} distinct paths cover "
                            f"{percent(v['share'].sum())} of customers.",
         "variants": [
-            {"variant": r.variant, "customers": _n(r.customers), "share": percent(r.share),
+            {"variant": _steps(r.variant), "customers": _n(r.customers), "share": percent(r.share),
              "cum": percent(r.cumulative_share), "conv": percent(r.conversion_rate),
              "duration": humanize_seconds(r.median_duration_seconds)}
             for r in v.itertuples()
         ],
-        "loops": [
+        "loops": _more([
             {"pattern": r.pattern, "kind": r.kind, "customers": _n(r.customers),
              "share": percent(r.share_of_visitors)}
             for r in full.loops.head(top).itertuples()
-        ],
-        "switches": [
+        ], len(full.loops), "pattern"),
+        "switches": _more([
             {"switch": f"{r.from_channel} → {r.to_channel}", "at": f"{r.source} → {r.target}",
              "customers": _n(r.customers), "conv": percent(r.conversion_rate)}
             for r in full.channel_switches.head(top).itertuples()
-        ],
+        ], len(full.channel_switches), "switch"),
     }
     return get_template("report.html.j2").render(**context)
