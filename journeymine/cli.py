@@ -257,7 +257,7 @@ class _Group(TyperGroup):
             hint = f" (see: {exc.ctx.command_path} --help)" if getattr(exc, "ctx", None) else ""
             _print_error(exc.format_message() + hint)
             sys.exit(2)
-        except _click.Abort:
+        except typer.Abort:
             if not standalone_mode:
                 raise
             _print_error("aborted.")

@@ -1,14 +1,20 @@
 """The command line: outputs, help, and one-line errors."""
 
 import csv
+import errno
 import json
+import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import journeymine as jm
+from journeymine import cli
 from journeymine.cli import app
 
 runner = CliRunner()
@@ -129,3 +135,352 @@ def test_help_has_examples():
     result = runner.invoke(app, ["discover", "--help"])
     assert result.exit_code == 0
     assert "Examples" in result.output and "--demo" in result.output
+
+
+# ---------------------------------------------------------------------------- consistency
+LOG_OPTIONS = ("--demo", "--customer", "--activity", "--timestamp", "--tz", "--timestamp-format",
+               "--encoding", "--sep", "--stages")
+
+
+def one_error(result, code: int = 2) -> str:
+    """Assert a failed run printed exactly one ``error:`` line, last on stderr; return it."""
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error:")]
+    assert len(errors) == 1 and lines[-1] == errors[0], result.stderr
+    assert all(line.startswith(("warning:", "error:")) for line in lines), result.stderr
+    return errors[0]
+
+
+def write_log(path: Path, rows: list[tuple[str, str, str]], header=("customer_id", "touchpoint",
+                                                                      "timestamp"), sep=","):
+    path.write_text(sep.join(header) + "\n" + "".join(sep.join(r) + "\n" for r in rows), "utf-8")
+    return path
+
+
+@pytest.fixture()
+def small_log(tmp_path):
+    return write_log(tmp_path / "ev.csv", [
+        ("u1", "instagram_ad", "2024-05-01 10:00"), ("u1", "checkout", "2024-05-01 10:30"),
+        ("u2", "instagram_ad", "2024-05-02 09:00"), ("u2", "add_to_cart", "2024-05-02 09:05")])
+
+
+@pytest.fixture()
+def texts_csv(tmp_path):
+    path = tmp_path / "texts.csv"
+    pd.DataFrame({"customer_id": ["u1", "u2"], "timestamp": ["2024-05-01 11:00",
+                                                             "2024-05-02 10:00"],
+                  "text": ["Checkout gampang banget", "Kok mahal bgt ongkirnya"]}).to_csv(
+        path, index=False)
+    return path
+
+
+def command_args(command: str, log: Path, texts: Path, out: Path) -> list[str]:
+    if command == "emotions":
+        return ["emotions", str(texts), "--log", str(log), "--model", "fast", "--out", str(out)]
+    return [command, str(log), "--out", str(out)]
+
+
+@pytest.mark.parametrize("command", ["discover", "personas", "emotions"])
+def test_every_log_command_has_the_same_log_options(command):
+    result = runner.invoke(app, [command, "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    for option in LOG_OPTIONS:
+        assert option in result.output, (command, option)
+    assert ("--conversion" in result.output) == (command != "emotions")
+    assert "Event log" in result.output
+
+
+@pytest.mark.parametrize("command", ["discover", "personas", "emotions"])
+def test_out_is_an_existing_file(command, small_log, texts_csv, tmp_path):
+    out = tmp_path / "taken"
+    out.write_text("keep me", "utf-8")
+    line = one_error(runner.invoke(app, command_args(command, small_log, texts_csv, out)))
+    assert "is a file, not a folder" in line and "--out" in line
+    assert out.read_text("utf-8") == "keep me"
+
+
+@pytest.mark.parametrize("command", ["discover", "personas", "emotions"])
+def test_out_cannot_be_created(command, small_log, texts_csv, tmp_path):
+    if os.geteuid() == 0:  # root may write anywhere: use a path that cannot be created
+        parent, out = None, Path("/proc/journeymine-test/out")
+    else:
+        parent = tmp_path / "read-only"
+        parent.mkdir()
+        parent.chmod(0o555)
+        out = parent / "out"
+    try:
+        line = one_error(runner.invoke(app, command_args(command, small_log, texts_csv, out)))
+        assert "Cannot write to the output folder" in line
+        assert not out.exists()
+    finally:
+        if parent is not None:
+            parent.chmod(0o755)
+
+
+def test_read_only_file_system_while_writing_leaves_nothing(small_log, tmp_path, monkeypatch):
+    def read_only(self, out_dir, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(out_dir))
+
+    monkeypatch.setattr(jm.ProcessMap, "save", read_only)
+    out = tmp_path / "new" / "out"
+    line = one_error(runner.invoke(app, ["discover", str(small_log), "--out", str(out)]))
+    assert "Read-only file system" in line
+    assert not (tmp_path / "new").exists()  # the folders this run created are gone
+
+
+def test_failure_after_some_files_leaves_an_existing_out_as_it_was(small_log, tmp_path,
+                                                                  monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.txt").write_text("old", "utf-8")
+
+    class Broken:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def fit(self, *args, **kwargs):
+            raise jm.JourneymineError("personas failed on purpose.")
+
+    monkeypatch.setattr(jm, "PersonaModel", Broken, raising=False)
+    line = one_error(runner.invoke(app, ["discover", str(small_log), "--out", str(out),
+                                         "--personas"]))
+    assert "personas failed on purpose" in line
+    assert sorted(p.name for p in out.iterdir()) == ["old.txt"]  # no report.html either
+
+
+@pytest.mark.parametrize("value", ["abc", "four", "0", "-3"])
+def test_n_personas_must_be_a_number_or_auto(value, small_log, tmp_path):
+    out = tmp_path / "out"
+    line = one_error(runner.invoke(app, ["personas", str(small_log), "--out", str(out),
+                                         "--n-personas", value]))
+    assert "--n-personas" in line and "auto" in line and "personas --help" in line
+    assert not out.exists()
+
+
+def test_failed_personas_run_leaves_no_out_dir(small_log, tmp_path):
+    out = tmp_path / "out"
+    line = one_error(runner.invoke(app, ["personas", str(small_log), "--out", str(out),
+                                         "--n-personas", "8"]))
+    assert "fewer than the 8 personas" in line and "--n-personas" in line
+    assert "n_personas" not in line
+    assert not out.exists()
+
+
+def test_memory_error_is_one_line(small_log, tmp_path, monkeypatch):
+    def too_big(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(jm, "discover", too_big)
+    out = tmp_path / "out"
+    line = one_error(runner.invoke(app, ["discover", str(small_log), "--out", str(out)]))
+    assert "too large" in line and "Spark" in line
+    assert not out.exists()
+
+
+def test_a_bug_is_one_line_with_exit_1(small_log, tmp_path, monkeypatch):
+    def bug(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(jm, "discover", bug)
+    out = tmp_path / "out"
+    line = one_error(runner.invoke(app, ["discover", str(small_log), "--out", str(out)]), code=1)
+    assert "internal error" in line and "boom" in line and "--debug" in line
+    assert not out.exists()
+
+
+def test_malformed_stages_yaml_is_one_line_with_its_line_number(small_log, tmp_path):
+    stages = tmp_path / "stages.yaml"
+    stages.write_text("awareness: [instagram_ad\n purchase: checkout\n", "utf-8")
+    out = tmp_path / "out"
+    line = one_error(runner.invoke(app, ["discover", str(small_log), "--out", str(out),
+                                         "--stages", str(stages)]))
+    assert "stages.yaml" in line and "line 2" in line
+    assert not out.exists()
+
+
+def test_non_utf8_log_suggests_the_encoding_flag(tmp_path):
+    log = tmp_path / "latin.csv"
+    log.write_bytes("customer_id,touchpoint,timestamp\n"
+                    "u1,caf\xe9_visit,2024-05-01 10:00\nu1,checkout,2024-05-01 11:00\n"
+                    .encode("latin-1"))
+    out = tmp_path / "out"
+    line = one_error(runner.invoke(app, ["discover", str(log), "--out", str(out)]))
+    assert "--encoding latin-1" in line and 'encoding="' not in line
+    assert not out.exists()
+    result = runner.invoke(app, ["discover", str(log), "--out", str(out), "--encoding", "latin-1"])
+    assert result.exit_code == 0, result.output
+    assert "café_visit" in (out / "edges.csv").read_text("utf-8")
+
+
+def test_sep_option_and_csv_only_options(tmp_path):
+    log = write_log(tmp_path / "semi.csv", [("u1", "instagram_ad", "2024-05-01 10:00"),
+                                            ("u1", "checkout", "2024-05-01 11:00")], sep=";")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["discover", str(log), "--out", str(out), "--sep", ";"])
+    assert result.exit_code == 0, result.output
+    parquet = tmp_path / "ev.parquet"
+    pd.read_csv(log, sep=";").to_parquet(parquet)
+    line = one_error(runner.invoke(app, ["discover", str(parquet), "--out",
+                                         str(tmp_path / "o2"), "--sep", ";"]))
+    assert "--sep only apply to CSV logs" in line
+    assert not (tmp_path / "o2").exists()
+
+
+def test_demo_takes_no_file_options(tmp_path):
+    line = one_error(runner.invoke(app, ["personas", "--demo", "--customer", "user",
+                                         "--out", str(tmp_path / "o")]))
+    assert "--customer" in line and "demo" in line
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("args", [["--demo", "LOG"], []])
+def test_emotions_needs_log_or_demo(args, small_log, texts_csv, tmp_path):
+    args = [a.replace("LOG", "--log") for a in args]
+    if "--log" in args:
+        args.append(str(small_log))
+    line = one_error(runner.invoke(app, ["emotions", str(texts_csv), *args, "--out",
+                                         str(tmp_path / "o")]))
+    assert "--demo" in line and "--log" in line
+    assert not (tmp_path / "o").exists()
+
+
+def test_emotions_with_a_log_needs_texts(small_log, tmp_path):
+    line = one_error(runner.invoke(app, ["emotions", "--log", str(small_log), "--out",
+                                         str(tmp_path / "o")]))
+    assert "TEXTS" in line
+    assert not (tmp_path / "o").exists()
+
+
+def test_unknown_option_is_one_line():
+    line = one_error(runner.invoke(app, ["discover", "--nope"]))
+    assert "--nope" in line
+
+
+def test_control_characters_in_names_are_escaped(tmp_path):
+    evil = "evil\x1b]0;TITLE\x07\x1b[2J"
+    log = write_log(tmp_path / "evil.csv", [(f"c{i}", tp, f"2024-05-01 10:{i:02d}")
+                                           for i in range(3) for tp in (evil, "checkout")])
+    result = runner.invoke(app, ["discover", str(log), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "evil\\x1b]0;TITLE\\x07\\x1b[2J" in result.stdout  # summary: top path
+    assert "warning: Touchpoints without a stage: evil\\x1b]0;TITLE" in result.stderr
+
+
+def test_clean_escapes_c0_c1_and_bidi_controls():
+    assert cli.clean("a\x1b[31mb\x9bc\u202ed\ne") == "a\\x1b[31mb\\x9bc\\u202ed\\x0ae"
+    assert cli.clean("café → ok") == "café → ok"
+
+
+def test_each_warning_is_printed_once(small_log, tmp_path, monkeypatch):
+    import logging
+    import warnings
+
+    from journeymine.exceptions import DataQualityWarning
+
+    real = jm.discover
+
+    def chatty(log, **kwargs):  # the library repeats itself, as a real log made it do
+        for _ in range(8):
+            logging.getLogger("journeymine.eventlog").warning("Touchpoints without a stage: %s",
+                                                              "zzq_thing")
+            warnings.warn("Dropped 3 rows without a timestamp.", DataQualityWarning,
+                          stacklevel=2)
+        return real(log, **kwargs)
+
+    monkeypatch.setattr(jm, "discover", chatty)
+    result = runner.invoke(app, ["discover", str(small_log), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("warning: Touchpoints without a stage: zzq_thing") == 1
+    assert result.stderr.count("warning: Dropped 3 rows") == 1
+    assert logging.getLogger("journeymine").handlers == []  # the run's set-up is undone
+
+
+def test_library_fixes_become_cli_flags():
+    assert cli.cli_fix('Pass encoding="cp1252", or sep=";"') == "Pass --encoding cp1252, or --sep ;"
+    assert cli.cli_fix("a smaller n_personas or k_range") == "a smaller --n-personas or k_range"
+    assert cli.cli_fix("pass another --out / out_dir") == "pass another --out"
+    assert cli.cli_fix("texts=tagged_df") == "texts=tagged_df"  # no flag: left alone
+
+
+def test_model_train_needs_data(monkeypatch):
+    monkeypatch.delenv(cli.TRAIN_DATA_ENV, raising=False)
+    line = one_error(runner.invoke(app, ["model", "train"]))
+    assert "--data" in line and cli.TRAIN_DATA_ENV in line
+    result = runner.invoke(app, ["model", "train", "--help"], terminal_width=200)
+    assert "../shared" not in result.output and cli.TRAIN_DATA_ENV in result.output
+
+
+def test_model_train_data_must_exist(monkeypatch, tmp_path):
+    monkeypatch.setenv(cli.TRAIN_DATA_ENV, str(tmp_path / "missing"))
+    line = one_error(runner.invoke(app, ["model", "train"]))
+    assert "does not exist" in line
+    (tmp_path / "empty").mkdir()
+    line = one_error(runner.invoke(app, ["model", "train", "--data", str(tmp_path / "empty")]))
+    assert "indonlu/ and goemotions/" in line
+
+
+def test_version():
+    for args in (["--version"], ["version"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0 and result.stdout.strip() == jm.__version__
+
+
+@pytest.mark.parametrize("args", [[], ["discover"], ["personas"], ["emotions"], ["model"],
+                                  ["model", "train"], ["version"]])
+def test_every_help_is_readable(args):
+    result = runner.invoke(app, [*args, "--help"], terminal_width=100)
+    assert result.exit_code == 0 and "Usage:" in result.output
+    assert "Traceback" not in result.output
+    assert all(len(line) <= 100 for line in result.output.splitlines())
+
+
+def test_personas_reads_with_the_log_options_and_texts(tmp_path):
+    log = jm.datasets.make_journeys(150, random_state=0).to_pandas()
+    path = tmp_path / "renamed.csv"
+    log.rename(columns={"customer_id": "user", "activity": "page", "timestamp": "time"})[
+        ["user", "page", "time"]].to_csv(path, index=False)
+    first = log.groupby("customer_id")["timestamp"].min()
+    texts = tmp_path / "texts.csv"
+    pd.DataFrame({"customer_id": first.index[:40],
+                  "timestamp": (first.iloc[:40] + pd.Timedelta("1min")).astype(str),
+                  "text": ["Suka banget, cepat!", "Kecewa, lama bgt"] * 20}).to_csv(
+        texts, index=False)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["personas", str(path), "--customer", "user", "--activity", "page",
+                                 "--timestamp", "time", "--n-personas", "2", "--texts", str(texts),
+                                 "--emotion-model", "fast", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["assignments.csv", "personas.html",
+                                                     "personas.json"]
+    assert json.loads((out / "personas.json").read_text("utf-8"))["n_personas"] == 2
+
+
+def test_emotions_demo(tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["emotions", "--demo", "--model", "fast", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["emotions.html", "emotions.json",
+                                                     "tagged_texts.csv"]
+    assert "JourneyEmotions(" in result.stdout
+
+
+def test_cli_imports_private_modules_only_in_the_marked_block():
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(cli))
+    allowed = {"_humanize_seconds", "_percent", "_train_default"}
+    for func in ast.walk(tree):
+        body_private = [node for node in ast.walk(func)
+                        if isinstance(node, ast.ImportFrom) and node.module
+                        and node.module.startswith("journeymine")
+                        and re.search(r"(^|\.)_", node.module)]
+        if isinstance(func, ast.FunctionDef) and body_private:
+            assert func.name in allowed, func.name
+    top = [n.module for n in tree.body if isinstance(n, ast.ImportFrom) and n.module
+           and n.module.startswith("journeymine")]
+    assert top == ["journeymine.exceptions"]
