@@ -10,6 +10,7 @@ it::
 
 from journeymine import datasets
 from journeymine.discovery import ProcessMap, discover
+from journeymine.discovery._grains import GapSuggestion, Journeys, episodes, sessionize, suggest_gap
 from journeymine.eventlog import (
     STAGES,
     EventLog,
@@ -76,3 +77,4 @@ __all__ = [
     "read_texts",
     "read_xes",
 ]
+__all__ += ["GapSuggestion", "Journeys", "episodes", "sessionize", "suggest_gap"]

@@ -14,10 +14,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from journeymine._util._json import VARIANT_SEPARATOR
-from journeymine.discovery._engine import JourneyTables
+from journeymine.discovery._engine import JourneyTables, connect
+from journeymine.discovery._grains import (
+    DEFAULT_EPISODE_GAP,
+    DurationLike,
+    Journeys,
+    at_grain,
+    check_grain,
+    returns_query,
+)
 from journeymine.discovery._processmap import ProcessMap
 from journeymine.eventlog._eventlog import EventLog, StagesLike
-from journeymine.eventlog._schema import ACTIVITY, CHANNEL, REVENUE, suggest
+from journeymine.eventlog._schema import ACTIVITY, CHANNEL, CUSTOMER, REVENUE, suggest
 from journeymine.eventlog._stages import StageMap
 from journeymine.exceptions import JourneymineError, StageError, UnknownTouchpointError
 
@@ -92,6 +100,11 @@ def resolve_conversion(
 def discover(
     log: EventLog,
     *,
+    grain: str = "customer",
+    gap: DurationLike | None = None,
+    session: str | bool | None = None,
+    episode_gap: DurationLike | None = DEFAULT_EPISODE_GAP,
+    censor: DurationLike | bool | None = None,
     stages: StagesLike = None,
     conversion: str | Iterable[str] | None = None,
     con=None,
@@ -107,6 +120,28 @@ def discover(
     ----------
     log : EventLog
         The validated events.
+    grain : {"customer", "episode", "session"}, default "customer"
+        What one journey is: a customer's whole history, an episode (cut
+        after each conversion and at ``episode_gap`` of inactivity; see
+        :func:`~journeymine.episodes`) or a session (a visit: a session
+        column or ``gap``; see :func:`~journeymine.sessionize`). Every table
+        is then per journey (its ``customers`` columns count journeys);
+        bottlenecks are waits inside journeys, and the gaps between a
+        customer's journeys are in ``returns``.
+    gap : str or Timedelta, optional
+        Session grain: the inactivity that starts a new session (e.g.
+        ``"30min"``); suggested from the log (:func:`~journeymine.suggest_gap`)
+        when there is no session column.
+    session : str or False, optional
+        Session grain: the session column (detected by name by default;
+        ``False`` to use the gap only).
+    episode_gap : str, Timedelta or None, default 30 days
+        Episode grain: the inactivity that starts a new episode.
+    censor : str, Timedelta or False, optional
+        Journeys that end within this of the end of the data window may not be
+        over: they are not counted as drop-offs (and ``summary`` counts the
+        journeys censored at either end). By default the grain's gap, and no
+        censoring at customer grain.
     stages : StageMap, dict or path to YAML, optional
         Touchpoint to stage map; see :meth:`EventLog.stage_map` for the default.
     conversion : str or list of str, optional
@@ -147,11 +182,18 @@ def discover(
             expected="a journeymine.EventLog.",
             fix="Build one with jm.EventLog.from_pandas(df) or jm.read_csv(path).",
         )
+    grain = check_grain(grain)
     stage_map = log.stage_map(stages)
     conv = resolve_conversion(log, stage_map, conversion)
     rank = {tp: stage_map.order.index(s) for tp, s in stage_map.mapping.items()}
-    tables = JourneyTables(log, rank, conv, con)
+    journeys = None
+    if grain != "customer" or censor not in (None, False):
+        journeys = at_grain(log, grain, gap=gap, session=session, episode_gap=episode_gap,
+                            conversion=conv, censor=censor)
+        con = connect() if con is None else con
+    tables = JourneyTables(log if journeys is None else journeys.log, rank, conv, con)
     st = tables.steps
+    extra = _grain_tables(journeys, con)
     # One worker runs the queries in order (the engine is not thread-safe)
     # while this thread compiles the next ones, builds the journeys and turns
     # finished results into tables: the engine releases the GIL as it runs.
@@ -165,13 +207,16 @@ def discover(
                    "ping_pongs": run(q.ping_pongs(st))}
         if CHANNEL in log.table.column_names:
             results["switches"] = run(q.channel_switches(st))
+        if "returns" in extra:
+            results["returns"] = run(returns_query(extra["returns"]), "-count", "touchpoint")
         tables.build_journeys()
         jr = pool.submit(lambda: tables.journeys).result()
+        ended = jr.anti_join(extra["censored"], CUSTOMER) if "censored" in extra else jr
         results.update(
             variants=run(q.variants(jr), "-customers", "variant"),
             totals=run(_journey_totals_query(jr)),
             funnel=run(q.funnel(jr, q.stage_reach(st))),
-            dropoffs=run(q.dropoffs(jr)),
+            dropoffs=run(q.dropoffs(ended)),
         )
 
         # In the order the worker finishes them; every customer starts once.
@@ -189,10 +234,19 @@ def discover(
         totals = _journey_totals(results["totals"].result())
         n_converted = totals["converted"]
         funnel = _funnel(results["funnel"].result(), stage_map, n_customers)
-        dropoffs = _dropoffs(results["dropoffs"].result(), nodes, n_customers - n_converted)
+        lost = results["dropoffs"].result()
+        dropoffs = _dropoffs(lost, nodes, int(lost["customers"].sum()))
+        returns = (results["returns"].result() if "returns" in results
+                   else pd.DataFrame(columns=["touchpoint", "count", "customers",
+                                              "median_seconds", "p90_seconds"]))
+    grain_summary = journeys.summary() if journeys is not None else {
+        "grain": "customer", "journeys": n_customers, "customers": n_customers,
+        "gap_seconds": None, "gap_source": "one journey per customer", "censor_seconds": None,
+        "censored_start": 0, "censored_end": 0,
+    }
     summary = {
         "events": log.n_events,
-        "customers": n_customers,
+        **grain_summary,
         "touchpoints": len(nodes),
         "transitions": int(edges["count"].sum()),
         "variants": len(variants),
@@ -217,7 +271,30 @@ def discover(
         stages=stage_map,
         conversion=conv,
         unmapped=tuple(stage_map.unmapped(nodes["touchpoint"])),
+        grain=grain,
+        returns=returns,
     )
+
+
+def _grain_tables(journeys: Journeys | None, con) -> dict:
+    """The returns and the ids of journeys censored at the window end, as tables on ``con``.
+
+    Registered before any query runs: the engine is not thread-safe.
+    """
+    import ibis
+
+    if journeys is None:
+        return {}
+    key = f"{id(journeys):x}"
+    out = {}
+    if journeys.grain != "customer":
+        out["returns"] = con.create_view(f"jm_returns_{key}", ibis.memtable(journeys.boundaries),
+                                         overwrite=True)
+    censored = journeys.censored_ids()
+    if len(censored):
+        out["censored"] = con.create_view(
+            f"jm_censored_{key}", ibis.memtable(pa.table({CUSTOMER: censored})), overwrite=True)
+    return out
 
 
 def _journey_totals_query(jr):

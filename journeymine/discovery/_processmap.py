@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["ProcessMap"]
 
 #: Version of the ``process_map.json`` format written by :meth:`ProcessMap.to_dict`.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -72,6 +72,15 @@ class ProcessMap:
         Touchpoints without a stage.
     coverage : dict or None
         For a filtered view: what the filter kept.
+    grain : str
+        What one journey is: ``"customer"`` (a customer's whole history),
+        ``"episode"`` or ``"session"`` (see :func:`~journeymine.discover`).
+        At the finer grains the ``customers`` columns count journeys.
+    returns : DataFrame
+        At episode and session grain, the gaps between a customer's journeys
+        (not waits, so not bottlenecks): per last touchpoint before the
+        return, ``count``, ``customers``, ``median_seconds``, ``p90_seconds``.
+        Empty at customer grain.
     """
 
     nodes: pd.DataFrame
@@ -90,6 +99,8 @@ class ProcessMap:
     unmapped: tuple[str, ...] = ()
     coverage: dict[str, Any] | None = None
     full: ProcessMap | None = None
+    grain: str = "customer"
+    returns: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
     # ------------------------------------------------------------------ filtering
     def filter(
@@ -193,7 +204,9 @@ class ProcessMap:
         ``customers``, ``stage``), ``edges`` (``source``, ``target``,
         ``count``, ``customers``, ``mean_seconds``, ``median_seconds``,
         ``p90_seconds``), ``start`` and ``end`` (``{touchpoint: journeys}``),
-        ``stages`` (order and touchpoint map), ``conversion`` and ``summary``.
+        ``stages`` (order and touchpoint map), ``conversion``, ``grain``,
+        ``returns`` (``touchpoint``, ``count``, ``customers``,
+        ``median_seconds``, ``p90_seconds``) and ``summary``.
         Durations are seconds; missing values are ``null``.
         """
         base = self.full or self
@@ -207,6 +220,9 @@ class ProcessMap:
             "stages": base.stages.to_dict(),
             "conversion": list(base.conversion),
             "unmapped": list(base.unmapped),
+            "grain": base.grain,
+            "returns": records(base.returns, ["touchpoint", "count", "customers",
+                                              "median_seconds", "p90_seconds"]),
             "summary": json_safe(base.summary),
         }
 
@@ -319,9 +335,12 @@ class ProcessMap:
     def __repr__(self) -> str:
         s = self.summary
         view = " (filtered)" if self.full is not None else ""
+        who = f"{s['customers']:,} customers"
+        if self.grain != "customer":
+            who = f"{s['journeys']:,} {self.grain}s of {who}"
         return (
             f"ProcessMap{view}({len(self.nodes)} touchpoints, {len(self.edges)} edges, "
-            f"{s['customers']:,} customers, {s['variants']:,} variants, "
+            f"{who}, {s['variants']:,} variants, "
             f"conversion {s['conversion_rate']:.1%})"
         )
 

@@ -59,6 +59,13 @@ _CANDIDATES: dict[str, tuple[str, ...]] = {
         "revenue", "amount", "order_value", "value", "price", "total", "gmv",
         "sales", "pendapatan", "nilai", "harga",
     ),
+    # Not a Schema role (a session column stays an extra column under its own
+    # name); found by :func:`detect_column` when journeys are cut into sessions.
+    "session": (
+        "session_id", "ga_session_id", "sessionid", "session", "session_key",
+        "ga_session_number", "session_number", "visit_id", "visitid", "visit",
+        "visit_number", "sesi_id", "id_sesi", "sesi", "kunjungan_id", "id_kunjungan",
+    ),
 }
 
 
@@ -66,6 +73,25 @@ def _norm(name: str) -> str:
     """Normalise a column name for matching: lower case, ``_`` for separators."""
     name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", str(name))  # camelCase -> camel_Case
     return re.sub(r"[\s\-.]+", "_", name.strip()).lower()
+
+
+def detect_column(role: str, columns: Sequence[str]) -> str | None:
+    """The first of ``columns`` named like a ``role`` column (most specific name first).
+
+    Names are compared after normalising case and separators, as in
+    :meth:`Schema.resolve`.
+
+    Examples
+    --------
+    >>> detect_column("session", ["customer_id", "activity", "gaSessionId"])
+    'gaSessionId'
+    >>> detect_column("session", ["customer_id", "activity"]) is None
+    True
+    """
+    by_norm: dict[str, str] = {}
+    for col in columns:
+        by_norm.setdefault(_norm(col), str(col))
+    return next((by_norm[c] for c in map(_norm, _CANDIDATES[role]) if c in by_norm), None)
 
 
 def suggest(name: str, choices: Sequence[str]) -> str | None:

@@ -154,7 +154,7 @@ def test_filter_is_a_view(three):
 
 def test_process_map_json_format(three, tmp_path):
     data = json.loads(three.to_json(tmp_path / "pm.json").read_text("utf-8"))
-    assert data["format"] == {"name": "journeymine.process_map", "version": 2}
+    assert data["format"] == {"name": "journeymine.process_map", "version": 3}
     assert set(data["nodes"][0]) == {"touchpoint", "count", "customers", "stage"}
     assert set(data["edges"][0]) == {"source", "target", "count", "customers",
                                      "mean_seconds", "median_seconds", "p90_seconds"}
