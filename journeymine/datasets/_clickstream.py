@@ -104,7 +104,7 @@ _EDGES: dict[str, dict[str, float]] = {
     "Loyalty Points Earned": {"END": 100},
 }
 #: The funnel's forward edges; a session's conversion propensity scales them.
-_FORWARD = {PRODUCT: ADD, CART: SHIP, SHIP: PAY, PAY: ORDER}
+_FORWARD = {PRODUCT: ADD, ADD: CART, CART: SHIP, SHIP: PAY, PAY: ORDER}
 #: Where visits start, per channel.
 CHANNELS: tuple[str, ...] = ("web", "app", "email", "whatsapp", "store")
 _WEB, _APP, _EMAIL, _WA, _STORE = range(5)
@@ -270,9 +270,9 @@ class ClickstreamTruth:
     incident_error_rate: float = 0.0
     incident_conversion_drop: float = float("nan")
     negative_lift_event: str = NEGATIVE_EVENT
-    negative_lift: float = 0.35
+    negative_lift: float = 0.4
     positive_lift_event: str = POSITIVE_EVENT
-    positive_lift: float = 1.8
+    positive_lift: float = 3.0
     lift_realised: dict = dataclasses.field(default_factory=dict)
     bottleneck: tuple[str, str] = BOTTLENECK
     bottleneck_median_wait: pd.Timedelta = _BOTTLENECK_WAIT
@@ -445,13 +445,15 @@ def _simulate_sessions(rng, lay, planned, p):
     exposure = np.where(online & (ue < p["popup_share"]), POPUP,
                         np.where(online & (ue >= 1 - p["banner_share"]), BANNER, -1))
     looper = online & (rng.random(n_sess) < p["loop_share"])
-    loops_left = np.where(looper, 2 + rng.poisson(2.0, n_sess), 0)
+    loops_left = np.where(looper, 3 + rng.poisson(3.0, n_sess), 0)
     m = intent[lay["cust"]] * np.where(exposure == POPUP, p["popup_effect"],
                                        np.where(exposure == BANNER, p["banner_effect"], 1.0))
-    m = m * np.where(looper, p["loop_conversion"], 1.0)
+    loop_f = np.where(looper, p["loop_conversion"], 1.0)
     # The propensity acts mostly where the funnel leaks most (product page -> cart).
     f_w = np.zeros(_NS)
-    f_w[[PRODUCT, CART, SHIP]] = 0.5, 0.25, 0.25
+    f_w[[PRODUCT, ADD, CART, SHIP]] = 0.4, 0.2, 0.2, 0.2
+    l_w = np.zeros(_NS)  # a looping visit pays at the end of the checkout
+    l_w[[SHIP, PAY]] = 0.5, 0.5
     incident = online & (planned >= p["inc_lo"]) & (planned < p["inc_hi"])
     err = np.where(incident, p["incident_error_rate"], 0.0)
 
@@ -477,7 +479,7 @@ def _simulate_sessions(rng, lay, planned, p):
         # f > 1: some exits become forward moves).
         fw = fwd_to[state]
         has_fw = fw >= 0
-        fa = m[a] ** f_w[state]
+        fa = m[a] ** f_w[state] * loop_f[a] ** l_w[state]
         u = rng.random(a.size)
         down = has_fw & (nxt == fw) & (fa < 1) & (u > fa)
         nxt[down] = _END
@@ -592,7 +594,7 @@ def make_clickstream(
     incident_days: float = 21,
     incident_error_rate: float = 0.6,
     popup_share: float = 0.15,
-    popup_effect: float = 0.3,
+    popup_effect: float = 0.4,
     banner_share: float = 0.15,
     banner_effect: float = 3.0,
     bottleneck_wait: float = 240.0,
@@ -623,7 +625,7 @@ def make_clickstream(
       to minutes (at most 25 minutes), so ``log(gap)`` is bimodal with an
       empty valley from 25 to 60 minutes; ``session_gap`` is 30 minutes;
     * **checkout loop**: ``loop_share`` [15 %] of visits that reach the cart
-      bounce cart ⇄ shipping_details ⇄ add_to_cart 2+Poisson(2) times, with
+      bounce cart ⇄ shipping_details ⇄ add_to_cart 3+Poisson(3) moves, with
       their conversion propensity × ``loop_conversion`` [0.4];
     * **incident**: for ``incident_days`` [21] from ``incident_start``
       [``start`` + 75 days], each payment step fails (``payment_error``) with
@@ -631,8 +633,8 @@ def make_clickstream(
       conversion and purchases per day roughly halve;
     * **lift**: ``popup_share`` [15 %] of online visits see
       ``shipping_cost_popup`` after the landing page (conversion propensity ×
-      ``popup_effect`` [0.3]), ``banner_share`` [15 %] see
-      ``free_shipping_banner`` (× ``banner_effect`` [1.8]); exposure is
+      ``popup_effect`` [0.4]), ``banner_share`` [15 %] see
+      ``free_shipping_banner`` (× ``banner_effect`` [3.0]); exposure is
       random, so the effect does not depend on journey length;
     * **bottleneck**: ``shipping_details → payment`` waits a median of
       ``bottleneck_wait`` [240] seconds; every other in-visit wait has a
