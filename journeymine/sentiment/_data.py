@@ -20,7 +20,8 @@ dataset that cannot express it (see :mod:`journeymine.sentiment._loss`).
 The module also holds the two small pieces of text handling shared by the
 model and the TF-IDF baseline: :func:`detect_language` (lexicon-based
 ``'id'``/``'en'``/``'mixed'``) and :func:`normalize_text` (slang and elongation
-normalisation for Indonesian, applied before tokenising).
+normalisation for Indonesian, applied before tokenising; the slang table is
+:data:`journeymine.sentiment._slang.SLANG`, shared with the key phrases).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from journeymine.exceptions import InvalidParameterError, JourneymineError, ReadError
+from journeymine.sentiment._slang import SLANG
 
 __all__ = [
     "DATASETS",
@@ -549,111 +551,11 @@ def detect_language(text: str) -> str:
     return "id" if id_score > en_score else "en"
 
 
-NORMALIZER_VERSION = 1
+NORMALIZER_VERSION = 2
 """Bumped whenever :func:`normalize_text` changes (part of embedding cache keys)."""
 
-_SLANG = {
-    "bgt": "banget",
-    "bngt": "banget",
-    "bgtt": "banget",
-    "bangettt": "banget",
-    "gak": "tidak",
-    "ga": "tidak",
-    "gk": "tidak",
-    "nggak": "tidak",
-    "ngga": "tidak",
-    "enggak": "tidak",
-    "engga": "tidak",
-    "ndak": "tidak",
-    "tdk": "tidak",
-    "g": "tidak",
-    "yg": "yang",
-    "udh": "sudah",
-    "udah": "sudah",
-    "sdh": "sudah",
-    "dah": "sudah",
-    "blm": "belum",
-    "belom": "belum",
-    "dgn": "dengan",
-    "dg": "dengan",
-    "krn": "karena",
-    "karna": "karena",
-    "krna": "karena",
-    "sy": "saya",
-    "jg": "juga",
-    "aja": "saja",
-    "tp": "tapi",
-    "tpi": "tapi",
-    "sm": "sama",
-    "lg": "lagi",
-    "bgs": "bagus",
-    "bgus": "bagus",
-    "mantul": "mantap betul",
-    "mantab": "mantap",
-    "mksh": "terima kasih",
-    "makasih": "terima kasih",
-    "makasi": "terima kasih",
-    "trims": "terima kasih",
-    "thx": "thanks",
-    "tks": "terima kasih",
-    "bnr": "benar",
-    "bener": "benar",
-    "lbh": "lebih",
-    "utk": "untuk",
-    "dr": "dari",
-    "kalo": "kalau",
-    "klo": "kalau",
-    "kl": "kalau",
-    "gmn": "bagaimana",
-    "gimana": "bagaimana",
-    "knp": "kenapa",
-    "org": "orang",
-    "hrs": "harus",
-    "pdhl": "padahal",
-    "pdhal": "padahal",
-    "skrg": "sekarang",
-    "byk": "banyak",
-    "jd": "jadi",
-    "jdi": "jadi",
-    "emg": "memang",
-    "emang": "memang",
-    "bkn": "bukan",
-    "cpt": "cepat",
-    "cepet": "cepat",
-    "lmbt": "lambat",
-    "brg": "barang",
-    "dapet": "dapat",
-    "sampe": "sampai",
-    "nyampe": "sampai",
-    "bs": "bisa",
-    "bsa": "bisa",
-    "tau": "tahu",
-    "gatau": "tidak tahu",
-    "gabisa": "tidak bisa",
-    "gaada": "tidak ada",
-    "kzl": "kesal",
-    "kesel": "kesal",
-    "bete": "kesal",
-    "gue": "saya",
-    "gw": "saya",
-    "gua": "saya",
-    "ak": "aku",
-    "sgt": "sangat",
-    "bngs": "bangsat",
-    "cm": "cuma",
-    "rekomen": "rekomendasi",
-    "recommended": "recommended",
-    "ori": "original",
-    "respon": "respons",
-    "fast respon": "cepat respons",
-    "slow respon": "lambat respons",
-    "ok": "oke",
-    "oke": "oke",
-    "mager": "malas gerak",
-    "gercep": "gerak cepat",
-}
 _SLANG_RE = re.compile(
-    r"(?<![\w])(" + "|".join(sorted(map(re.escape, _SLANG), key=len, reverse=True)) + r")(?![\w])",
+    r"(?<![\w])(" + "|".join(sorted(map(re.escape, SLANG), key=len, reverse=True)) + r")(?![\w])",
     re.IGNORECASE,
 )
 _LAUGH = re.compile(r"\b(?:wk){2,}w?\b|\b(?:ha){3,}\b")
@@ -697,7 +599,7 @@ def normalize_text(text: str, language: str | None = None) -> str:
         return out
 
     def repl(m: re.Match[str]) -> str:
-        return _SLANG[m.group(1).lower()]
+        return SLANG[m.group(1).lower()]
 
     out = _SLANG_RE.sub(repl, out)
     out = _LAUGH.sub("haha", out)

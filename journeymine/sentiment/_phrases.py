@@ -1,9 +1,10 @@
 """Key phrases: what customers say, per touchpoint or stage, in their own words.
 
 A small, dependency-free extractor for short Indonesian, English and
-code-mixed texts. Texts are tokenised with chat slang normalised (``bgt`` ->
-``banget``, ``gak`` -> ``tidak``, ``udh`` -> ``sudah``...), emoji and numbers
-left out, and the ``-nya`` clitic removed from long words. Candidate phrases
+code-mixed texts. Texts are tokenised with chat slang normalised by the one
+slang table of :mod:`._slang` (``bgt`` -> ``banget``, ``gak`` -> ``tidak``,
+``udh`` -> ``sudah``...), emoji and numbers left out, and the ``-nya`` clitic
+removed from long words. Candidate phrases
 are unigrams and bigrams without stopwords. A phrase is *distinctive* for a
 group when it is used there more than in the other groups, measured by the
 log-odds ratio with an informative Dirichlet prior (Monroe, Colaresi & Quinn
@@ -29,43 +30,9 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-__all__ = ["STOPWORDS", "clauses", "distinctive_phrases", "normalize_slang", "tokenize"]
+from journeymine.sentiment._slang import SLANG
 
-#: Chat abbreviations and spelling variants, mapped to the standard word.
-SLANG: dict[str, str] = {
-    # negation
-    "gak": "tidak", "ga": "tidak", "gk": "tidak", "g": "tidak", "nggak": "tidak",
-    "ngga": "tidak", "enggak": "tidak", "engga": "tidak", "ndak": "tidak", "tdk": "tidak",
-    "kagak": "tidak", "gaada": "tidak ada", "gada": "tidak ada", "gabisa": "tidak bisa",
-    "blm": "belum", "blum": "belum", "bkn": "bukan",
-    # intensifiers
-    "bgt": "banget", "bngt": "banget", "bgtt": "banget", "bangett": "banget",
-    "bener": "benar", "bnr": "benar", "bgs": "bagus",
-    # time and aspect
-    "udh": "sudah", "udah": "sudah", "sdh": "sudah", "dah": "sudah", "tlh": "telah",
-    "lg": "lagi", "lgi": "lagi", "skrg": "sekarang", "skg": "sekarang", "kmrn": "kemarin",
-    "bsk": "besok", "msh": "masih", "masi": "masih", "br": "baru",
-    # function words
-    "yg": "yang", "dgn": "dengan", "dg": "dengan", "krn": "karena", "karna": "karena",
-    "tp": "tapi", "tpi": "tapi", "jg": "juga", "jga": "juga", "sm": "sama", "utk": "untuk",
-    "untk": "untuk", "dri": "dari", "klo": "kalau", "kalo": "kalau",
-    "kl": "kalau", "aja": "saja", "aj": "saja", "doang": "saja", "trs": "terus",
-    "trus": "terus", "bs": "bisa", "bsa": "bisa", "sy": "saya", "ak": "aku", "gw": "saya",
-    "gue": "saya", "gua": "saya", "km": "kamu", "org": "orang", "dll": "dan lain-lain",
-    "dsb": "dan sebagainya", "tsb": "tersebut", "spt": "seperti", "kyk": "kayak",
-    "gmn": "bagaimana", "gimana": "bagaimana", "knp": "kenapa",
-    "napa": "kenapa", "emg": "memang", "emang": "memang", "mmg": "memang", "bbrp": "beberapa",
-    "pd": "pada", "tau": "tahu", "tdi": "tadi", "td": "tadi", "sampe": "sampai",
-    "nyampe": "sampai", "nyampai": "sampai", "pengen": "ingin", "pgn": "ingin",
-    "mo": "mau", "makasih": "terima kasih", "mksh": "terima kasih",
-    "thx": "thanks", "tks": "thanks", "trims": "terima kasih", "dipake": "dipakai",
-    "pake": "pakai", "bgmn": "bagaimana", "bnyk": "banyak", "byk": "banyak",
-    "dlm": "dalam", "ttg": "tentang", "smp": "sampai",
-    # English chat
-    "u": "you", "ur": "your", "pls": "please", "plz": "please", "bc": "because",
-    "cuz": "because", "coz": "because", "dont": "don't", "cant": "can't", "wont": "won't",
-    "didnt": "didn't", "doesnt": "doesn't", "isnt": "isn't", "im": "i'm", "ive": "i've",
-}
+__all__ = ["STOPWORDS", "clauses", "distinctive_phrases", "normalize_slang", "tokenize"]
 
 _ID_STOPWORDS = """
 adalah agak agar akan aku amat anda apa apakah apalagi atas atau ayo bagai bagaimana
