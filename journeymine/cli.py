@@ -328,9 +328,23 @@ TimestampOpt = Annotated[str | None, typer.Option(
 TzOpt = Annotated[str | None, typer.Option(
     "--tz", help="Time zone of naive times, e.g. Asia/Jakarta (default: UTC).",
     rich_help_panel=_LOG_PANEL)]
+
+
+def _strptime_format(value: str) -> str:
+    """``--timestamp-format``: rejects unknown directives such as ``%Q`` up front."""
+    from datetime import datetime
+
+    try:
+        datetime.strptime("", value)
+    except ValueError as exc:
+        if "bad directive" in str(exc) or "stray %" in str(exc):
+            raise typer.BadParameter(f"{value!r} is not a strptime format ({exc}).") from None
+    return value
+
+
 TimestampFormatOpt = Annotated[str | None, typer.Option(
     "--timestamp-format", help="strptime format of the timestamps, e.g. '%d/%m/%Y %H:%M'.",
-    rich_help_panel=_LOG_PANEL)]
+    parser=_strptime_format, metavar="FORMAT", rich_help_panel=_LOG_PANEL)]
 EncodingOpt = Annotated[str | None, typer.Option(
     "--encoding", help="Text encoding of CSV files, e.g. latin-1 or cp1252 (default: utf-8).",
     rich_help_panel=_LOG_PANEL)]

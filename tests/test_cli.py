@@ -484,3 +484,12 @@ def test_cli_imports_private_modules_only_in_the_marked_block():
     top = [n.module for n in tree.body if isinstance(n, ast.ImportFrom) and n.module
            and n.module.startswith("journeymine")]
     assert top == ["journeymine.exceptions"]
+
+
+@pytest.mark.parametrize("fmt", ["%Q", "%Y-%m-%d %"])
+def test_bad_timestamp_format_is_one_line(fmt, small_log, tmp_path):
+    out = tmp_path / "out"
+    line = one_error(runner.invoke(app, ["discover", str(small_log), "--out", str(out),
+                                         "--timestamp-format", fmt]))
+    assert "--timestamp-format" in line and "strptime" in line
+    assert not out.exists()
