@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import codecs
 import csv
+import glob
 import gzip
+import io
 import logging
+import os
 import re
+import stat
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -83,6 +87,220 @@ def _codec_name(encoding: str) -> str:
             expected="an encoding Python knows, such as 'utf-8', 'latin-1' or 'cp1252'.",
             fix='Pass encoding="utf-8", encoding="latin-1" or encoding="cp1252".',
         ) from None
+
+
+def _not_regular_error(path: str) -> ReadError:
+    mode = os.stat(path).st_mode
+    kind = ("a character device" if stat.S_ISCHR(mode) else "a named pipe (FIFO)"
+            if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a block device" if stat.S_ISBLK(mode) else "not a regular file")
+    empty = " (it is always empty)" if path == os.devnull else ""
+    return ReadError(
+        f"{path!r} is not a regular file but {kind}{empty}: there are no events to read.",
+        expected="the path of a .csv or .csv.gz file.",
+        fix="Save the data to a file and pass its path (or read a stream with pandas and "
+        "use EventLog.from_pandas).",
+    )
+
+
+def _gzip_problem(path: str) -> str | None:
+    """Why the gzip file ``path`` cannot be trusted (truncated, corrupt), or None.
+
+    A gzip stream ends with its length and CRC: reading to there is the only
+    way to know the file is whole, and DuckDB (like many readers) returns the
+    rows before a cut without a word. Streaming through zlib costs about 5% of
+    a read; the output is discarded, bounded to 16 MB at a time.
+    """
+    with open(path, "rb") as f:
+        if f.read(2) != b"\x1f\x8b":
+            return None
+        f.seek(0)
+        inflate, fed = zlib.decompressobj(31), False
+        data = f.read(1 << 20)
+        try:
+            while data:
+                inflate.decompress(data, 1 << 24)
+                fed = True
+                if inflate.eof:  # a member ended; another may follow (as `cat a.gz b.gz`)
+                    data = inflate.unused_data or f.read(1 << 20)
+                    if 0 < len(data) < 2:
+                        data += f.read(1 << 20)
+                    if data and not data.startswith(b"\x1f\x8b"):
+                        return None  # trailing bytes after a complete stream, as gzip allows
+                    inflate, fed = zlib.decompressobj(31), False
+                else:
+                    data = inflate.unconsumed_tail or f.read(1 << 20)
+        except zlib.error as exc:
+            return f"corrupt ({exc})"
+    return "truncated (the compressed stream stops before its end)" if fed else None
+
+
+def _check_gzip(path: str) -> None:
+    """Raise ReadError if ``path`` (or any file a glob matches) is a cut or corrupt gzip file."""
+    for name in sorted(glob.glob(path, recursive=True)) if _has_glob(path) else [path]:
+        problem = _gzip_problem(name)
+        if problem:
+            raise ReadError(
+                f"The gzip file {name!r} is {problem}: reading it would give only part of "
+                "the events.",
+                expected="a complete gzip file (`gzip -t` checks one).",
+                fix="Download or copy the file again, or re-compress the original.",
+            )
+
+
+def _first_file(path: str) -> str | None:
+    if not _has_glob(path):
+        return path
+    names = sorted(glob.glob(path, recursive=True))
+    return names[0] if names else None
+
+
+def _head(path: str, size: int = 4096) -> bytes:
+    """The first ``size`` bytes of ``path``, gunzipped if it is gzipped."""
+    with _open_maybe_gzip(path) as f:
+        return f.read(size)
+
+
+def _text_lines(path: str, codec: str) -> io.TextIOWrapper:
+    """``path`` as text (gunzipped, undecodable bytes replaced), for error diagnosis."""
+    return io.TextIOWrapper(_open_maybe_gzip(path), encoding=codec, errors="replace",
+                            newline="")
+
+
+def _wide_encoding(head: bytes) -> str | None:
+    """The UTF-16/32 encoding ``head`` looks like (BOM or NUL-byte pattern), or None."""
+    if head[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        return "utf-32"
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    nul = head.count(0)
+    if not head or nul * 4 < len(head):
+        return None
+    if nul * 4 >= len(head) * 3:
+        return "utf-32"
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if odd >= 9 * even:
+        return "utf-16"  # little-endian: DuckDB's "utf-16" reads it without a BOM
+    if even >= 9 * odd:
+        return "utf-16-be"
+    return None
+
+
+def _check_encoding(path: str, codec: str, encoding: str) -> str:
+    """Check the start of ``path`` against ``codec``; return the codec to read it with.
+
+    UTF-16 read as UTF-8 or Latin-1 gives NUL bytes between letters or a
+    byte-order mark in the first column name; UTF-8 read as UTF-16 gives
+    Chinese-looking names. Both are caught here, with the encoding to pass.
+    A big-endian UTF-16 file with a BOM is routed to Python's codec (DuckDB
+    reads little-endian only).
+    """
+    name = _first_file(path)
+    if name is None:
+        return codec
+    head = _head(name)
+    wide = _wide_encoding(head)
+    if codec.startswith(("utf-16", "utf-32")):
+        if codec == "utf-16" and head[:2] == b"\xfe\xff":
+            return "utf-16-python"  # big-endian with a BOM
+        if codec == "utf-16" and wide == "utf-16-be":
+            suggestion = "utf-16-be"
+        elif wide is None and b"\x00" not in head:
+            suggestion = "utf-8"
+        else:
+            return codec
+        looks = ("like big-endian UTF-16 without a byte-order mark"
+                 if suggestion == "utf-16-be" else "like UTF-8 (no NUL bytes, no byte-order mark)")
+    elif wide is not None:
+        suggestion = wide
+        kind = {"utf-16": "UTF-16", "utf-16-be": "big-endian UTF-16", "utf-32": "UTF-32"}[wide]
+        bom = head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[:4] == b"\x00\x00\xfe\xff"
+        looks = (f"like {kind} text: it starts with a {kind} byte-order mark" if bom
+                 else f"like {kind} text: NUL bytes between the letters")
+    else:
+        return codec
+    raise EncodingError(
+        f"The CSV file {name!r} is not {encoding} text: it looks {looks}.",
+        expected=f"a file saved as {encoding}.",
+        fix=f'Pass encoding="{suggestion}", or re-save the file as UTF-8.',
+    )
+
+
+def _ragged_error(path: str, line: int | None, found: int, header: list[str] | int,
+                  sep: str) -> ReadError:
+    names = f" ({', '.join(header)})" if isinstance(header, list) else ""
+    width = len(header) if isinstance(header, list) else header
+    where = f"line {line} has {found}" if line else f"a line has {found}"
+    return ReadError(
+        f"The CSV file {path!r} has rows with a different number of fields than its header: "
+        f"{where} field(s), the header has {width}{names}.",
+        expected=f"the same number of {sep!r}-separated fields on every line.",
+        fix=f"Fix or remove that line (a value with an unquoted {sep!r}? a line cut short?), "
+        "or quote values that contain the separator.",
+    )
+
+
+def _find_ragged(path: str, codec: str, sep: str, limit: int = 2_000_000
+                 ) -> tuple[int, int, list[str]] | None:
+    """The first line (1-based), its field count and the header, where the count differs."""
+    with _text_lines(path, codec) as text:
+        reader = csv.reader(text, delimiter=sep)
+        header = next(reader, None)
+        if header is None:
+            return None
+        header[0] = header[0].lstrip("\ufeff")
+        for row in reader:
+            if row and len(row) != len(header):
+                return reader.line_num, len(row), header
+            if reader.line_num > limit:
+                break
+    return None
+
+
+def _check_ragged(path: str, codec: str, columns: list[str]) -> None:
+    """Raise the ragged-rows ReadError when a sniffed single column hides a separator."""
+    if len(columns) != 1:
+        return
+    counts = {d: columns[0].count(d) for d in ",;\t|"}
+    sep = max(counts, key=counts.get)
+    name = _first_file(path)
+    if counts[sep] and name:
+        found = _find_ragged(name, codec, sep)
+        if found:
+            raise _ragged_error(name, *found, sep)
+
+
+def _check_duplicate_header(path: str, codec: str, columns: list[str], sep: str | None) -> None:
+    """Raise SchemaError if the header repeats a name (readers rename it ``name_1``)."""
+    lowered = {c.lower() for c in columns}
+    if not any((m := re.fullmatch(r"(.+)_\d+", c)) and m.group(1).lower() in lowered
+               for c in columns):
+        return  # the common case: nothing renamed, nothing to read
+    name = _first_file(path)
+    if name is None:
+        return
+    with _text_lines(name, codec) as text:
+        line = text.readline()
+    for delim in [sep] if sep else [",", ";", "\t", "|"]:
+        names = next(csv.reader([line], delimiter=delim), [])
+        if len(names) == len(columns):
+            break
+    else:
+        return
+    names = [n.lstrip("\ufeff").strip() for n in names]
+    seen = [n.lower() for n in names]
+    dupes = [n for n in names if seen.count(n.lower()) > 1]
+    if dupes:
+        raise _duplicate_header_error(name, dupes)
+
+
+def _duplicate_header_error(path: str, dupes: list[str]) -> SchemaError:
+    return SchemaError(
+        f"The CSV file {path!r} has duplicate column names in its header: {sorted(set(dupes))}.",
+        expected="distinct column names (as for a DataFrame).",
+        fix="Rename or delete the duplicate columns in the file, so it is clear which "
+        "one holds the data.",
+    )
 
 
 # ---------------------------------------------------------------------- CSV
@@ -164,11 +382,18 @@ def read_csv(
                     expected="the path of one .csv or .csv.gz file.",
                     fix="Pass one file, or a glob such as 'folder/*.csv'.",
                 )
+            if p.exists():
+                raise _not_regular_error(path_str)
             raise _missing_error(path_str, "CSV")
         if p.stat().st_size == 0:
             raise _empty_error(path_str, "is empty")
     codec = _codec_name(encoding)
-    if codec in _DUCKDB_ENCODINGS:
+    _check_gzip(path_str)
+    codec = _check_encoding(path_str, codec, encoding)
+    if codec == "utf-16-python":
+        table, resolved = _read_csv_pyarrow(path_str, wanted, sep, "utf-16",
+                                            kwargs.get("timestamp_format"))
+    elif codec in _DUCKDB_ENCODINGS:
         table, resolved = _read_csv_duckdb(path_str, wanted, sep, _DUCKDB_ENCODINGS[codec],
                                            kwargs.get("timestamp_format"), kwargs.get("tz"))
     else:
@@ -237,6 +462,9 @@ def _read_csv_duckdb(
     try:
         try:
             header = con.sql(_csv_sql(path, sep, encoding, None) + " LIMIT 0")
+            if sep is None:
+                _check_ragged(path, encoding, header.columns)
+            _check_duplicate_header(path, encoding, header.columns, sep)
             sniffed = dict(zip(header.columns, map(str, header.types), strict=True))
             resolved = wanted.resolve(header.columns)
             iso = _iso_sample(con, path, sep, encoding, resolved.timestamp)
@@ -256,25 +484,59 @@ def _read_csv_duckdb(
                 types = _csv_types(resolved, sniffed, timestamp_format, iso=False)
                 table = to_arrow(con.sql(_csv_sql(path, sep, encoding, types, True)))
         except duckdb.Error as exc:
-            raise _csv_error(path, encoding, exc) from None
+            raise _csv_error(path, encoding, exc, sep) from None
     finally:
         con.close()
     return table, resolved
 
 
-def _csv_error(path: str, encoding: str, exc: Exception) -> ReadError | EncodingError:
+def _encoding_fix(path: str, encoding: str) -> tuple[str, str]:
+    """Where the first byte ``encoding`` rejects may be, and the encoding to suggest."""
+    if encoding != "latin-1":
+        return "", ('Pass encoding="cp1252" for files saved by Excel on Windows, or '
+                    'encoding="latin-1", or re-save the file as UTF-8 (Excel: "CSV UTF-8").')
+    # DuckDB's Latin-1 has no characters at 0x80-0x9F; Windows-1252 puts € and curly quotes there
+    where = ""
+    name = _first_file(path)
+    if name:
+        with _open_maybe_gzip(name) as f:
+            for number, line in enumerate(f, 1):
+                bad = re.search(rb"[\x80-\x9f]", line)
+                if bad:
+                    where = f" (byte 0x{bad.group()[0]:02X} on line {number})"
+                    break
+    return where, ('Pass encoding="cp1252": files saved by Excel on Windows use the bytes '
+                   "0x80-0x9F for characters such as € and curly quotes, which Latin-1 does not "
+                   'have. Or re-save the file as UTF-8 (Excel: "CSV UTF-8").')
+
+
+def _csv_error(path: str, encoding: str, exc: Exception, sep: str | None = None
+               ) -> ReadError | EncodingError:
     message = str(exc)
+    lowered = message.lower()
     if "No files found" in message:
         return _missing_error(path, "CSV")
-    if "unicode" in message.lower() or "encoding" in message.lower():
+    ragged = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message)
+    if ragged:
         line = re.search(r"Line: (\d+)", message)
-        where = f" (first bad byte on line {line.group(1)})" if line else ""
+        delim = re.search(r"delimiter = (\S+)", message)
+        return _ragged_error(path, int(line.group(1)) if line else None, int(ragged.group(2)),
+                             int(ragged.group(1)), sep or (delim.group(1) if delim else ","))
+    if "invalid unicode" in lowered or re.search(r"not [\w-]+ encoded", lowered):
+        line = re.search(r"Line: (\d+)", message)
+        where, fix = _encoding_fix(path, encoding)
+        if line:
+            where = f" (first bad byte on line {line.group(1)})"
         return EncodingError(
             f"The CSV file {path!r} is not {encoding} text{where}.",
             expected=f"a file saved as {encoding}.",
-            fix='Pass encoding="latin-1", or encoding="cp1252" for files saved by Excel on '
-            'Windows, or re-save the file as UTF-8 (Excel: "CSV UTF-8").',
+            fix=fix,
         )
+    if "error when sniffing" in lowered and sep is not None:
+        name = _first_file(path)
+        found = _find_ragged(name, encoding, sep) if name else None
+        if found:
+            return _ragged_error(name, *found, sep)
     first = message.splitlines()[0] if message else type(exc).__name__
     return ReadError(
         f"Could not read {path!r} as CSV: {first}",
@@ -302,7 +564,7 @@ def _read_csv_pyarrow(
         raise EncodingError(
             f"The CSV file {path!r} is not {codec} text ({exc.reason} at byte {exc.start}).",
             expected=f"a file saved as {codec}.",
-            fix='Pass the encoding the file was saved in, e.g. encoding="latin-1".',
+            fix=_pyarrow_encoding_fix(codec, exc),
         ) from None
     if sep is None:
         try:
@@ -314,6 +576,10 @@ def _read_csv_pyarrow(
     try:
         with pacsv.open_csv(path, read_options=read_opts, parse_options=parse_opts) as reader:
             sniffed = {f.name: str(f.type) for f in reader.schema}
+        names = [n.lower() for n in reader.schema.names]  # pyarrow keeps repeated names
+        if len(set(names)) < len(names):
+            raise _duplicate_header_error(path, [n for n in reader.schema.names
+                                                 if names.count(n.lower()) > 1])
         resolved = wanted.resolve(list(sniffed))
         numeric_ts = pa.types.is_integer(reader.schema.field(resolved.timestamp).type) or \
             pa.types.is_floating(reader.schema.field(resolved.timestamp).type)
@@ -328,17 +594,38 @@ def _read_csv_pyarrow(
         raise EncodingError(
             f"The CSV file {path!r} is not {codec} text ({exc.reason}).",
             expected=f"a file saved as {codec}.",
-            fix='Pass the encoding the file was saved in, e.g. encoding="latin-1".',
+            fix=_pyarrow_encoding_fix(codec, exc),
         ) from None
     except pa.ArrowInvalid as exc:
         if "Empty CSV file" in str(exc):
             raise _empty_error(path, "is empty") from None
+        if re.search(r"Expected \d+ columns, got \d+", str(exc)):
+            found = _find_ragged(path, codec, sep)
+            if found:
+                raise _ragged_error(path, *found, sep) from None
         raise ReadError(
             f"Could not read {path!r} as CSV: {exc}",
             expected="a delimited text file with a header row.",
             fix="Check the separator (pass sep=...) and the file's quoting.",
         ) from None
+    except OSError as exc:  # e.g. a damaged compressed stream the gzip check did not see
+        raise ReadError(
+            f"Could not read {path!r}: {exc}.",
+            expected="a complete, readable CSV or gzipped CSV file.",
+            fix="Download or copy the file again.",
+        ) from None
     return table, resolved
+
+
+def _pyarrow_encoding_fix(codec: str, exc: UnicodeDecodeError) -> str:
+    if codec == "cp1252":
+        # 0x81, 0x8D, 0x8F, 0x90, 0x9D are the only bytes cp1252 leaves undefined: such a
+        # file is usually UTF-8 (e.g. the curly quote ” is E2 80 9D) or mixes encodings.
+        byte = exc.object[exc.start] if exc.start < len(exc.object) else None
+        shown = f"0x{byte:02X}" if byte is not None else "a byte"
+        return (f'{shown} is not a cp1252 character: try encoding="utf-8", or re-save the '
+                "file as UTF-8 if it mixes encodings.")
+    return 'Pass the encoding the file was saved in, e.g. encoding="latin-1".'
 
 
 # ---------------------------------------------------------------------- Parquet
