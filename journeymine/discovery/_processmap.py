@@ -153,7 +153,7 @@ class ProcessMap:
         """
         base = self.full or self
         for name, value in (("paths", paths), ("edges", edges)):
-            if value is not None and not 0 < value <= 1:
+            if value is not None and not (pd.api.types.is_number(value) and 0 < value <= 1):
                 raise InvalidParameterError(
                     f"{name}={value} is out of range.",
                     expected="a share between 0 (exclusive) and 1.",

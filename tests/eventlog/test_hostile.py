@@ -8,6 +8,8 @@ be lost silently, that no partial log comes back.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import os
 import unicodedata
 from pathlib import Path
 
@@ -15,11 +17,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import journeymine as jm
 from journeymine import EventLog
 from journeymine.eventlog._readers import read_csv
 from journeymine.exceptions import (
     DataQualityWarning,
+    EncodingError,
     InvalidParameterError,
+    ReadError,
+    SchemaError,
     TimestampError,
 )
 
@@ -152,3 +158,181 @@ def test_text_rules_are_the_same_on_the_arrow_and_the_sql_path():
     assert fast.table.select(["customer_id", "activity"]).equals(
         parsed.table.select(["customer_id", "activity"]))
     assert fast.table.column("customer_id").to_pylist() == ["b", "b", NFC, NFC]
+
+
+# ---------------------------------------------------------------- gzip
+def events_csv(n: int = 50_000) -> bytes:
+    rows = [f"C{i % 7919:05d},tp_{i % 13},2024-05-{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}:00"
+            for i in range(n)]
+    return ("customer_id,touchpoint,ts\n" + "\n".join(rows) + "\n").encode()
+
+
+@pytest.fixture(scope="module")
+def gz_bytes() -> bytes:
+    return gzip.compress(events_csv(), mtime=0)
+
+
+@pytest.mark.parametrize("cut", [0.5, 0.1, 0.25, 0.75, 0.99])
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_truncated_gzip_is_refused_not_read_in_part(tmp_path, gz_bytes, cut, encoding):
+    path = tmp_path / "events.csv.gz"
+    path.write_bytes(gz_bytes[: int(len(gz_bytes) * cut)])
+    refuse_file(path, ReadError, r"truncated.*only part of the events", encoding=encoding)
+
+
+def test_gzip_without_its_trailer_is_truncated(tmp_path, gz_bytes):
+    path = tmp_path / "events.csv.gz"
+    path.write_bytes(gz_bytes[:-4])  # the length is missing, the CRC is there
+    refuse_file(path, ReadError, r"truncated")
+
+
+def test_corrupt_gzip_is_refused(tmp_path, gz_bytes):
+    damaged = bytearray(gz_bytes)
+    damaged[-8] ^= 0xFF  # the CRC no longer matches the data
+    path = tmp_path / "events.csv.gz"
+    path.write_bytes(bytes(damaged))
+    refuse_file(path, ReadError, r"corrupt")
+
+
+def test_a_truncated_file_in_a_glob_is_refused(tmp_path, gz_bytes):
+    (tmp_path / "a.csv.gz").write_bytes(gz_bytes)
+    (tmp_path / "b.csv.gz").write_bytes(gz_bytes[: len(gz_bytes) // 2])
+    with pytest.raises(ReadError, match=r"b\.csv\.gz' is truncated"):
+        read_csv(str(tmp_path / "*.csv.gz"))
+
+
+def test_complete_and_multi_member_gzip_read_every_event(tmp_path, gz_bytes):
+    path = tmp_path / "events.csv.gz"
+    path.write_bytes(gz_bytes)
+    assert read_csv(path).validation["rows_in"] == 50_000
+    lines = events_csv(10).splitlines(keepends=True)
+    path.write_bytes(gzip.compress(b"".join(lines[:4])) + gzip.compress(b"".join(lines[4:])))
+    assert read_csv(path).validation["rows_in"] == 10
+
+
+# ---------------------------------------------------------------- header and rows
+def test_duplicate_csv_header_is_a_schema_error_like_for_a_dataframe(tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text("customer_id,touchpoint,touchpoint,ts\na,x,y,2024-05-01\n")
+    refuse_file(path, SchemaError, r"duplicate column names in its header: \['touchpoint'\]")
+    path.write_text("customer_id;Ts;touchpoint;ts\na;2024-05-01;x;2024-05-02\n")  # DuckDB: ts_1
+    refuse_file(path, SchemaError, r"duplicate column names.*'Ts', 'ts'")
+    df = pd.DataFrame([["a", "x", "y", "2024-05-01"]],
+                      columns=["customer_id", "touchpoint", "touchpoint", "ts"])
+    refuse(df, SchemaError, r"duplicate column names: \['touchpoint'\]")
+
+
+def test_duplicate_header_in_the_pyarrow_reader(tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_bytes("customer_id,touchpoint,touchpoint,ts\na,caf\u00e9,y,2024-05-01\n"
+                     .encode("cp1252"))
+    refuse_file(path, SchemaError, r"duplicate column names.*'touchpoint'", encoding="cp1252")
+
+
+def test_a_real_name_like_a_renamed_duplicate_is_kept(tmp_path):
+    path = tmp_path / "ok.csv"
+    path.write_text("customer_id,touchpoint,touchpoint_1,ts\na,x,y,2024-05-01\n")
+    log = read_csv(path)
+    assert log.table.column("touchpoint_1").to_pylist() == ["y"]
+
+
+RAGGED = "customer_id,touchpoint,ts\na,x,2024-05-01\nb,y,2024-05-02,extra,more\nc,z\n"
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"sep": ","}, {"encoding": "cp1252"}])
+def test_ragged_rows_are_named_not_taken_for_a_missing_column(tmp_path, kwargs):
+    path = tmp_path / "ragged.csv"
+    path.write_text(RAGGED)
+    info = refuse_file(path, ReadError, r"different number of fields than its header: "
+                                        r"line 3 has 5 field\(s\), the header has 3", **kwargs)
+    assert "No customer column" not in str(info.value)
+
+
+def test_a_ragged_row_after_the_sniffed_sample_is_named(tmp_path):
+    rows = ["customer_id,touchpoint,ts"] + [f"c{i},x,2024-05-01" for i in range(60_000)]
+    rows[50_000] += ",extra"
+    path = tmp_path / "late.csv"
+    path.write_text("\n".join(rows) + "\n")
+    refuse_file(path, ReadError, r"line 50001 has 4 field\(s\), the header has 3")
+
+
+# ---------------------------------------------------------------- encodings
+CP1252 = ("customer_id,touchpoint,ts\na,caf\u00e9 \u20ac5,2024-05-01\n"
+          "b,\u201cpromo\u201d,2024-05-02\n")
+
+
+def test_cp1252_read_as_latin1_says_cp1252_not_separator(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes(CP1252.encode("cp1252"))
+    info = refuse_file(path, EncodingError, r"not latin-1 text \(byte 0x80 on line 2\)",
+                       encoding="latin-1")
+    assert 'encoding="cp1252"' in str(info.value) and "separator" not in str(info.value)
+    assert read_csv(path, encoding="cp1252").activities == ["caf\u00e9 \u20ac5",
+                                                            "\u201cpromo\u201d"]
+
+
+def test_bytes_cp1252_does_not_define(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(CP1252.encode("cp1252") + b"c,x\x9d,2024-05-03\n")
+    refuse_file(path, EncodingError, r"not cp1252 text.*0x9D is not a cp1252 character.*utf-8",
+                encoding="cp1252")
+
+
+UTF16 = "customer_id,touchpoint,ts\na,x,2024-05-01\nb,y,2024-05-02\n"
+
+
+@pytest.mark.parametrize(("data", "suggestion"), [
+    (UTF16.encode("utf-16-be"), "utf-16-be"),               # no BOM: was mojibake columns
+    (UTF16.encode("utf-16-le"), "utf-16"),
+    (UTF16.encode("utf-16"), "utf-16"),                     # BOM: was a latin-1 suggestion
+    (b"\xfe\xff" + UTF16.encode("utf-16-be"), "utf-16"),
+    (b"\xff\xfe" + "id_pelanggan,aktivitas,waktu\n".encode("utf-16-le"), "utf-16"),
+    (UTF16.encode("utf-32"), "utf-32"),
+])
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1", "cp1252"])
+def test_utf16_read_as_something_else_suggests_utf16(tmp_path, data, suggestion, encoding):
+    path = tmp_path / "wide.csv"
+    path.write_bytes(data)
+    info = refuse_file(path, EncodingError, rf'Pass encoding="{suggestion}"', encoding=encoding)
+    assert "latin-1\"" not in info.value.fix
+
+
+def test_utf16_files_read_with_the_suggested_encoding(tmp_path):
+    path = tmp_path / "wide.csv"
+    for data, encoding in [(UTF16.encode("utf-16-be"), "utf-16-be"),
+                           (UTF16.encode("utf-16-le"), "utf-16"),
+                           (b"\xfe\xff" + UTF16.encode("utf-16-be"), "utf-16")]:
+        path.write_bytes(data)
+        assert read_csv(path, encoding=encoding).activities == ["x", "y"]
+    path.write_bytes(UTF16.encode("utf-16-be"))
+    refuse_file(path, EncodingError, r'big-endian.*Pass encoding="utf-16-be"', encoding="utf-16")
+
+
+def test_utf8_read_as_utf16_suggests_utf8(tmp_path):
+    path = tmp_path / "narrow.csv"
+    path.write_text(UTF16)
+    refuse_file(path, EncodingError, r'not utf-16 text.*Pass encoding="utf-8"',
+                encoding="utf-16")
+
+
+# ---------------------------------------------------------------- not files
+def test_dev_null_is_not_a_regular_file_not_missing():
+    info = refuse_file(os.devnull, ReadError, r"not a regular file but a character device")
+    assert "always empty" in str(info.value) and "does not exist" not in str(info.value)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes")
+def test_a_named_pipe_is_not_a_regular_file(tmp_path):
+    path = tmp_path / "pipe.csv"
+    os.mkfifo(path)
+    refuse_file(path, ReadError, r"named pipe")
+
+
+# ---------------------------------------------------------------- parameters
+def test_process_map_filter_share_must_be_a_number():
+    pm = jm.discover(jm.datasets.make_journeys(50, random_state=0))
+    for bad in ("x", [0.5], 0, 1.5):
+        with pytest.raises(InvalidParameterError, match=r"paths=.* is out of range"):
+            pm.filter(paths=bad)
+    with pytest.raises(InvalidParameterError, match=r"edges=0.5 is out of range"):
+        pm.filter(edges="0.5")
