@@ -352,7 +352,7 @@ SepOpt = Annotated[str | None, typer.Option(
     "--sep", help="Field separator of a CSV log, e.g. ';' or tab (default: detected).",
     rich_help_panel=_LOG_PANEL)]
 StagesOpt = Annotated[Path | None, typer.Option(
-    "--stages", help="YAML file: touchpoint -> stage, or stage -> [touchpoints].",
+    "--stages", help="YAML file: touchpoint -> stage, or stage -> list of touchpoints.",
     rich_help_panel=_LOG_PANEL, show_default=False)]
 ConversionOpt = Annotated[list[str] | None, typer.Option(
     "--conversion", help="Touchpoint or stage that counts as converting (repeatable).",

@@ -191,6 +191,7 @@ def test_every_log_command_has_the_same_log_options(command):
         assert option in result.output, (command, option)
     assert ("--conversion" in result.output) == (command != "emotions")
     assert "Event log" in result.output
+    assert "stage -> list of touchpoints" in result.output  # no help text eaten as markup
 
 
 @pytest.mark.parametrize("command", ["discover", "personas", "emotions"])
