@@ -186,6 +186,15 @@ def _wide_encoding(head: bytes) -> str | None:
     return None
 
 
+def _is_utf8(head: bytes) -> bool:
+    """Whether ``head`` (maybe cut inside a character) is UTF-8."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _check_encoding(path: str, codec: str, encoding: str) -> str:
     """Check the start of ``path`` against ``codec``; return the codec to read it with.
 
@@ -205,7 +214,7 @@ def _check_encoding(path: str, codec: str, encoding: str) -> str:
             return "utf-16-python"  # big-endian with a BOM
         if codec == "utf-16" and wide == "utf-16-be":
             suggestion = "utf-16-be"
-        elif wide is None and b"\x00" not in head:
+        elif wide is None and b"\x00" not in head and _is_utf8(head):
             suggestion = "utf-8"
         else:
             return codec
@@ -345,13 +354,23 @@ def read_csv(
     Raises
     ------
     ReadError
-        The file does not exist or is not a readable CSV file.
+        The file does not exist, is not a regular file (``/dev/null``, a
+        pipe), is a truncated or corrupt gzip file (checked to its end before
+        anything is read, so no partial log), has rows with more or fewer
+        fields than its header (the first such line is named), or is not a
+        readable CSV file.
     EncodingError
-        The file is not in ``encoding`` (the message says which one to try).
+        The file is not in ``encoding`` (the message says which one to try;
+        UTF-16/32 is recognised by its byte-order mark or NUL bytes).
     EmptyLogError
         The file is empty or has only a header.
+    SchemaError
+        The header repeats a column name (as for a DataFrame).
     ColumnNotFoundError
         A named column is missing or a required one cannot be detected.
+    TimestampError
+        Timestamps that do not parse, are outside 1900-01-01 .. 2262-04-11,
+        or are epoch numbers mixing units.
 
     Examples
     --------
