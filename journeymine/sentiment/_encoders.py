@@ -193,8 +193,8 @@ class OnnxEncoder(_TokenCounting):
         except ImportError as exc:
             raise OptionalDependencyError(
                 "backend='onnx' needs 'onnxruntime', which is not installed.",
-                expected="onnxruntime and onnx",
-                fix="run: pip install onnxruntime onnx, or use backend='torch'",
+                expected="the packages onnxruntime and onnx.",
+                fix="Run: pip install onnxruntime onnx, or use backend='torch'.",
             ) from exc
         from transformers import AutoTokenizer
 
@@ -283,7 +283,9 @@ class OnnxEncoder(_TokenCounting):
 
         if tuple(layers) != self.layers:
             raise InvalidParameterError(
-                f"This ONNX encoder pools layers {self.layers}, not {tuple(layers)}."
+                f"This ONNX encoder pools layers {self.layers}, not {tuple(layers)}.",
+                expected=f"layers={self.layers}, the layers exported into its graph.",
+                fix="Pass those layers, or build an OnnxEncoder for the layers you need.",
             )
         texts = list(texts)
         out = np.zeros((len(texts), len(self.layers), 384), dtype=np.float32)

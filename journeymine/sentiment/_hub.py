@@ -79,8 +79,8 @@ def resolve_model(model: str) -> str:
                 f"{str(local)!r} exists but has no config.json, so it is not a Hugging "
                 "Face model directory.",
                 expected="a directory written by save_pretrained (config.json, weights, "
-                "tokenizer files)",
-                fix="pass the directory that holds config.json",
+                "tokenizer files).",
+                fix="Pass the directory that holds config.json.",
             )
         return str(local)
     tried.append(f"local directory {str(local)!r} (does not exist)")
@@ -103,7 +103,7 @@ def resolve_model(model: str) -> str:
     raise ModelNotFoundError(
         f"Emotion model {model!r} was not found. Tried: " + "; ".join(tried) + ".",
         expected="'default', 'fast', a local Hugging Face model directory, or a hub id "
-        "available offline",
-        fix="use EmotionTagger() (works offline), or download the model once with network "
-        "(huggingface-cli download ID) and retry",
+        "available offline.",
+        fix="Use EmotionTagger() (works offline), or download the model once with network "
+        "(huggingface-cli download ID) and retry.",
     )

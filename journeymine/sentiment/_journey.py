@@ -248,7 +248,8 @@ class JourneyEmotions:
             raise InvalidParameterError(
                 f"Cannot group by {by!r}.",
                 expected=f"one of {list(DIMENSIONS)}.",
-                fix=f"Pass by='touchpoint' or by='stage'. {_did_you_mean(by, DIMENSIONS)}",
+                fix=" ".join(filter(None, [_did_you_mean(by, DIMENSIONS),
+                                           "Pass by='touchpoint' or by='stage'."])),
             )
         if by == "persona" and "persona" not in self.texts.columns:
             raise InvalidParameterError(
@@ -357,12 +358,12 @@ class JourneyEmotions:
         if sentiment is not None and sentiment not in SENTIMENT_LABELS:
             raise InvalidParameterError(
                 f"sentiment={sentiment!r} is not a sentiment label.",
-                expected=f"None or one of {list(SENTIMENT_LABELS)}.",
+                expected=f"one of {list(SENTIMENT_LABELS)}, or None.",
                 fix="Pass sentiment='negative', 'neutral' or 'positive'.",
             )
         if not isinstance(n, int) or n < 1:
             raise InvalidParameterError(f"n={n!r} must be a positive integer.",
-                                        fix="Pass e.g. n=3.")
+                                        expected="an int >= 1.", fix="Pass e.g. n=3.")
         pool = linked[linked["touchpoint"] == touchpoint]
         if sentiment is not None:
             pool = pool[pool["sentiment"] == sentiment]
@@ -371,9 +372,10 @@ class JourneyEmotions:
     def _contrast(self, label: str, min_texts: int, alpha: float, n_quotes: int) -> pd.DataFrame:
         if not isinstance(min_texts, int) or min_texts < 1:
             raise InvalidParameterError(f"min_texts={min_texts!r} must be a positive integer.",
-                                        fix="Pass e.g. min_texts=10.")
+                                        expected="an int >= 1.", fix="Pass e.g. min_texts=10.")
         if not 0 < alpha < 1:
             raise InvalidParameterError(f"alpha={alpha!r} must be in (0, 1).",
+                                        expected="a false discovery rate strictly between 0 and 1.",
                                         fix="Pass e.g. alpha=0.05.")
         tab = self.by("touchpoint")
         stage = self.linked.drop_duplicates("touchpoint").set_index("touchpoint")["stage"]

@@ -98,22 +98,29 @@ class EmotionTagger:
         if not isinstance(self.model, str | os.PathLike) or not str(self.model).strip():
             raise InvalidParameterError(
                 f"model={self.model!r} is not a model name.",
-                expected="'default', 'fast', a Hugging Face id or a local directory",
+                expected="'default', 'fast', a Hugging Face id or a local directory.",
+                fix="Pass model='default' (or 'fast'), or the id or directory of a Hugging "
+                "Face model.",
             )
         for name in ("batch_size", "max_length"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise InvalidParameterError(
-                    f"{name}={value!r} is not a positive integer.", expected="an int >= 1"
+                    f"{name}={value!r} is not a positive integer.",
+                    expected="an int >= 1.",
+                    fix=f"Pass a positive int, e.g. {name}=32.",
                 )
         if self.backend not in ("torch", "onnx"):
             raise InvalidParameterError(
-                f"backend={self.backend!r} is not supported.", expected="'torch' or 'onnx'"
+                f"backend={self.backend!r} is not supported.",
+                expected="'torch' or 'onnx'.",
+                fix="Pass backend='torch', or backend='onnx' with the default model.",
             )
         if self.max_length > 512:
             raise InvalidParameterError(
                 f"max_length={self.max_length} exceeds the encoder's 512 positions.",
-                expected="an int between 1 and 512",
+                expected="an int between 1 and 512.",
+                fix="Pass max_length=512 or less.",
             )
 
     @functools.cached_property
@@ -207,21 +214,22 @@ class EmotionTagger:
         if texts is None or not hasattr(texts, "__iter__"):
             raise InvalidParameterError(
                 f"texts must be a list of strings, got {type(texts).__name__}.",
-                expected="a non-empty list (or Series) of str",
+                expected="a non-empty list (or Series) of str.",
+                fix="Pass the texts as a list, e.g. df['text'].tolist().",
             )
         texts = list(texts)
         if not texts:
             raise InvalidParameterError(
                 "texts is empty: there is nothing to tag.",
-                expected="a non-empty list of str",
-                fix="pass at least one text",
+                expected="a non-empty list of str.",
+                fix="Pass at least one text.",
             )
         for i, t in enumerate(texts):
             if not isinstance(t, str):
                 raise InvalidParameterError(
                     f"texts[{i}] is {type(t).__name__} ({t!r}), not a string.",
-                    expected="every item a str",
-                    fix="drop missing values first, e.g. series.dropna().astype(str)",
+                    expected="a str in every position.",
+                    fix="Drop missing values first, e.g. series.dropna().astype(str).",
                 )
         return texts
 

