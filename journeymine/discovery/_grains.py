@@ -42,7 +42,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from journeymine.eventlog._eventlog import EventLog
+from journeymine.eventlog._eventlog import EventLog, format_duration
 from journeymine.eventlog._schema import (
     ACTIVITY,
     CANONICAL,
@@ -167,20 +167,6 @@ def check_grain(grain: Any) -> str:
         fix=(f"Did you mean {close!r}? " if close else "")
         + "Use grain='session' for visits, 'episode' for journeys to each purchase.",
     )
-
-
-def format_duration(seconds: float) -> str:
-    """A short human duration: ``"45s"``, ``"30min"``, ``"2.5h"``, ``"3d"``.
-
-    Examples
-    --------
-    >>> format_duration(1800), format_duration(9000), format_duration(3 * 86400)
-    ('30min', '2.5h', '3d')
-    """
-    for unit, size in (("d", 86400.0), ("h", 3600.0), ("min", 60.0)):
-        if seconds >= size:
-            return f"{seconds / size:.3g}{unit}"
-    return f"{seconds:.3g}s"
 
 
 # --------------------------------------------------------------------------- gaps
@@ -753,7 +739,7 @@ def _journeys(log: EventLog, grain: str, new: np.ndarray, same: np.ndarray,
     firsts = np.flatnonzero(new)
     lasts = np.append(firsts[1:], n) - 1
     first_at, last_at = micros[firsts], micros[lasts]
-    limit = np.inf if censor is None else censor.value // 1000
+    limit = 0 if censor is None else censor.value // 1000  # no gap is below 0
     take_first = pa.array(firsts)
     case_table = pa.table({
         "case_id": pc.take(case_ids, take_first),

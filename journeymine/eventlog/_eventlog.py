@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 from collections.abc import Mapping
 from os import PathLike
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pyarrow as pa
 
 from journeymine.eventlog._schema import (
@@ -19,17 +21,121 @@ from journeymine.eventlog._schema import (
     Schema,
 )
 from journeymine.eventlog._stages import StageMap
-from journeymine.eventlog._validate import normalize_table, to_arrow
+from journeymine.eventlog._validate import normalize_table, same_as_next, to_arrow
 from journeymine.exceptions import EmptyLogError, SchemaError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["EventLog"]
+    from journeymine.discovery._grains import GapSuggestion
+
+__all__ = ["EventLog", "LogProfile", "format_duration"]
 
 logger = logging.getLogger(__name__)
 
 StagesLike = StageMap | Mapping[str, Any] | str | PathLike | None
+
+#: A log whose median customer has more events than this is better read per session.
+SESSION_GRAIN_EVENTS = 30
+#: ... or whose median customer history spans more than this many seconds (7 days).
+SESSION_GRAIN_SECONDS = 7 * 86400.0
+
+
+def format_duration(seconds: float) -> str:
+    """A short human duration: ``"45s"``, ``"30min"``, ``"2.5h"``, ``"3d"``.
+
+    Examples
+    --------
+    >>> format_duration(1800), format_duration(9000), format_duration(3 * 86400)
+    ('30min', '2.5h', '3d')
+    """
+    for unit, size in (("d", 86400.0), ("h", 3600.0), ("min", 60.0)):
+        if seconds >= size:
+            return f"{seconds / size:.3g}{unit}"
+    return f"{seconds:.3g}s"
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class LogProfile:
+    """What an event log looks like, and at which grain to read it.
+
+    Returned by :meth:`EventLog.describe`. Its ``repr`` is a readable
+    table; :meth:`to_dict` gives plain values for JSON.
+
+    Attributes
+    ----------
+    events, customers, touchpoints : int
+    events_per_customer : dict
+        ``median``, ``p90`` and ``max`` events of one customer.
+    span_seconds : dict
+        ``median``, ``p90`` and ``max`` seconds between a customer's first
+        and last event.
+    window : tuple of Timestamp
+        First and last timestamp of the log (UTC).
+    gaps : GapSuggestion
+        The histogram of gaps between a customer's consecutive events and the
+        session gap suggested from it (see :func:`journeymine.suggest_gap`).
+    suggested_grain : str
+        ``"session"`` when the median customer has more than 30 events or a
+        history longer than 7 days, else ``"customer"``.
+    grain_reason : str
+        Why, in one sentence.
+    repeat_share : float
+        Share of consecutive event pairs of a customer at the same touchpoint.
+    duplicates_dropped : int
+        Exact duplicate events dropped by validation.
+    unmapped : tuple of str
+        Touchpoints without a stage (after keyword guesses).
+    """
+
+    events: int
+    customers: int
+    touchpoints: int
+    events_per_customer: dict[str, float]
+    span_seconds: dict[str, float]
+    window: tuple[Any, Any]
+    gaps: GapSuggestion
+    suggested_grain: str
+    grain_reason: str
+    repeat_share: float
+    duplicates_dropped: int
+    unmapped: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The profile as plain JSON values (timestamps as ISO strings)."""
+        return {
+            "events": self.events, "customers": self.customers,
+            "touchpoints": self.touchpoints,
+            "events_per_customer": self.events_per_customer,
+            "span_seconds": self.span_seconds,
+            "window": [self.window[0].isoformat(), self.window[1].isoformat()],
+            "gaps": self.gaps.to_dict(), "suggested_grain": self.suggested_grain,
+            "grain_reason": self.grain_reason, "repeat_share": self.repeat_share,
+            "duplicates_dropped": self.duplicates_dropped, "unmapped": list(self.unmapped),
+        }
+
+    def __repr__(self) -> str:
+        e, sp = self.events_per_customer, self.span_seconds
+        rows = [
+            ("window", f"{self.window[0]:%Y-%m-%d %H:%M} → {self.window[1]:%Y-%m-%d %H:%M}"),
+            ("events/customer", f"median {e['median']:g}, p90 {e['p90']:g}, max {e['max']:g}"),
+            ("span/customer", ", ".join(f"{k} {format_duration(sp[k])}"
+                                        for k in ("median", "p90", "max"))),
+            ("session gap", f"{format_duration(self.gaps.gap.total_seconds())}: "
+                            f"{self.gaps.reason}"),
+            ("suggested grain", f"{self.suggested_grain}: {self.grain_reason}"),
+            ("repeats", f"{self.repeat_share:.1%} of consecutive events repeat the touchpoint"),
+            ("duplicates", f"{self.duplicates_dropped:,} dropped"),
+            ("no stage", ", ".join(self.unmapped[:8]) + (
+                f", ... ({len(self.unmapped)} in all)" if len(self.unmapped) > 8 else "")
+                or "none"),
+        ]
+        head = (f"LogProfile({self.events:,} events, {self.customers:,} customers, "
+                f"{self.touchpoints} touchpoints)")
+        return "\n".join([head, *(f"  {k:<16} {v}" for k, v in rows)])
+
+    def _repr_html_(self) -> str:
+        return f"<pre class='jm-profile'>{html.escape(repr(self))}</pre>"
 
 
 def as_stage_map(stages: StagesLike) -> StageMap | None:
@@ -296,6 +402,72 @@ class EventLog:
         if missing:
             logger.warning("Touchpoints without a stage: %s", ", ".join(missing))
         return chosen
+
+    def describe(self) -> LogProfile:
+        """Profile the log: sizes, lengths, time gaps, and the grain to read it at.
+
+        Returns
+        -------
+        LogProfile
+            Events and customers; events and time span per customer (median,
+            p90, max); the data window; the histogram of gaps between a
+            customer's consecutive events with the suggested session gap; the
+            suggested grain (``"session"`` when the median customer has more
+            than 30 events or spans more than 7 days); the share of
+            consecutive repeats; duplicates dropped by validation; touchpoints
+            without a stage.
+
+        Examples
+        --------
+        >>> import journeymine as jm
+        >>> profile = jm.datasets.make_journeys(200, random_state=0).describe()
+        >>> profile.customers, profile.suggested_grain
+        (200, 'customer')
+        >>> print(repr(profile).splitlines()[0])
+        LogProfile(2,035 events, 200 customers, 20 touchpoints)
+        """
+        import pyarrow.compute as pc
+
+        from journeymine.discovery._grains import suggest_gap
+
+        n = self.n_events
+        same = same_as_next(self.table.column(CUSTOMER))
+        firsts = np.flatnonzero(np.concatenate(([True], ~same[:-1])))
+        lasts = np.append(firsts[1:], n) - 1
+        stamps = self.table.column(TIMESTAMP).to_numpy().astype("datetime64[us]", copy=False)
+        micros = stamps.view(np.int64)
+        lengths = (lasts - firsts + 1).astype(float)
+        spans = (micros[lasts] - micros[firsts]) / 1e6
+        activity = self.table.column(ACTIVITY)
+        repeats = np.zeros(n, dtype=bool)
+        if n > 1:
+            repeats[:-1] = pc.equal(activity.slice(1), activity.slice(0, n - 1)).to_numpy(
+                zero_copy_only=False)
+        pairs = int(same.sum())
+
+        def stats(values: np.ndarray) -> dict[str, float]:
+            return {"median": float(np.median(values)), "p90": float(np.quantile(values, 0.9)),
+                    "max": float(values.max())}
+
+        per_customer, span = stats(lengths), stats(spans)
+        long_events = per_customer["median"] > SESSION_GRAIN_EVENTS
+        long_span = span["median"] > SESSION_GRAIN_SECONDS
+        journey = (f"the median customer has {per_customer['median']:g} events over "
+                   f"{format_duration(span['median'])}")
+        reason = (f"{journey} (more than {SESSION_GRAIN_EVENTS} events or 7 days)."
+                  if long_events or long_span else
+                  f"{journey} (at most {SESSION_GRAIN_EVENTS} events and 7 days).")
+        lo, hi = self.time_range()
+        return LogProfile(
+            events=n, customers=len(firsts), touchpoints=len(self.activities),
+            events_per_customer=per_customer, span_seconds=span, window=(lo, hi),
+            gaps=suggest_gap(self),
+            suggested_grain="session" if long_events or long_span else "customer",
+            grain_reason=reason[0].upper() + reason[1:],
+            repeat_share=float((repeats & same).sum() / pairs) if pairs else 0.0,
+            duplicates_dropped=int(self.validation.get("duplicates", 0)),
+            unmapped=tuple(self.stage_map().unmapped(self.activities)),
+        )
 
     def to_pandas(self) -> pd.DataFrame:
         """The canonical events as a new pandas DataFrame (timestamps UTC-aware)."""
