@@ -11,6 +11,7 @@ it::
 from journeymine import datasets
 from journeymine.discovery import ProcessMap, discover
 from journeymine.discovery._grains import GapSuggestion, Journeys, episodes, sessionize, suggest_gap
+from journeymine.discovery._insights import Insights, insights
 from journeymine.eventlog import (
     STAGES,
     EventLog,
@@ -58,6 +59,7 @@ __all__ = [
     "Comparison",
     "EmotionTagger",
     "EventLog",
+    "Insights",
     "JourneyEmotions",
     "JourneyFeaturizer",
     "JourneymineError",
@@ -71,6 +73,7 @@ __all__ = [
     "datasets",
     "discover",
     "emotions",
+    "insights",
     "read_csv",
     "read_parquet",
     "read_sql",

@@ -12,7 +12,8 @@ queries.
 
 from journeymine.discovery._discover import discover, resolve_conversion
 from journeymine.discovery._grains import GapSuggestion, Journeys, episodes, sessionize, suggest_gap
+from journeymine.discovery._insights import Insights, insights
 from journeymine.discovery._processmap import ProcessMap
 
-__all__ = ["ProcessMap", "discover", "resolve_conversion"]
+__all__ = ["Insights", "ProcessMap", "discover", "insights", "resolve_conversion"]
 __all__ += ["GapSuggestion", "Journeys", "episodes", "sessionize", "suggest_gap"]
