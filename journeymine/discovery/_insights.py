@@ -745,6 +745,10 @@ _SENTENCES = {
                      "length without it.",
     ("event", "id"): "{Units} dengan {where} berkonversi {p1} dibanding {p0} untuk {units} "
                      "sepanjang itu tanpa {where}.",
+    ("event after", "en"): "{Units} with {where} converted {p1} against {p0} for {units} of "
+                           "similar length that reached {entry} without it.",
+    ("event after", "id"): "{Units} dengan {where} berkonversi {p1} dibanding {p0} untuk {units} "
+                           "sepanjang itu yang sampai di {entry} tanpa {where}.",
     ("incident", "en"): "From {start} to {end}, {touchpoint} appeared in {rate_in} of {units} "
                         "(usually {rate_out}) and conversion was {p1} against {p0}: about "
                         "{loss} conversions {lost}.",
@@ -807,6 +811,9 @@ def _sentence(row: pd.Series, grain: str, lang: str) -> str:
                       touchpoint=row["touchpoint"], lost=_LOST[lang, row["loss"] >= 0])
     elif kind == "channel switch":
         values.update({k: row[k] for k in ("from_channel", "to_channel", "source", "target")})
+    elif kind == "event" and row["entry"]:
+        values["entry"] = row["entry"]
+        kind = "event after"
     return _SENTENCES[kind, lang].format(**values)
 
 
@@ -962,12 +969,12 @@ def insights(
 
     Examples
     --------
-    >>> import pandas as pd, journeymine as jm
+    >>> import textwrap, pandas as pd, journeymine as jm
     >>> rows = []
     >>> for i in range(200):
-    ...     slow = i % 4 == 0
-    ...     path = ["home", "product", "help" if slow else "reviews", "cart"]
-    ...     path += ["checkout"] if (i % 10 != 0 if not slow else i % 20 == 0) else []
+    ...     helped = i % 5 == 0
+    ...     path = ["home", "product", "help" if helped else "reviews", "cart"]
+    ...     path += ["checkout"] if (i % 20 == 0 if helped else i % 4 != 1) else []
     ...     rows += [(f"c{i}", tp, pd.Timestamp("2024-01-01") + pd.Timedelta(minutes=i * 60 + j))
     ...              for j, tp in enumerate(path)]
     >>> log = jm.EventLog.from_pandas(pd.DataFrame(rows, columns=["customer_id", "touchpoint",
@@ -976,8 +983,9 @@ def insights(
     >>> row = found.table.query("kind == 'event' and where == 'help'").iloc[0]
     >>> row["type"], bool(row["effect_high"] < 0)
     ('barrier', True)
-    >>> print(row["sentence"])
-    Sessions with help converted 20% against 93% for sessions of similar length without it.
+    >>> print(textwrap.fill(row["sentence"], 90))
+    Sessions with help converted 25% against 75% for sessions of similar length that reached
+    product without it.
     """
     if not isinstance(log, EventLog):
         raise JourneymineError(
