@@ -388,7 +388,7 @@ def _timestamp(name, value) -> pd.Timestamp:
 
 # --------------------------------------------------------------------------- simulation
 #: Events per customer at the defaults (measured; used by ``n_events``).
-EVENTS_PER_CUSTOMER = 12.5
+EVENTS_PER_CUSTOMER = 13.0
 
 
 def _lay_out(rng, n, p):
@@ -592,7 +592,7 @@ def make_clickstream(
     loop_conversion: float = 0.4,
     incident_start: str | pd.Timestamp | None = None,
     incident_days: float = 21,
-    incident_error_rate: float = 0.6,
+    incident_error_rate: float = 0.7,
     popup_share: float = 0.15,
     popup_effect: float = 0.4,
     banner_share: float = 0.15,
@@ -629,7 +629,7 @@ def make_clickstream(
       their conversion propensity × ``loop_conversion`` [0.4];
     * **incident**: for ``incident_days`` [21] from ``incident_start``
       [``start`` + 75 days], each payment step fails (``payment_error``) with
-      probability ``incident_error_rate`` [0.6] instead of 3 %; checkout
+      probability ``incident_error_rate`` [0.7] instead of 3 %; checkout
       conversion and purchases per day roughly halve;
     * **lift**: ``popup_share`` [15 %] of online visits see
       ``shipping_cost_popup`` after the landing page (conversion propensity ×
@@ -652,7 +652,7 @@ def make_clickstream(
     Parameters
     ----------
     n_customers : int, default 2000
-        Customers (about 12.5 events each at the defaults).
+        Customers (about 13 events each at the defaults).
     start : str or pandas.Timestamp, default "2024-01-01"
         First instant of the export window (naive local time).
     days : float, default 180
@@ -663,7 +663,7 @@ def make_clickstream(
         Also return the :class:`ClickstreamTruth`.
     n_events : int, optional
         Approximate number of events wanted; overrides ``n_customers``
-        (``n_events / 12.5`` customers). Use it to scale, e.g. ``1_000_000``.
+        (``n_events / 13`` customers). Use it to scale, e.g. ``1_000_000``.
     session_tail, max_sessions, gap_days : float, int, float
         Zipf exponent of visits per customer (smaller = heavier tail), the
         cap on visits, and the typical gap in days of a one-visit customer

@@ -221,12 +221,13 @@ def test_incident_error_share_and_conversion_drop(default, clean):
     drop = 1 - ck.loc[inside, "converted"].mean() / ck.loc[~inside, "converted"].mean()
     assert drop == pytest.approx(truth.incident_conversion_drop, abs=0.03)
     assert 0.3 < drop < 0.75
-    orders = clean.loc[clean["event"] == truth.conversion_event, "timestamp"]
+    online = clean["session_id"].map(s["channel"]) != "store"  # store tills never fail
+    orders = clean.loc[(clean["event"] == truth.conversion_event) & online, "timestamp"]
     in_win = (orders >= truth.incident_start) & (orders < truth.incident_end)
     days_in = (truth.incident_end - truth.incident_start) / pd.Timedelta(days=1)
     days_out = (truth.window[1] - truth.window[0]) / pd.Timedelta(days=1) - days_in
     per_day_in, per_day_out = in_win.sum() / days_in, (~in_win).sum() / days_out
-    assert 0.35 < per_day_in / per_day_out < 0.75  # purchases roughly halve
+    assert 0.25 < per_day_in / per_day_out < 0.75  # online purchases roughly halve
 
 
 def test_negative_and_positive_lift(default, clean):
@@ -239,11 +240,14 @@ def test_negative_and_positive_lift(default, clean):
     assert popup < 0.5 * neither and banner > 1.3 * neither
     assert truth.lift_realised[truth.negative_lift_event] == pytest.approx(popup, abs=0.01)
     assert truth.lift_realised[truth.positive_lift_event] == pytest.approx(banner, abs=0.01)
-    # Not a length artefact: among long visits too the popup converts much less.
-    for lo, hi in [(6, 10), (10, 25)]:
-        band = on[on["n"].between(lo, hi)]
-        assert band.loc[band["popup"], "converted"].mean() < 0.6 * band.loc[
-            ~band["popup"] & ~band["banner"], "converted"].mean()
+    # Not a length artefact: standardised to the length mix of unexposed visits, the
+    # popup still converts at less than half the rate.
+    bins = pd.cut(on["n"], [1, 5, 9, 14, 25, 10**6])
+    none = on[~on["popup"] & ~on["banner"]]
+    weight = bins[none.index].value_counts(normalize=True)
+    rate = on[on["popup"]].groupby(bins[on["popup"]], observed=False)["converted"].mean()
+    base = none.groupby(bins[none.index], observed=False)["converted"].mean()
+    assert (rate * weight).sum() < 0.5 * (base * weight).sum()
     # Exposure is random: a similar share of web and app visits see the popup.
     share = on.groupby("channel")["popup"].mean()
     assert abs(share["web"] - share["app"]) < 0.05
