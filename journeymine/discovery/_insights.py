@@ -107,7 +107,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from journeymine._util._json import records
+from journeymine._util._json import envelope, records
 from journeymine._util._stats import (
     benjamini_hochberg,
     binomial_scan,
@@ -132,6 +132,8 @@ COLUMNS = ("rank", "type", "kind", "where", "customers", "cases", "effect", "eff
            "effect_high", "effect_measure", "relative_effect", "loss", "unit", "evidence",
            "p_value", "q_value", "score", "sentence", "start", "end")
 LANGS = ("en", "id")
+#: Version of the format written by :meth:`Insights.to_dict`.
+FORMAT_VERSION = 1
 _DAY_US = 86_400_000_000
 _LENGTH_BINS = np.array([1, 2, 3, 4, 5, 6, 8, 10, 13, 17, 22, 29, 38, 50, 66, 87, 115, 152])
 
@@ -854,9 +856,10 @@ class Insights:
         return self.table.copy()
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: ``grain``, ``lang``, ``summary`` and the findings as records."""
-        return {"grain": self.grain, "lang": self.lang, "summary": dict(self.summary),
-                "findings": records(self.table)}
+        """JSON-ready, in the ``journeymine.insights`` envelope: grain, lang, summary, findings."""
+        return envelope("journeymine.insights", FORMAT_VERSION, {
+            "grain": self.grain, "lang": self.lang, "summary": dict(self.summary),
+            "findings": records(self.table, list(COLUMNS))})
 
     def __len__(self) -> int:
         return len(self.table)
