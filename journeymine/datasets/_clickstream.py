@@ -630,7 +630,7 @@ def make_clickstream(
     * **incident**: for ``incident_days`` [21] from ``incident_start``
       [``start`` + 75 days], each payment step fails (``payment_error``) with
       probability ``incident_error_rate`` [0.7] instead of 3 %; checkout
-      conversion and purchases per day roughly halve;
+      conversion drops by 50–70 % and online purchases per day roughly halve;
     * **lift**: ``popup_share`` [15 %] of online visits see
       ``shipping_cost_popup`` after the landing page (conversion propensity ×
       ``popup_effect`` [0.4]), ``banner_share`` [15 %] see
