@@ -681,11 +681,14 @@ def _column_cuts(table: pa.Table, column: str, cut: np.ndarray, long_gap: np.nda
         )
     if missing == n:
         return
-    pairs = pa.table({"s": values, "c": customers}).filter(pa.array(valid))
-    pairs = pairs.group_by(["s", "c"]).aggregate([]).group_by("s").aggregate([("c", "count")])
-    shared = int(pc.sum(pc.greater(pairs.column("c_count"), 1)).as_py() or 0)
+    # distinct (customer, session id) pairs by integer key; rows are grouped by
+    # customer, so the key is nearly sorted and a sort beats hashing
+    width = int(codes.max()) + 1
+    key = np.sort((np.cumsum(starts) - 1)[valid] * width + codes[valid])
+    pairs = key[np.concatenate(([True], key[1:] != key[:-1]))]
+    shared = int(np.count_nonzero(np.bincount(pairs % width) > 1))
     runs = int(np.count_nonzero(valid & (change | ~has_before)))
-    split = runs - int(pc.sum(pairs.column("c_count")).as_py())
+    split = runs - len(pairs)
     if shared or split:
         warnings.warn(
             f"Sessions are per customer and per run of events: {shared:,} session id(s) in "
