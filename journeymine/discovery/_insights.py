@@ -225,9 +225,30 @@ def _build_cases(log: EventLog, grain: str, conversion: tuple[str, ...], rank: d
                   (len(frequent) + 1) * bins, cases.column("censored_end").to_numpy())
 
 
+def _distinct(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of an int64 array.
+
+    A stable sort (timsort) is fast on these nearly sorted, case-major keys,
+    several times faster than NumPy's hashing ``unique``.
+    """
+    ordered = np.sort(keys, kind="stable")
+    keep = np.ones(len(ordered), dtype=bool)
+    keep[1:] = ordered[1:] != ordered[:-1]
+    return ordered[keep]
+
+
+def _first_rows(keys: np.ndarray) -> np.ndarray:
+    """Positions of the first occurrence of each distinct key, in key order."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    keep = np.ones(len(order), dtype=bool)
+    keep[1:] = ordered[1:] != ordered[:-1]
+    return order[keep]
+
+
 def _unique_pairs(case: np.ndarray, item: np.ndarray, n_items: int) -> tuple[np.ndarray, ...]:
     """Distinct (case, item) pairs of the given rows, as two arrays."""
-    key = np.unique(case.astype(np.int64) * n_items + item)
+    key = _distinct(case.astype(np.int64) * n_items + item)
     return key // n_items, key % n_items
 
 
@@ -378,12 +399,12 @@ def _loops(cs: _Cases, presence, path_reached: np.ndarray, min_cases: int,
     x1 = _per_stratum(ggroup, stratum[gcase], cs.converted[gcase].astype(float), G, S)
     ref_n, ref_x = np.zeros((G, S)), np.zeros((G, S))
     for g in range(G):
-        ref = np.zeros(0, dtype=vcase.dtype)
+        ref = np.zeros(cs.n_cases, dtype=bool)
         for i in np.flatnonzero(group == g):
             cycle_ref = by_tp[members[i][0]]
             for m in members[i][1:]:
-                cycle_ref = np.intersect1d(cycle_ref, by_tp[m], assume_unique=True)
-            ref = np.union1d(ref, cycle_ref)
+                cycle_ref = cycle_ref[np.isin(cycle_ref, by_tp[m], assume_unique=True)]
+            ref[cycle_ref] = True
         ref_n[g] = np.bincount(stratum[ref], minlength=S)
         ref_x[g] = np.bincount(stratum[ref], weights=cs.converted[ref], minlength=S)
     res = mantel_haenszel(x1, n1, np.maximum(ref_x - x1, 0), np.maximum(ref_n - n1, 0))
@@ -484,24 +505,28 @@ def _events(cs: _Cases, presence, path: np.ndarray, min_cases: int,
     conv = cs.converted[pcase[with_entry]].astype(float)
     n1 = _per_stratum(ptp[with_entry], strata, np.ones(len(strata)), T, S)
     x1 = _per_stratum(ptp[with_entry], strata, conv, T, S)
+    share = np.bincount(ptp, minlength=T) / max(cs.n_cases, 1)
+    cand = np.flatnonzero(~cs.is_conversion & ~path & (share <= max_share)
+                          & (n1.sum(axis=1) >= min_cases))
+    if not len(cand):
+        return pd.DataFrame()
     vn, vx = _visits_by_stratum(cs, presence)
     all_n = np.bincount(cs.stratum, minlength=S).astype(float)
     all_x = np.bincount(cs.stratum, weights=cs.converted, minlength=S)
+    entry, n1, x1 = entry[cand], n1[cand], x1[cand]
     ref_n = np.where(entry[:, None] >= 0, vn[np.maximum(entry, 0)], all_n)
     ref_x = np.where(entry[:, None] >= 0, vx[np.maximum(entry, 0)], all_x)
     res = mantel_haenszel(x1, n1, np.maximum(ref_x - x1, 0), np.maximum(ref_n - n1, 0))
-    share = np.bincount(ptp, minlength=T) / max(cs.n_cases, 1)
-    tested = (~cs.is_conversion & ~path & (share <= max_share)
-              & (res["n1"] >= min_cases) & (res["n0"] >= min_cases))
-    customers = _distinct_customers(cs, pcase[with_entry], ptp[with_entry], T)
+    tested = (res["n1"] >= min_cases) & (res["n0"] >= min_cases)
+    customers = _distinct_customers(cs, pcase[with_entry], ptp[with_entry], T)[cand]
     names = cs.names.astype(str)
     others = [f"that reached {names[e]}" if e >= 0 else "of similar length" for e in entry]
     evidence = [f"{int(n):,} cases with it converted {a:.0%} vs {b:.0%} for cases {o} "
-                "without it (within length strata)"
+                "without it (within strata of length and landing)"
                 for n, a, b, o in zip(n1.sum(axis=1), res["p1"], res["p0"], others, strict=True)]
-    out = _conversion_rows("event", names, res, customers, n1.sum(axis=1), tested, evidence,
-                           {"entry": np.where(entry >= 0, names[np.maximum(entry, 0)], "")})
-    return out
+    return _conversion_rows("event", names[cand], res, customers, n1.sum(axis=1), tested,
+                            evidence,
+                            {"entry": np.where(entry >= 0, names[np.maximum(entry, 0)], "")})
 
 
 def _entries(cs: _Cases) -> np.ndarray:
@@ -512,8 +537,7 @@ def _entries(cs: _Cases) -> np.ndarray:
     """
     T = len(cs.names)
     rows = np.flatnonzero(cs.pre)
-    _, first = np.unique(cs.case[rows] * T + cs.code[rows], return_index=True)
-    first = rows[first]
+    first = rows[_first_rows(cs.case[rows] * T + cs.code[rows])]
     at_start = cs.starts[cs.case[first]] == first
     before = np.where(at_start, -1, cs.code[np.maximum(first - 1, 0)])
     pairs = np.bincount(cs.code[first] * (T + 1) + before + 1,
@@ -535,7 +559,7 @@ def _path_steps(cs: _Cases, presence, funnel_share: float, min_cases: int) -> np
     conv_rows = np.flatnonzero(cs.is_conversion[cs.code])
     if not len(conv_rows):
         return np.zeros(T, dtype=bool)
-    first = conv_rows[np.unique(cs.case[conv_rows], return_index=True)[1]]
+    first = conv_rows[_first_rows(cs.case[conv_rows])]
     at_start = cs.starts[cs.case[first]] == first
     before = np.where(at_start, T, cs.code[np.maximum(first - 1, 0)])
     route_of = cs.code[first] * (T + 1) + before
@@ -564,8 +588,14 @@ def _switches(cs: _Cases, presence, min_cases: int) -> pd.DataFrame:
         return pd.DataFrame()
     key = ((cs.channel[i] * C + cs.channel[i + 1]) * T + cs.code[i]) * T + cs.code[i + 1]
     keys, item = np.unique(key, return_inverse=True)
+    pcase, pitem = _unique_pairs(cs.case[i], item, len(keys))
+    frequent = np.bincount(pitem, minlength=len(keys)) >= min_cases
+    if not frequent.any():
+        return pd.DataFrame()
+    keep = frequent[pitem]
+    pcase, pitem = pcase[keep], (np.cumsum(frequent) - 1)[pitem[keep]]
+    keys = keys[frequent]
     K = len(keys)
-    pcase, pitem = _unique_pairs(cs.case[i], item, K)
     conv = cs.converted[pcase].astype(float)
     strata = cs.stratum[pcase]
     n1 = _per_stratum(pitem, strata, np.ones(len(pcase)), K, S)
@@ -618,7 +648,9 @@ def _slow_steps(cs: _Cases, grain: str, min_cases: int, slow_factor: float) -> p
     pcase, pitem = _unique_pairs(cs.case[i], item, len(keys))
     cases = np.bincount(pitem, minlength=len(keys))
     customers = _distinct_customers(cs, pcase, pitem, len(keys))
-    tested = (cases >= min_cases) & (median >= slow_factor * typical)
+    tested = np.flatnonzero((cases >= min_cases) & (median >= slow_factor * typical))
+    keys, count, median, m_low, m_high, above, p, cases, customers = (
+        v[tested] for v in (keys, count, median, m_low, m_high, above, p, cases, customers))
     with np.errstate(divide="ignore", invalid="ignore"):
         effect = 1 - typical / median
         low = 1 - typical / np.maximum(m_low, 1e-9)
@@ -635,7 +667,7 @@ def _slow_steps(cs: _Cases, grain: str, min_cases: int, slow_factor: float) -> p
                 effect_high=high, effect_measure="excess share of the wait",
                 relative_effect=effect, loss=customers * (median - typical) / 3600.0,
                 unit="hours", p_value=p, evidence=evidence, median=median, typical=typical)
-    return out[tested].reset_index(drop=True)
+    return out
 
 
 def _incidents(cs: _Cases, presence, min_cases: int, ratio: float) -> pd.DataFrame:
@@ -667,8 +699,12 @@ def _incidents(cs: _Cases, presence, min_cases: int, ratio: float) -> pd.DataFra
     p = np.maximum(scan["p_value"], res["p_value"])
     start = pd.to_datetime((first_day + a) * 86400, unit="s")
     end = pd.to_datetime((first_day + b - 1) * 86400, unit="s")
-    customers = np.array([len(np.unique(cs.customer[(day >= s) & (day < e)]))
-                          for s, e in zip(a, b, strict=True)])
+    by_day = np.argsort(day, kind="stable")
+    day_starts = np.searchsorted(day[by_day], np.arange(D + 1))
+    customers = np.zeros(len(candidates), dtype=np.int64)
+    for i in np.flatnonzero(tested):  # distinct customers with a case in the window
+        in_window = by_day[day_starts[a[i]]:day_starts[b[i]]]
+        customers[i] = len(_distinct(cs.customer[in_window]))
     names = cs.names.astype(str)[candidates]
     where = [f"{t} ({s:%Y-%m-%d} – {e:%Y-%m-%d})" for t, s, e in zip(names, start, end,
                                                                        strict=True)]
@@ -686,24 +722,28 @@ def _incidents(cs: _Cases, presence, min_cases: int, ratio: float) -> pd.DataFra
 
 
 def _merge_windows(df: pd.DataFrame) -> pd.DataFrame:
-    """One finding per incident: overlapping windows merge into the strongest touchpoint's."""
+    """One finding per incident: overlapping windows merge into the strongest touchpoint's.
+
+    Two windows overlap when they share at least half of the shorter one;
+    the merged finding lists the other touchpoints in its evidence.
+    """
     if df.empty:
         return df
     df = df.sort_values("llr", ascending=False, kind="stable").reset_index(drop=True)
+    first = (df["start"].to_numpy().astype("datetime64[D]").astype(np.int64))
+    last = (df["end"].to_numpy().astype("datetime64[D]").astype(np.int64))
     kept: list[int] = []
     also: dict[int, list[str]] = {}
-    for i, row in df.iterrows():
+    for i in range(len(df)):
         for k in kept:
-            lead = df.loc[k]
-            overlap = (min(row["end"], lead["end"]) - max(row["start"], lead["start"])).days + 1
-            shorter = min((row["end"] - row["start"]).days, (lead["end"] - lead["start"]).days) + 1
-            if overlap >= 0.5 * shorter:
-                also[k].append(str(row["touchpoint"]))
+            overlap = min(last[i], last[k]) - max(first[i], first[k]) + 1
+            if overlap >= 0.5 * (min(last[i] - first[i], last[k] - first[k]) + 1):
+                also[k].append(str(df["touchpoint"].iat[i]))
                 break
         else:
             kept.append(i)
             also[i] = []
-    out = df.loc[kept].copy()
+    out = df.iloc[kept].copy()
     out["evidence"] = [e + (f"; also {', '.join(also[k][:4])}" if also[k] else "")
                        for k, e in zip(kept, out["evidence"], strict=True)]
     return out.reset_index(drop=True)
