@@ -407,8 +407,17 @@ def read_csv(
         if p.stat().st_size == 0:
             raise _empty_error(path_str, "is empty")
     codec = _codec_name(encoding)
-    _check_gzip(path_str)
-    codec = _check_encoding(path_str, codec, encoding)
+    try:
+        _check_gzip(path_str)
+        codec = _check_encoding(path_str, codec, encoding)
+    except OSError as exc:
+        if isinstance(exc, ReadError):
+            raise
+        raise ReadError(
+            f"Could not read {path_str!r}: {exc.strerror or exc}.",
+            expected="a readable .csv or .csv.gz file.",
+            fix="Check the file's permissions and that it is not in use.",
+        ) from None
     if codec == "utf-16-python":
         table, resolved = _read_csv_pyarrow(path_str, wanted, sep, "utf-16",
                                             kwargs.get("timestamp_format"))

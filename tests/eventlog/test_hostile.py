@@ -343,3 +343,17 @@ def test_process_map_filter_share_must_be_a_number():
             pm.filter(paths=bad)
     with pytest.raises(InvalidParameterError, match=r"edges=0.5 is out of range"):
         pm.filter(edges="0.5")
+
+
+def test_an_unreadable_file_is_a_read_error(tmp_path, monkeypatch):
+    path = tmp_path / "locked.csv"
+    path.write_text(UTF16)
+    real_open = open
+
+    def denied(file, *args, **kwargs):
+        if str(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", denied)
+    refuse_file(path, ReadError, r"Could not read .*Permission denied")
