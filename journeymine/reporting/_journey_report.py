@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from journeymine._util._json import VARIANT_SEPARATOR
 from journeymine.reporting._format import humanize_seconds, percent
+from journeymine.reporting._palette import stage_colors
 from journeymine.reporting._svg import MAX_DRAWN_EDGES, MAX_DRAWN_TOUCHPOINTS, coverage_note
 from journeymine.reporting._templates import get_template
 
@@ -154,6 +155,7 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
     v = full.variants.head(top)
     context = {
         "version": __version__,
+        "palette": stage_colors(full.stages.order),
         "title": title,
         "subtitle": f"{s['customers']:,} customers · {s['events']:,} events · "
                     f"conversion = {conversion}",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import jinja2
 
+from journeymine.reporting._palette import NO_STAGE_COLOR, STAGE_COLORS
+
 __all__ = ["get_template", "render_template"]
 
 _ENV = jinja2.Environment(
@@ -11,6 +13,8 @@ _ENV = jinja2.Environment(
     autoescape=True,
     undefined=jinja2.StrictUndefined,
 )
+# The base template colours stages from these unless a page passes its own ``palette``.
+_ENV.globals.update(palette=STAGE_COLORS, no_stage_color=NO_STAGE_COLOR)
 
 
 def get_template(name: str) -> jinja2.Template:
