@@ -1088,7 +1088,7 @@ def insights(
             tested = pd.concat([tested, emo], ignore_index=True)
     table = _finish(tested, alpha, grain, lang)
     summary = {
-        "cases": cs.n_cases, "customers": int(cs.customer[-1]) + 1 if cs.n_cases else 0,
+        "cases": cs.n_cases, "customers": int(cs.customer.max()) + 1 if cs.n_cases else 0,
         "conversion_rate": float(cs.converted.mean()) if cs.n_cases else float("nan"),
         "conversion": list(conv), "tests": n_tests, "findings": len(table),
         "min_cases": min_cases, "alpha": alpha,
