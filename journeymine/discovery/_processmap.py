@@ -21,7 +21,11 @@ from journeymine.exceptions import InvalidParameterError
 if TYPE_CHECKING:
     from journeymine.sentiment._journey import JourneyEmotions
 
-__all__ = ["ProcessMap"]
+__all__ = ["LONG_TAIL_K", "LONG_TAIL_SHARE", "ProcessMap", "variant_coverage"]
+
+#: The long-tail rule: when the ``LONG_TAIL_K`` most common paths of journeys with
+#: two or more steps cover less than ``LONG_TAIL_SHARE`` of those journeys.
+LONG_TAIL_K, LONG_TAIL_SHARE = 10, 0.2
 
 #: Version of the ``process_map.json`` format written by :meth:`ProcessMap.to_dict`.
 FORMAT_VERSION = 3
@@ -196,6 +200,21 @@ class ProcessMap:
             start=start, end=end, coverage=coverage, full=base,
         )
 
+    # ------------------------------------------------------------------ long tail
+    def variant_coverage(self, k: int | None = None, *, min_length: int = 1) -> pd.DataFrame:
+        """Share of journeys covered by the ``1..k`` most common variants: the coverage curve.
+
+        See :func:`variant_coverage`; computed on the unfiltered map.
+
+        Examples
+        --------
+        >>> import journeymine as jm
+        >>> pm = jm.discover(jm.datasets.make_journeys(300, random_state=0))
+        >>> pm.variant_coverage(3).columns.tolist()
+        ['k', 'variant', 'journeys', 'share']
+        """
+        return variant_coverage((self.full or self).variants, k, min_length=min_length)
+
     # ------------------------------------------------------------------ export
     def to_dict(self) -> dict[str, Any]:
         """The unfiltered map in the documented ``process_map.json`` format.
@@ -350,6 +369,60 @@ class ProcessMap:
             f"<div class='jm-processmap'><p><strong>{html.escape(repr(self))}</strong></p>"
             f"{view.to_svg()}</div>"
         )
+
+
+def variant_coverage(variants: pd.DataFrame, k: int | None = None, *,
+                     min_length: int = 1) -> pd.DataFrame:
+    """Share of journeys covered by the ``1..k`` most common variants.
+
+    Parameters
+    ----------
+    variants : DataFrame
+        :attr:`ProcessMap.variants` (sorted by journeys, descending).
+    k : int, optional
+        Length of the curve (all variants by default).
+    min_length : int, default 1
+        Count only journeys with at least this many steps: with
+        ``min_length=2`` one-event journeys (bounces), which have no path,
+        neither count as covered nor in the total.
+
+    Returns
+    -------
+    DataFrame
+        One row per rank ``k`` (1, 2, ...): the ``variant``, the ``journeys``
+        the top ``k`` variants hold together and their ``share`` of the
+        journeys (with at least ``min_length`` steps).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``k`` or ``min_length`` is not a positive whole number.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> v = pd.DataFrame({"variant": ["a > b", "a", "b > c"], "customers": [5, 3, 2],
+    ...                   "length": [2, 1, 2]})
+    >>> variant_coverage(v, min_length=2)
+       k variant  journeys     share
+    0  1   a > b         5  0.714286
+    1  2   b > c         7  1.000000
+    """
+    for name, value in (("k", k), ("min_length", min_length)):
+        if value is not None and not (isinstance(value, int) and not isinstance(value, bool)
+                                      and value >= 1):
+            raise InvalidParameterError(
+                f"{name}={value!r} is not a positive whole number.",
+                expected="an int >= 1.", fix=f"Pass e.g. {name}=10.")
+    kept = variants[variants["length"] >= min_length]
+    total = int(kept["customers"].sum())
+    top = kept if k is None else kept.head(k)
+    covered = top["customers"].cumsum().astype(int)
+    return pd.DataFrame({
+        "k": range(1, len(top) + 1), "variant": top["variant"].to_numpy(),
+        "journeys": covered.to_numpy(),
+        "share": (covered / total).to_numpy() if total else covered.to_numpy(dtype=float),
+    })
 
 
 def _recount(
