@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from journeymine.eventlog._eventlog import EventLog
 from journeymine.eventlog._schema import CUSTOMER
-from journeymine.exceptions import ColumnNotFoundError, SchemaError
+from journeymine.exceptions import ColumnNotFoundError, InvalidParameterError, SchemaError
 
 #: Columns of a tagged-texts frame that carry labels, in the order features use them.
 TEXT_LABELS = ("sentiment", "emotion")
@@ -82,10 +82,23 @@ def subset_log(log: EventLog, customers: Collection[str], source: str) -> EventL
                     stages=log.stages)
 
 
-def check_random_state_int(random_state) -> np.random.SeedSequence:
-    """A SeedSequence from an int/None/Generator ``random_state``."""
+def check_random_state(random_state) -> np.random.SeedSequence:
+    """A SeedSequence from ``random_state``: an int >= 0, None, a Generator or a RandomState.
+
+    Raises
+    ------
+    InvalidParameterError
+        Anything else (a string, a float, a negative int, a bool).
+    """
     if isinstance(random_state, np.random.Generator):
         return np.random.SeedSequence(int(random_state.integers(2**63)))
     if isinstance(random_state, np.random.RandomState):
         return np.random.SeedSequence(int(random_state.randint(2**31)))
-    return np.random.SeedSequence(random_state)
+    ok_int = isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool)
+    if random_state is None or (ok_int and random_state >= 0):
+        return np.random.SeedSequence(None if random_state is None else int(random_state))
+    raise InvalidParameterError(
+        f"random_state={random_state!r} is invalid.",
+        expected="an integer >= 0, None, a numpy.random.Generator or a numpy.random.RandomState.",
+        fix="Pass random_state=0 for reproducible personas.",
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from collections.abc import Collection, Sequence
 from os import PathLike
 from pathlib import Path
@@ -19,7 +20,7 @@ from journeymine.eventlog._eventlog import StagesLike
 from journeymine.eventlog._schema import CUSTOMER
 from journeymine.exceptions import InvalidParameterError
 from journeymine.personas._backends import METHODS
-from journeymine.personas._common import as_log, check_random_state_int, check_texts
+from journeymine.personas._common import as_log, check_random_state, check_texts
 from journeymine.personas._features import JourneyFeaturizer
 from journeymine.personas._markov import COMPONENTS, SequenceData
 
@@ -32,13 +33,19 @@ def _is_int(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
+def _n_components(model) -> int:
+    """Number of clusters of a fitted back-end model (Markov mixture, GMM or k-means)."""
+    return int(model.n_clusters if hasattr(model, "n_clusters") else model.n_components)
+
+
 class PersonaModel(ClusterMixin, BaseEstimator):
     """Group customers into personas by how their journeys unfold.
 
     Parameters
     ----------
     n_personas : int or "auto", default "auto"
-        Number of personas; ``"auto"`` picks it in ``k_range`` by the
+        Number of personas (at most one per distinct journey: with fewer
+        distinct journeys the model warns and uses fewer); ``"auto"`` picks it in ``k_range`` by the
         method's criterion: the Bayesian information criterion (lowest) for
         ``"markov"`` and ``"gmm"``, the mean silhouette (highest, on at most
         4,000 customers) for ``"kmeans"``.
@@ -53,9 +60,9 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         ``benchmarks/bench_personas.py --recovery`` prints the table).
     k_range : (int, int), default (2, 8)
         Smallest and largest number of personas tried by ``"auto"`` (inclusive).
-    random_state : int, numpy Generator or None
+    random_state : int >= 0, numpy Generator, numpy RandomState or None
         Seeds sampling, EM restarts and the bootstrap: the same seed gives
-        the same personas.
+        the same personas. Anything else raises :class:`InvalidParameterError`.
     components : sequence of str, default ("transitions", "revenue")
         For ``"markov"``: independent parts of each persona's model. Always
         the start touchpoint and the transitions (including "the journey
@@ -184,15 +191,15 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         ks = self._check_params()
         log = as_log(X, what="PersonaModel.fit")
         texts = check_texts(texts)
-        seeds = check_random_state_int(self.random_state).spawn(4)
+        seeds = check_random_state(self.random_state).spawn(4)
         self.featurizer_ = JourneyFeaturizer(stages=self.stages, conversion=self.conversion)
         features = self.featurizer_.fit_transform(log, texts=texts)
         n = len(features)
-        if n < max(ks):
+        if self.n_personas != "auto" and n < ks[0]:
             raise InvalidParameterError(
-                f"The log has {n} customers, fewer than the {max(ks)} personas asked for.",
+                f"The log has {n} customers, fewer than the n_personas={ks[0]} asked for.",
                 expected="at least as many customers as personas.",
-                fix="Pass a smaller n_personas or k_range, or a larger log.",
+                fix="Pass a smaller n_personas (or n_personas='auto'), or a larger log.",
             )
         backend = self._backend()
         backend.learn(log, features)
@@ -200,11 +207,10 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         rng = np.random.default_rng(seeds[0])
         rows = (np.sort(rng.choice(n, self.sample_size, replace=False))
                 if n > self.sample_size else np.arange(n))
+        ks = self._feasible(ks, len(features.iloc[rows].drop_duplicates()), len(rows))
         fit_data = backend.take(data, rows)
         scores, models = [], {}
         for k, seed in zip(ks, seeds[1].spawn(len(ks)), strict=True):
-            if k > len(rows):
-                break
             models[k] = backend.fit(fit_data, k, seed)
             scores.append({"k": k, "criterion": backend.criterion,
                            "score": backend.score(models[k], fit_data)})
@@ -212,11 +218,11 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         table = pd.DataFrame(scores)
         best = int(table.loc[table["score"].idxmin(), "k"])
         table["chosen"] = table["k"] == best
+        self.model_, raw = self._without_empty(backend, models[best], fit_data, data, seeds[3])
+        best = len(np.unique(raw))
         self.k_scores_ = table
         self.n_personas_ = best
-        self.model_ = models[best]
         self._backend_ = backend
-        raw = backend.predict(self.model_, data)
         # Persona ids by size (0 = largest), ties by the model's own order.
         sizes = np.bincount(raw, minlength=best)
         order = np.lexsort((np.arange(best), -sizes))
@@ -229,6 +235,46 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         self.features_ = features
         self.personas_ = build_personas(self, log, texts)
         return self
+
+    def _feasible(self, ks: list[int], n_distinct: int, n_rows: int) -> list[int]:
+        """The ks that the fit sample can support: at most one persona per distinct journey.
+
+        Customers with identical features cannot be told apart, so asking for
+        more personas than there are distinct journeys would leave personas
+        empty. Warns when fewer personas than asked for are possible.
+        """
+        feasible = [k for k in ks if k <= min(n_distinct, n_rows)]
+        if feasible:
+            return feasible
+        k = min(n_distinct, n_rows)
+        asked = (f"n_personas={ks[0]}" if self.n_personas != "auto"
+                 else f"at least {ks[0]} personas (k_range={tuple(self.k_range)})")
+        warnings.warn(
+            f"Only {n_distinct:,} distinct journey(s) among {n_rows:,} customers, so "
+            f"{k} persona(s) instead of {asked}: customers with identical journeys "
+            "cannot be split.", UserWarning, stacklevel=3,
+        )
+        return [k]
+
+    def _without_empty(self, backend, model, fit_data, data, seed) -> tuple[object, np.ndarray]:
+        """Refit with fewer personas until every persona has customers; the model and labels.
+
+        A mixture component can end up with no customer (e.g. when journeys
+        barely differ); such a persona would have no card. Warns when it happens.
+        """
+        raw = backend.predict(model, data)
+        k = model_k = _n_components(model)
+        while (used := len(np.unique(raw))) < k:
+            k = used
+            model = backend.fit(fit_data, k, seed)
+            raw = backend.predict(model, data)
+        if k < model_k:
+            warnings.warn(
+                f"{model_k - k} of {model_k} personas got no customer (the journeys do not "
+                f"support that many distinct groups); using {k} persona(s).",
+                UserWarning, stacklevel=3,
+            )
+        return model, raw
 
     def _stability(self, backend, data, labels: np.ndarray, seed) -> pd.Series:
         """Mean best-match Jaccard of each persona over bootstrap refits (Hennig 2007)."""

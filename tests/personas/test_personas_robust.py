@@ -1,0 +1,99 @@
+"""PersonaModel on degenerate logs and bad parameters: a result with a warning, or a clear error."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import journeymine as jm
+from journeymine.exceptions import InvalidParameterError, JourneymineError
+from journeymine.personas import PersonaModel
+from journeymine.personas._markov import MarkovMixture
+
+
+def _identical(n: int = 20) -> pd.DataFrame:
+    """``n`` customers with the same three-step journey at the same pace."""
+    return pd.DataFrame({
+        "customer_id": np.repeat([f"c{i:02d}" for i in range(n)], 3),
+        "touchpoint": ["instagram_ad", "product_page", "checkout"] * n,
+        "ts": (pd.Timestamp("2024-01-01") + pd.to_timedelta(np.tile([0, 60, 120], n), "s")
+               + pd.to_timedelta(np.repeat(np.arange(n), 3), "D")),
+    })
+
+
+@pytest.mark.parametrize("n_personas", [3, "auto"])
+def test_identical_journeys_give_one_persona_with_a_warning(n_personas):
+    with pytest.warns(UserWarning, match="1 distinct journey"):
+        model = PersonaModel(n_personas, random_state=0, n_bootstrap=2).fit(_identical())
+    assert model.n_personas_ == 1 and len(model.personas_) == 1
+    assert (model.labels_ == 0).all() and model.personas_[0].size == 20
+
+
+def test_two_customers_two_personas():
+    log = jm.datasets.make_journeys(2, random_state=0)
+    for seed in range(5):
+        model = PersonaModel(2, random_state=seed, n_bootstrap=2).fit(log)
+        assert 1 <= model.n_personas_ <= 2
+        assert sum(p.size for p in model.personas_) == 2
+
+
+def test_one_timestamp_for_every_event():
+    events = jm.datasets.make_journeys(500, random_state=0).to_pandas().drop(
+        columns="event_index")
+    events["timestamp"] = pd.Timestamp("2024-01-01")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", jm.exceptions.DataQualityWarning)  # exact duplicates
+        for n_personas in (3, "auto"):
+            model = PersonaModel(n_personas, random_state=0, n_bootstrap=2).fit(events)
+            assert all(p.size > 0 for p in model.personas_)
+            assert sorted(model.labels_.unique()) == list(range(model.n_personas_))
+
+
+def test_empty_personas_are_refitted_away():
+    """A fit that leaves a persona without customers is redone with fewer personas."""
+    log = jm.datasets.make_journeys(60, random_state=0)
+    model = PersonaModel(3, random_state=0, n_bootstrap=0).fit(log)
+    backend, data = model._backend_, model._backend_.data(log, None)
+    empty = MarkovMixture(4, n_init=1, seed=0).fit(data)
+    empty.weights_ = np.append(empty.weights_[:3], 1e-300)  # component 3 never wins
+    with pytest.warns(UserWarning, match="1 of 4 personas got no customer"):
+        fitted, raw = model._without_empty(backend, empty, data, data,
+                                           np.random.SeedSequence(0))
+    assert len(np.unique(raw)) == fitted.n_components <= 3
+
+
+def test_auto_on_a_few_customers_does_not_mention_personas_never_asked_for():
+    log = jm.datasets.make_journeys(5, random_state=0)
+    model = PersonaModel(random_state=0, n_bootstrap=0).fit(log)
+    assert 1 <= model.n_personas_ <= 5
+    assert model.k_scores_["k"].max() <= 5
+
+
+def test_more_personas_than_customers_is_an_error_naming_the_request():
+    log = jm.datasets.make_journeys(2, random_state=0)
+    with pytest.raises(InvalidParameterError, match="n_personas=3") as info:
+        PersonaModel(3).fit(log)
+    assert "8 personas" not in str(info.value) and info.value.fix
+
+
+@pytest.mark.parametrize("bad", ["x", 1.5, -1, True, [1, 2]])
+def test_random_state_is_validated(bad):
+    log = jm.datasets.make_journeys(30, random_state=0)
+    with pytest.raises(InvalidParameterError, match="random_state") as info:
+        PersonaModel(2, random_state=bad, n_bootstrap=0).fit(log)
+    assert isinstance(info.value, JourneymineError) and info.value.expected
+
+
+@pytest.mark.parametrize("good", [None, 0, np.int64(3), np.random.default_rng(1),
+                                  np.random.RandomState(2)])
+def test_random_state_accepts_int_none_and_generators(good):
+    log = jm.datasets.make_journeys(30, random_state=0)
+    assert PersonaModel(2, random_state=good, n_bootstrap=0).fit(log).n_personas_ <= 2
+
+
+@pytest.mark.parametrize("bad", ["3", "Auto", 2.0, True, None, 0, -2])
+def test_n_personas_is_an_int_or_auto(bad):
+    log = jm.datasets.make_journeys(30, random_state=0)
+    with pytest.raises(InvalidParameterError, match="n_personas"):
+        PersonaModel(bad).fit(log)
