@@ -24,6 +24,7 @@ from journeymine.eventlog import (
     read_xes,
 )
 from journeymine.exceptions import JourneymineError
+from journeymine.measurement import Attribution, attribute
 
 __version__ = "0.1.0"
 
@@ -81,3 +82,4 @@ __all__ = [
     "read_xes",
 ]
 __all__ += ["GapSuggestion", "Journeys", "episodes", "sessionize", "suggest_gap"]
+__all__ += ["Attribution", "attribute"]
