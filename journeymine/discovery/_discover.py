@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import itertools
 import logging
@@ -13,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from journeymine._util._duckdb import resolve_n_jobs
 from journeymine._util._json import VARIANT_SEPARATOR
 from journeymine.discovery._engine import JourneyTables, connect
 from journeymine.discovery._grains import (
@@ -23,13 +25,29 @@ from journeymine.discovery._grains import (
     check_grain,
     returns_query,
 )
-from journeymine.discovery._processmap import ProcessMap
+from journeymine.discovery._longtail import (
+    MappingLike,
+    apply_groups,
+    repeat_counts,
+)
+from journeymine.discovery._longtail import collapse_repeats as _collapse
+from journeymine.discovery._processmap import (
+    LONG_TAIL_K,
+    LONG_TAIL_SHARE,
+    ProcessMap,
+    variant_coverage,
+)
 from journeymine.eventlog._eventlog import EventLog, StagesLike
 from journeymine.eventlog._schema import ACTIVITY, CHANNEL, CUSTOMER, REVENUE, suggest
 from journeymine.eventlog._stages import StageMap
-from journeymine.exceptions import JourneymineError, StageError, UnknownTouchpointError
+from journeymine.exceptions import (
+    InvalidParameterError,
+    JourneymineError,
+    StageError,
+    UnknownTouchpointError,
+)
 
-__all__ = ["discover", "resolve_conversion"]
+__all__ = ["PreparedLog", "discover", "prepare_log", "resolve_conversion"]
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +115,81 @@ def resolve_conversion(
     return tuple(sorted(chosen))
 
 
+@dataclasses.dataclass(frozen=True)
+class PreparedLog:
+    """The log discovery runs on, after grouping names, cutting journeys and collapsing repeats.
+
+    Attributes
+    ----------
+    log : EventLog
+        The input after :func:`~journeymine.group_touchpoints` (``rename``).
+    cases : EventLog
+        One run of rows per journey (the case id in ``customer_id``),
+        collapsed when ``collapse_repeats``.
+    journeys : Journeys or None
+        The grain's journeys (None at customer grain without censoring).
+    stage_map : StageMap
+    conversion : tuple of str
+    groups : dict of str to list of str
+        New name: old names it replaced (empty without ``rename``).
+    collapsed : bool
+        Whether repeats were collapsed.
+    """
+
+    log: EventLog
+    cases: EventLog
+    journeys: Journeys | None
+    stage_map: StageMap
+    conversion: tuple[str, ...]
+    groups: dict[str, list[str]]
+    collapsed: bool
+
+
+def prepare_log(
+    log: EventLog,
+    *,
+    grain: str = "customer",
+    gap: DurationLike | None = None,
+    session: str | bool | None = None,
+    episode_gap: DurationLike | None = DEFAULT_EPISODE_GAP,
+    censor: DurationLike | bool | None = None,
+    stages: StagesLike = None,
+    conversion: str | Iterable[str] | None = None,
+    rename: MappingLike | None = None,
+    collapse_repeats: bool = False,
+) -> PreparedLog:
+    """Group names (``rename``), cut journeys at ``grain``, collapse repeats: in that order.
+
+    The parameters are :func:`discover`'s. Names are grouped first (so the
+    conversion and the runs see the new names) and repeats are collapsed
+    within journeys (a run never spans two sessions).
+    """
+    if not isinstance(log, EventLog):
+        raise JourneymineError(
+            f"Discovery needs an EventLog, got {type(log).__name__}.",
+            expected="a journeymine.EventLog.",
+            fix="Build one with jm.EventLog.from_pandas(df) or jm.read_csv(path).",
+        )
+    if not isinstance(collapse_repeats, bool):
+        raise InvalidParameterError(
+            f"collapse_repeats={collapse_repeats!r} is not True or False.",
+            expected="a bool.", fix="Pass collapse_repeats=True to merge consecutive repeats.")
+    grain = check_grain(grain)
+    groups: dict[str, list[str]] = {}
+    if rename is not None:
+        log, groups = apply_groups(log, rename)
+    stage_map = log.stage_map(stages)
+    conv = resolve_conversion(log, stage_map, conversion)
+    journeys = None
+    if grain != "customer" or censor not in (None, False):
+        journeys = at_grain(log, grain, gap=gap, session=session, episode_gap=episode_gap,
+                            conversion=conv, censor=censor)
+    cases = log if journeys is None else journeys.log
+    if collapse_repeats:
+        cases = _collapse(cases)
+    return PreparedLog(log, cases, journeys, stage_map, conv, groups, collapse_repeats)
+
+
 def discover(
     log: EventLog,
     *,
@@ -107,7 +200,10 @@ def discover(
     censor: DurationLike | bool | None = None,
     stages: StagesLike = None,
     conversion: str | Iterable[str] | None = None,
+    rename: MappingLike | None = None,
+    collapse_repeats: bool = False,
     con=None,
+    n_jobs: int | None = None,
 ) -> ProcessMap:
     """Discover the journey customers actually take.
 
@@ -147,12 +243,34 @@ def discover(
     conversion : str or list of str, optional
         Touchpoints or stages that count as converting; see
         :func:`resolve_conversion` for the default.
+    rename : dict or list of (str, str), optional
+        Group touchpoint names before anything else (see
+        :func:`~journeymine.group_touchpoints`; :func:`~journeymine.suggest_groups`
+        proposes a mapping). ``summary["grouped"]`` says what was grouped.
+    collapse_repeats : bool, default False
+        Merge each run of consecutive events at the same touchpoint within a
+        journey into one step (see :func:`~journeymine.collapse_repeats`):
+        ``product_view ×5`` is one step, so fewer journeys are unique.
+        Counts are then steps; the repeats stay in ``loops`` as self-loops
+        (the raw log's ``A -> A`` counts) and ``summary["repeats_collapsed"]``
+        counts the merged events. Off by default, so ``nodes`` and ``edges``
+        count raw events.
     con : ibis backend, optional
         Where to run the queries (a new in-memory DuckDB by default).
+    n_jobs : int, optional
+        Threads for the new DuckDB connection and the positional steps
+        (default: every core, as DuckDB itself; ``-1`` also means every core).
 
     Returns
     -------
     ProcessMap
+        ``summary`` also holds ``path_coverage_top10``, the share of the
+        journeys with two or more steps that the 10 most common such paths
+        cover, and ``long_tail``: whether that is below 20 % (then a
+        message suggests patterns, :func:`~journeymine.patterns` and
+        :func:`~journeymine.paths_from`, instead of the variant list).
+        One-event journeys (bounces) are left out of that rule: they have
+        no path, yet make the top variants look common.
 
     Examples
     --------
@@ -182,16 +300,16 @@ def discover(
             expected="a journeymine.EventLog.",
             fix="Build one with jm.EventLog.from_pandas(df) or jm.read_csv(path).",
         )
-    grain = check_grain(grain)
-    stage_map = log.stage_map(stages)
-    conv = resolve_conversion(log, stage_map, conversion)
+    resolve_n_jobs(n_jobs)
+    prep = prepare_log(log, grain=grain, gap=gap, session=session, episode_gap=episode_gap,
+                       censor=censor, stages=stages, conversion=conversion, rename=rename,
+                       collapse_repeats=collapse_repeats)
+    grain, journeys = check_grain(grain), prep.journeys
+    stage_map, conv, log = prep.stage_map, prep.conversion, prep.log
     rank = {tp: stage_map.order.index(s) for tp, s in stage_map.mapping.items()}
-    journeys = None
-    if grain != "customer" or censor not in (None, False):
-        journeys = at_grain(log, grain, gap=gap, session=session, episode_gap=episode_gap,
-                            conversion=conv, censor=censor)
-        con = connect() if con is None else con
-    tables = JourneyTables(log if journeys is None else journeys.log, rank, conv, con)
+    if journeys is not None:
+        con = connect(n_jobs) if con is None else con
+    tables = JourneyTables(prep.cases, rank, conv, con, n_jobs=n_jobs)
     st = tables.steps
     extra = _grain_tables(journeys, con)
     # One worker runs the queries in order (the engine is not thread-safe)
@@ -226,7 +344,8 @@ def discover(
         start = _count_map(nodes, "starts")
         end = _count_map(nodes, "ends")
         n_customers = int(nodes["starts"].sum())
-        loops = _loops(edges, results["ping_pongs"].result(), nodes)
+        loops = _loops(edges, results["ping_pongs"].result(), nodes,
+                       repeat_counts(prep.cases) if prep.collapsed else None)
         switches = (_switches(results["switches"].result()) if "switches" in results
                     else pd.DataFrame())
         bottlenecks = _bottlenecks(edges, rank, n_customers)
@@ -254,6 +373,9 @@ def discover(
         "conversion_rate": n_converted / n_customers if n_customers else 0.0,
         "median_journey_seconds": totals["median_journey_seconds"],
         "single_event_customers": totals["single_event_customers"],
+        **_long_tail(variants, grain),
+        "repeats_collapsed": log.n_events - prep.cases.n_events,
+        "grouped": prep.groups,
     }
     nodes = nodes.drop(columns=["starts", "ends", "returning"])
     return ProcessMap(
@@ -274,6 +396,22 @@ def discover(
         grain=grain,
         returns=returns,
     )
+
+
+def _long_tail(variants: pd.DataFrame, grain: str) -> dict:
+    """``path_coverage_top10`` and ``long_tail`` for ``summary``; says so once when long-tailed."""
+    curve = variant_coverage(variants, LONG_TAIL_K, min_length=2)
+    share = float(curve["share"].iloc[-1]) if len(curve) else 1.0
+    long_tail = bool(share < LONG_TAIL_SHARE)
+    if long_tail:
+        unit = "journeys" if grain == "customer" else f"{grain}s"
+        logger.warning(
+            "Long tail: the %d most common paths cover %.0f%% of the %s with 2+ steps, so "
+            "the variant list shows near-singletons. Read patterns instead "
+            "(jm.patterns(pm), jm.paths_from(pm, anchor=...)), or shorten the tail with "
+            "discover(..., collapse_repeats=True, rename=jm.suggest_groups(log)).",
+            LONG_TAIL_K, 100 * share, unit)
+    return {"path_coverage_top10": share, "long_tail": long_tail}
 
 
 def _grain_tables(journeys: Journeys | None, con) -> dict:
@@ -406,11 +544,19 @@ def _dropoffs(df: pd.DataFrame, nodes: pd.DataFrame, n_lost: int) -> pd.DataFram
     ]
 
 
-def _loops(edges: pd.DataFrame, pp: pd.DataFrame, nodes: pd.DataFrame) -> pd.DataFrame:
-    """Self-loops (edges A -> A), ping-pongs (A -> B -> A) and repeats (A visited again)."""
+def _loops(edges: pd.DataFrame, pp: pd.DataFrame, nodes: pd.DataFrame,
+           collapsed: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Self-loops (edges A -> A), ping-pongs (A -> B -> A) and repeats (A visited again).
+
+    On a collapsed log the self-loops are the merged repeats (``collapsed``,
+    from :func:`~journeymine.discovery._longtail.repeat_counts`).
+    """
     visits = nodes.set_index("touchpoint")["customers"]
-    self_df = edges.loc[edges["source"] == edges["target"], ["source", "count", "customers"]]
-    self_df = self_df.rename(columns={"source": "touchpoint"})
+    if collapsed is None:
+        self_df = edges.loc[edges["source"] == edges["target"], ["source", "count", "customers"]]
+        self_df = self_df.rename(columns={"source": "touchpoint"})
+    else:
+        self_df = collapsed
     rep = nodes.loc[nodes["returning"] > 0]
     rep = pd.DataFrame({"touchpoint": rep["touchpoint"], "count": rep["count"] - rep["customers"],
                         "customers": rep["returning"]})

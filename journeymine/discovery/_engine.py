@@ -9,13 +9,13 @@ if TYPE_CHECKING:
     from journeymine.eventlog._eventlog import EventLog
 
 
-def connect():
-    """A new in-memory Ibis DuckDB backend with the session time zone set to UTC."""
+def connect(n_jobs: int | None = None):
+    """A new in-memory Ibis DuckDB backend in UTC on :func:`journeymine._util._duckdb.connect`."""
     import ibis
 
-    con = ibis.duckdb.connect()
-    con.raw_sql("SET TimeZone = 'UTC'")
-    return con
+    from journeymine._util import _duckdb
+
+    return ibis.duckdb.from_connection(_duckdb.connect("UTC", n_jobs))
 
 
 def register(log: EventLog, con=None):
@@ -74,6 +74,8 @@ class JourneyTables:
     ----------
     log, stage_rank, conversion, con
         As for :func:`journey_steps`.
+    n_jobs : int, optional
+        Threads for DuckDB and the positional steps (default: every core).
     codes : bool, default True
         On DuckDB, store touchpoints and channels of the steps as integer
         codes: aggregations over them run three to four times faster, and
@@ -97,14 +99,16 @@ class JourneyTables:
     """
 
     def __init__(self, log: EventLog, stage_rank: Mapping[str, int],
-                 conversion: Collection[str], con=None, *, codes: bool = True):
+                 conversion: Collection[str], con=None, *, codes: bool = True,
+                 n_jobs: int | None = None):
         self._con = con
         self._dictionaries: dict = {}
         if _is_duckdb(con):
             from journeymine.discovery._positional import as_codes, sorted_events, steps_table
 
-            self._con = con or connect()
-            self._arrow = steps_table(sorted_events(log.table), stage_rank, conversion)
+            self._con = con or connect(n_jobs)
+            self._arrow = steps_table(sorted_events(log.table), stage_rank, conversion,
+                                      n_jobs=n_jobs)
             self._key = f"{id(log):x}_{id(self._arrow):x}"
             st = self._arrow
             if codes:

@@ -12,7 +12,6 @@ The two are tested to agree row for row.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from journeymine._util._duckdb import resolve_n_jobs
 from journeymine._util._json import VARIANT_SEPARATOR
 from journeymine.eventlog._schema import ACTIVITY, CHANNEL, CUSTOMER, EVENT_INDEX, TIMESTAMP
 from journeymine.eventlog._validate import dictionary_encode, is_increasing, same_as_next
@@ -128,7 +128,8 @@ def _seconds_to_next_stage(stamps: np.ndarray, rank: np.ndarray, run_of: np.ndar
 
 
 def steps_table(
-    table: pa.Table, stage_rank: Mapping[str, int], conversion: Collection[str]
+    table: pa.Table, stage_rank: Mapping[str, int], conversion: Collection[str], *,
+    n_jobs: int | None = None,
 ) -> pa.Table:
     """Each event with the customer's next events, position, stage rank and conversion flags.
 
@@ -140,6 +141,8 @@ def steps_table(
         Touchpoint to stage position; unmapped touchpoints get a null rank.
     conversion : collection of str
         Touchpoints that count as converting.
+    n_jobs : int, optional
+        Threads for the first-occurrence sorts (default: every core).
 
     Returns
     -------
@@ -175,7 +178,7 @@ def steps_table(
     # The first-occurrence flags are independent sorts; NumPy releases the GIL
     # while sorting, so they run side by side on the available cores while
     # this thread computes the other columns.
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    with ThreadPoolExecutor(max_workers=resolve_n_jobs(n_jobs)) as pool:
         def occurrences(rows, *codes_, count=1):
             return pool.submit(lambda: _occurrences(n, rows, _key(run_of, *codes_), count))
 

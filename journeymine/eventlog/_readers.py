@@ -27,9 +27,10 @@ from xml.etree import ElementTree
 import duckdb
 import pyarrow as pa
 
+from journeymine._util._duckdb import connect
 from journeymine.eventlog._eventlog import EventLog, relation_to_arrow
 from journeymine.eventlog._schema import Schema
-from journeymine.eventlog._validate import NUMERIC_TYPES, connect, duckdb_literal, quote, to_arrow
+from journeymine.eventlog._validate import NUMERIC_TYPES, duckdb_literal, quote, to_arrow
 from journeymine.exceptions import EmptyLogError, EncodingError, ReadError, SchemaError
 
 __all__ = ["read_csv", "read_parquet", "read_sql", "read_xes"]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from journeymine._util._duckdb import connect
 from journeymine.eventlog._readers import (
     _DUCKDB_ENCODINGS,
     _codec_name,
@@ -38,7 +39,6 @@ from journeymine.eventlog._validate import (
     _check_timestamps,
     _parses_text,
     _timestamp_sql,
-    connect,
     quote,
     row_numbers,
     to_arrow,

@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from journeymine._util._duckdb import check_tz, connect
 from journeymine.eventlog._schema import (
     ACTIVITY,
     CANONICAL,
@@ -28,7 +29,6 @@ from journeymine.eventlog._stages import STAGES, normalize_stage
 from journeymine.exceptions import (
     DataQualityWarning,
     EmptyLogError,
-    InvalidParameterError,
     StageError,
     TimestampError,
 )
@@ -42,40 +42,6 @@ _RAW_TS = "__jm_raw_timestamp"  # kept only while string timestamps are checked
 def quote(name: str) -> str:
     """Quote an identifier for DuckDB SQL."""
     return '"' + str(name).replace('"', '""') + '"'
-
-
-def check_tz(tz: object) -> None:
-    """Raise InvalidParameterError unless ``tz`` is None or a string."""
-    if tz is not None and not isinstance(tz, str):
-        raise InvalidParameterError(
-            f"tz must be a time zone name, got {type(tz).__name__} {tz!r}.",
-            expected="an IANA time zone name such as 'Asia/Jakarta' or 'UTC' (a string), "
-            "or None for UTC.",
-            fix="Pass tz='Asia/Jakarta' (WIB, UTC+7), 'Asia/Makassar' (WITA) or "
-            "'Asia/Jayapura' (WIT), not an hour offset.",
-        )
-
-
-def connect(tz: str | None = None) -> duckdb.DuckDBPyConnection:
-    """A fresh in-memory DuckDB connection whose session time zone is ``tz`` (UTC by default).
-
-    Raises
-    ------
-    InvalidParameterError
-        ``tz`` is not a time zone name DuckDB knows.
-    """
-    check_tz(tz)
-    con = duckdb.connect()
-    try:
-        con.execute(f"SET TimeZone = {duckdb_literal(tz or 'UTC')}")
-    except duckdb.Error as exc:
-        con.close()
-        raise InvalidParameterError(
-            f"Unknown time zone {tz!r}.",
-            expected="an IANA time zone name such as 'Asia/Jakarta' or 'UTC'.",
-            fix="Pass tz='Asia/Jakarta' (WIB), 'Asia/Makassar' (WITA) or 'Asia/Jayapura' (WIT).",
-        ) from exc
-    return con
 
 
 def to_arrow(result) -> pa.Table:
@@ -351,7 +317,7 @@ def _drop_duplicates(result: pa.Table, columns: list[str], same_customer: np.nda
     tied = tie.copy()
     tied[1:] |= tie[:-1]
     rows = np.flatnonzero(tied)
-    con = duckdb.connect()
+    con = connect()
     con.register("tied", result.take(pa.array(rows)).append_column("__jm_pos", pa.array(rows)))
     cols = ", ".join(map(quote, columns))
     dupes = con.execute(

@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from journeymine._util._duckdb import connect
 from journeymine.eventlog._eventlog import EventLog
 from journeymine.eventlog._schema import ACTIVITY, CHANNEL, CUSTOMER, EVENT_INDEX, TIMESTAMP
-from journeymine.eventlog._validate import connect, to_arrow
+from journeymine.eventlog._validate import to_arrow
 from journeymine.exceptions import InvalidParameterError
 
 __all__ = ["UNLINKED_REASONS", "link_texts", "parse_window", "persona_of"]

@@ -1,0 +1,65 @@
+"""The shared utilities (journeymine._util): DuckDB connections, n_jobs, JSON, writers."""
+
+import json
+
+import pytest
+
+import journeymine as jm
+from journeymine._util._duckdb import connect, resolve_n_jobs
+from journeymine._util._json import envelope
+from journeymine._util._write import write_bundle, write_text
+from journeymine.exceptions import InvalidParameterError, OutputError
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, "2", True])
+def test_n_jobs_rejects_what_is_not_a_thread_count(bad):
+    with pytest.raises(InvalidParameterError, match="n_jobs"):
+        resolve_n_jobs(bad)
+
+
+def test_connect_sets_threads_and_time_zone():
+    con = connect("Asia/Makassar", n_jobs=1)
+    assert con.execute("SELECT current_setting('threads'), current_setting('TimeZone')"
+                       ).fetchone() == (1, "Asia/Makassar")
+    with pytest.raises(InvalidParameterError, match="Unknown time zone"):
+        connect("Asia/Atlantis")
+    with pytest.raises(InvalidParameterError, match="tz must be a time zone name"):
+        connect(7)
+
+
+def test_discover_gives_the_same_map_on_one_thread():
+    log = jm.datasets.make_journeys(300, random_state=1)
+    one, every = jm.discover(log, n_jobs=1), jm.discover(log)
+    assert one.edges.equals(every.edges) and one.variants.equals(every.variants)
+    with pytest.raises(InvalidParameterError):
+        jm.discover(log, n_jobs=0)
+
+
+def test_every_json_envelope_has_a_name_and_version(tmp_path):
+    pm = jm.discover(jm.datasets.make_journeys(40, random_state=0))
+    model = jm.PersonaModel(2, n_bootstrap=0, random_state=0).fit(
+        jm.datasets.make_journeys(200, random_state=0))
+    for data in (pm.to_dict(), model.to_dict(), envelope("x", 1, {})):
+        assert set(data["format"]) == {"name", "version"}
+        assert data["format"]["name"].startswith(("journeymine.", "x"))
+    json.dumps(model.to_dict())  # JSON-safe
+
+
+def test_write_text_leaves_no_temporary_file(tmp_path):
+    write_text(tmp_path / "a.txt", "one")
+    write_text(tmp_path / "a.txt", "two")
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+    assert (tmp_path / "a.txt").read_text() == "two"
+
+
+def test_write_bundle_is_all_or_nothing(tmp_path):
+    def fail(path):
+        raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError):
+        write_bundle(tmp_path / "out", {"a.txt": lambda p: p.write_text("x"), "b.txt": fail})
+    assert not (tmp_path / "out").exists()
+    (tmp_path / "file").write_text("keep")
+    with pytest.raises(OutputError, match="is a file"):
+        write_bundle(tmp_path / "file", {"a.txt": lambda p: p.write_text("x")})
+    assert (tmp_path / "file").read_text() == "keep"
