@@ -135,6 +135,7 @@ LANGS = ("en", "id")
 #: Version of the format written by :meth:`Insights.to_dict`.
 FORMAT_VERSION = 1
 _DAY_US = 86_400_000_000
+_MAX_LANDINGS = 20
 _LENGTH_BINS = np.array([1, 2, 3, 4, 5, 6, 8, 10, 13, 17, 22, 29, 38, 50, 66, 87, 115, 152])
 
 
@@ -211,11 +212,13 @@ def _build_cases(log: EventLog, grain: str, conversion: tuple[str, ...], rank: d
     if CHANNEL in table.column_names:
         channel, channel_names = _codes(table.column(CHANNEL))
     stage_rank = np.array([rank.get(a, -1) for a in names], dtype=np.int64)
-    # Strata: the landing touchpoint (those opening at least min_cases cases; the
-    # rest pooled) by the length bin. Cases that open on the cart or in a store
-    # are returning buyers, whatever else they hold.
+    # Strata: the landing touchpoint (the _MAX_LANDINGS most common that open at
+    # least min_cases cases; the rest pooled) by the length bin. Cases that open
+    # on the cart or in a store are returning buyers, whatever else they hold.
     landing = code[starts] if n else code
-    frequent = np.flatnonzero(np.bincount(landing, minlength=len(names)) >= min_cases)
+    opened = np.bincount(landing, minlength=len(names))
+    frequent = np.argsort(-opened, kind="stable")[:_MAX_LANDINGS]
+    frequent = np.sort(frequent[opened[frequent] >= min_cases])
     group = np.full(len(names), len(frequent), dtype=np.int64)
     group[frequent] = np.arange(len(frequent))
     bins = len(_LENGTH_BINS)
@@ -360,13 +363,13 @@ def _loops(cs: _Cases, presence, path_reached: np.ndarray, min_cases: int,
         return pd.DataFrame()
     # One canonical rotation per cycle: the smallest of its rotations, encoded as one integer.
     canon = np.full(len(close), np.iinfo(np.int64).max)
-    for r in range(max_length):
-        enc = np.zeros(len(close), dtype=np.int64)
-        for j in range(max_length):
-            digit = np.where(j < length, steps[np.arange(len(close)), (r + j) % np.maximum(
-                length, 1)] + 1, 0)
-            enc = enc * base + digit
-        canon = np.where(r < length, np.minimum(canon, enc), canon)
+    powers = base ** np.arange(max_length - 1, -1, -1, dtype=np.int64)
+    for size in range(1, max_length + 1):
+        rows_l = np.flatnonzero(length == size)
+        block = steps[rows_l, :size] + 1
+        for r in range(size):
+            rotated = block[:, (r + np.arange(size)) % size]
+            canon[rows_l] = np.minimum(canon[rows_l], rotated @ powers[:size])
     patterns, pattern, instances = np.unique(canon, return_inverse=True, return_counts=True)
     pcase, ppat = _unique_pairs(cs.case[close], pattern, len(patterns))
     # Only loops in at least min_cases cases go on (a long log has thousands of rare ones).
@@ -393,6 +396,12 @@ def _loops(cs: _Cases, presence, path_reached: np.ndarray, min_cases: int,
     vcase, vtp = presence
     by_tp = np.split(vcase[np.argsort(vtp, kind="stable")],
                      np.cumsum(np.bincount(vtp, minlength=T))[:-1])
+
+    def visitors(tp: int) -> np.ndarray:
+        mask = np.zeros(cs.n_cases, dtype=bool)
+        mask[by_tp[tp]] = True
+        return mask
+
     S = cs.n_strata * 2
     stratum = cs.stratum * 2 + path_reached
     n1 = _per_stratum(ggroup, stratum[gcase], np.ones(len(gcase)), G, S)
@@ -401,10 +410,10 @@ def _loops(cs: _Cases, presence, path_reached: np.ndarray, min_cases: int,
     for g in range(G):
         ref = np.zeros(cs.n_cases, dtype=bool)
         for i in np.flatnonzero(group == g):
-            cycle_ref = by_tp[members[i][0]]
+            cycle_ref = visitors(members[i][0])
             for m in members[i][1:]:
-                cycle_ref = cycle_ref[np.isin(cycle_ref, by_tp[m], assume_unique=True)]
-            ref[cycle_ref] = True
+                cycle_ref &= visitors(m)
+            ref |= cycle_ref
         ref_n[g] = np.bincount(stratum[ref], minlength=S)
         ref_x[g] = np.bincount(stratum[ref], weights=cs.converted[ref], minlength=S)
     res = mantel_haenszel(x1, n1, np.maximum(ref_x - x1, 0), np.maximum(ref_n - n1, 0))
@@ -699,12 +708,7 @@ def _incidents(cs: _Cases, presence, min_cases: int, ratio: float) -> pd.DataFra
     p = np.maximum(scan["p_value"], res["p_value"])
     start = pd.to_datetime((first_day + a) * 86400, unit="s")
     end = pd.to_datetime((first_day + b - 1) * 86400, unit="s")
-    by_day = np.argsort(day, kind="stable")
-    day_starts = np.searchsorted(day[by_day], np.arange(D + 1))
-    customers = np.zeros(len(candidates), dtype=np.int64)
-    for i in np.flatnonzero(tested):  # distinct customers with a case in the window
-        in_window = by_day[day_starts[a[i]]:day_starts[b[i]]]
-        customers[i] = len(_distinct(cs.customer[in_window]))
+    customers = np.zeros(len(candidates), dtype=np.int64)  # counted after the merge
     names = cs.names.astype(str)[candidates]
     where = [f"{t} ({s:%Y-%m-%d} – {e:%Y-%m-%d})" for t, s, e in zip(names, start, end,
                                                                        strict=True)]
@@ -717,8 +721,14 @@ def _incidents(cs: _Cases, presence, min_cases: int, ratio: float) -> pd.DataFra
     out = _conversion_rows("incident", where, res, customers, n_in, tested, evidence,
                            {"start": start, "end": end, "touchpoint": names,
                             "rate_in": scan["rate_in"], "rate_out": scan["rate_out"],
-                            "llr": scan["llr"]})
-    return _merge_windows(out)
+                            "llr": scan["llr"], "first_day": a, "stop_day": b})
+    out = _merge_windows(out)
+    by_day = np.argsort(day, kind="stable")
+    day_starts = np.searchsorted(day[by_day], np.arange(D + 1))
+    out["customers"] = [  # distinct customers with a case in the window
+        len(_distinct(cs.customer[by_day[day_starts[f]:day_starts[e]]]))
+        for f, e in zip(out["first_day"], out["stop_day"], strict=True)]
+    return out
 
 
 def _merge_windows(df: pd.DataFrame) -> pd.DataFrame:
