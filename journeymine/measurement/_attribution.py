@@ -413,11 +413,7 @@ def _coalitions(t: _Touches, n_units: int):
     new[1:] = (journey[1:] != journey[:-1]) | (code[1:] != code[:-1])
     journey, code = journey[new], code[new]
     starts = np.flatnonzero(np.concatenate(([True], journey[1:] != journey[:-1])))
-    sets = pa.LargeListArray.from_arrays(pa.array(np.append(starts, len(code))),
-                                         pa.array(code.astype(str)))
-    encoded = pc.binary_join(sets, ",").dictionary_encode()
-    set_of = encoded.indices.to_numpy()  # per journey
-    n_sets = len(encoded.dictionary)
+    set_of, n_sets = _sequence_ids(code, starts)  # per journey
     journeys = np.bincount(set_of, minlength=n_sets)
     value = np.bincount(set_of, weights=np.where(t.converted, t.value, 0.0), minlength=n_sets)
     rep = np.zeros(n_sets, dtype=np.int64)
@@ -675,9 +671,19 @@ def _scale(effects: np.ndarray, total: float) -> np.ndarray:
 
 def _n_paths(t: _Touches) -> int:
     """Number of distinct touch sequences."""
-    if not len(t.code):
-        return 0
-    starts = np.flatnonzero(t.first)
-    paths = pa.LargeListArray.from_arrays(pa.array(np.append(starts, len(t.code))),
-                                          pa.array(t.code.astype(str)))
-    return len(pc.unique(pc.binary_join(paths, ",")))
+    return _sequence_ids(t.code, np.flatnonzero(t.first))[1]
+
+
+def _sequence_ids(codes: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, int]:
+    """An id per sequence (``codes`` cut at ``starts``), equal for equal sequences.
+
+    Each sequence's codes are viewed as one binary string (4 bytes a code,
+    no copy into Python objects) that Arrow hashes.
+    """
+    if not len(codes):
+        return np.zeros(0, dtype=np.int64), 0
+    data = pa.py_buffer(np.ascontiguousarray(codes, dtype=np.uint32))
+    offsets = pa.py_buffer(np.append(starts, len(codes)).astype(np.int64) * 4)
+    strings = pa.Array.from_buffers(pa.large_binary(), len(starts), [None, offsets, data])
+    encoded = pc.dictionary_encode(strings)
+    return encoded.indices.to_numpy().astype(np.int64), len(encoded.dictionary)
