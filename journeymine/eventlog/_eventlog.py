@@ -39,6 +39,9 @@ StagesLike = StageMap | Mapping[str, Any] | str | PathLike | None
 SESSION_GRAIN_EVENTS = 30
 #: ... or whose median customer history spans more than this many seconds (7 days).
 SESSION_GRAIN_SECONDS = 7 * 86400.0
+#: ... or when at least this share of the events belongs to customers with more than
+#: :data:`SESSION_GRAIN_EVENTS` events (heavy-tailed logs: few customers, most events).
+SESSION_GRAIN_EVENT_SHARE = 0.4
 
 
 def format_duration(seconds: float) -> str:
@@ -452,17 +455,27 @@ class EventLog:
         per_customer, span = stats(lengths), stats(spans)
         long_events = per_customer["median"] > SESSION_GRAIN_EVENTS
         long_span = span["median"] > SESSION_GRAIN_SECONDS
+        # Heavy-tailed logs: most customers visit once, yet most EVENTS belong to
+        # long multi-visit histories, which is what paths and waits are made of.
+        in_long = lengths[lengths > SESSION_GRAIN_EVENTS]
+        long_share = float(in_long.sum() / n) if n else 0.0
         journey = (f"the median customer has {per_customer['median']:g} events over "
                    f"{format_duration(span['median'])}")
-        reason = (f"{journey} (more than {SESSION_GRAIN_EVENTS} events or 7 days)."
-                  if long_events or long_span else
-                  f"{journey} (at most {SESSION_GRAIN_EVENTS} events and 7 days).")
+        limits = f"{SESSION_GRAIN_EVENTS} events or 7 days"
+        if long_events or long_span:
+            reason = f"{journey} (more than {limits})."
+        elif long_share >= SESSION_GRAIN_EVENT_SHARE:
+            reason = (f"{journey}, but {long_share:.0%} of the events belong to customers with "
+                      f"more than {SESSION_GRAIN_EVENTS} events.")
+        else:
+            reason = f"{journey}; {long_share:.0%} of the events belong to longer histories."
+        session = long_events or long_span or long_share >= SESSION_GRAIN_EVENT_SHARE
         lo, hi = self.time_range()
         return LogProfile(
             events=n, customers=len(firsts), touchpoints=len(self.activities),
             events_per_customer=per_customer, span_seconds=span, window=(lo, hi),
             gaps=suggest_gap(self),
-            suggested_grain="session" if long_events or long_span else "customer",
+            suggested_grain="session" if session else "customer",
             grain_reason=reason[0].upper() + reason[1:],
             repeat_share=float((repeats & same).sum() / pairs) if pairs else 0.0,
             duplicates_dropped=int(self.validation.get("duplicates", 0)),

@@ -397,3 +397,14 @@ def test_clickstream_session_bottleneck_is_a_wait_inside_a_visit():
     assert customer.bottlenecks.iloc[0]["median_seconds"] > gap
     assert session.summary["journeys"] > session.summary["customers"]
     assert len(session.returns) and (session.returns["median_seconds"] > gap).all()
+
+
+def test_heavy_tailed_clickstream_suggests_session_grain_and_the_demo_does_not():
+    df = jm.datasets.make_clickstream(2000, random_state=0)
+    log = jm.EventLog.from_pandas(df, customer="customer_id", activity="event",
+                                  timestamp="timestamp", drop_duplicates=True)
+    profile = log.describe()
+    assert profile.events_per_customer["median"] <= 30  # most customers visit once or twice
+    assert profile.suggested_grain == "session"
+    assert "of the events belong to customers with more than 30 events" in profile.grain_reason
+    assert jm.datasets.load_demo().log.describe().suggested_grain == "customer"
