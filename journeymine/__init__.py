@@ -12,6 +12,8 @@ from journeymine import datasets
 from journeymine.discovery import ProcessMap, discover
 from journeymine.discovery._grains import GapSuggestion, Journeys, episodes, sessionize, suggest_gap
 from journeymine.discovery._insights import Insights, insights
+from journeymine.discovery._longtail import collapse_repeats, group_touchpoints, suggest_groups
+from journeymine.discovery._patterns import Paths, paths_from, paths_to, patterns
 from journeymine.eventlog import (
     STAGES,
     EventLog,
@@ -83,3 +85,5 @@ __all__ = [
 ]
 __all__ += ["GapSuggestion", "Journeys", "episodes", "sessionize", "suggest_gap"]
 __all__ += ["Attribution", "attribute"]
+__all__ += ["Paths", "collapse_repeats", "group_touchpoints", "paths_from", "paths_to", "patterns",
+            "suggest_groups"]

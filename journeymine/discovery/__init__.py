@@ -13,7 +13,11 @@ queries.
 from journeymine.discovery._discover import discover, resolve_conversion
 from journeymine.discovery._grains import GapSuggestion, Journeys, episodes, sessionize, suggest_gap
 from journeymine.discovery._insights import Insights, insights
+from journeymine.discovery._longtail import collapse_repeats, group_touchpoints, suggest_groups
+from journeymine.discovery._patterns import Paths, paths_from, paths_to, patterns
 from journeymine.discovery._processmap import ProcessMap
 
 __all__ = ["Insights", "ProcessMap", "discover", "insights", "resolve_conversion"]
 __all__ += ["GapSuggestion", "Journeys", "episodes", "sessionize", "suggest_gap"]
+__all__ += ["Paths", "collapse_repeats", "group_touchpoints", "paths_from", "paths_to", "patterns",
+            "suggest_groups"]
