@@ -391,9 +391,11 @@ class EventLog:
 
         In order of preference: ``stages`` given here, the map the log was
         built with, the log's stage column (most common stage per
-        touchpoint), and keyword guesses for anything still unmapped.
-        Touchpoints left unmapped are logged and listed by
-        :meth:`StageMap.unmapped`, never dropped.
+        touchpoint), and keyword guesses for anything still unmapped
+        (:meth:`StageMap.with_guesses`). One warning names the guessed and
+        the unmapped touchpoints (at most 10 of each, then "… and N more");
+        the full lists are :attr:`StageMap.guesses` and
+        :meth:`StageMap.unmapped`. Unmapped touchpoints are never dropped.
         """
         chosen = as_stage_map(stages) or self.stages
         if chosen is None and STAGE in self.table.column_names:
@@ -401,9 +403,9 @@ class EventLog:
                 self.table.select([ACTIVITY, STAGE]).to_pandas(), ACTIVITY, STAGE
             )
         chosen = (chosen or StageMap()).with_guesses(self.activities)
-        missing = chosen.unmapped(self.activities)
-        if missing:
-            logger.warning("Touchpoints without a stage: %s", ", ".join(missing))
+        note = chosen.report(self.activities)
+        if note:
+            logger.warning(note)
         return chosen
 
     def describe(self) -> LogProfile:

@@ -7,8 +7,12 @@ import re
 from collections.abc import Iterable, Mapping
 from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from journeymine.exceptions import ReadError, StageError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["STAGES", "StageMap", "normalize_stage"]
 
@@ -33,17 +37,229 @@ _ALIASES: dict[str, str] = {
     "loyalitas": "advocacy", "rekomendasi": "advocacy",
 }
 
-# Keyword guesses used by :meth:`StageMap.guess` for touchpoints with no mapping.
-_KEYWORDS: tuple[tuple[str, str], ...] = (
-    ("advocacy", r"review|ulasan|rating|referr|refer|share|nps|testimon|rekomend|ugc|advoca"),
-    ("retention", r"deliver|kirim|ship|support|complain|komplain|return|refund|loyal|"
-                  r"member|newsletter|repeat|repurchase|reorder|cs_|customer_service|retur"),
-    ("purchase", r"checkout|payment|bayar|pay|purchase|order|beli|transaksi|cart|keranjang"),
-    ("consideration", r"search|cari|browse|product|produk|compare|banding|detail|page|"
-                      r"site|web|app|chat|whatsapp|store|toko|visit|wishlist|catalog"),
-    ("awareness", r"\bad\b|_ad\b|\bads\b|iklan|impression|tiktok|instagram|influencer|"
-                  r"banner|tv|radio|billboard|social|post|video|email_open|promo"),
+# --------------------------------------------------------------------------- keyword guesses
+# Names are split into lowercase word tokens (snake_case, kebab-case, camelCase,
+# spaces, digits dropped) and rules match whole tokens, so "adidas" is no ad and
+# "payment_error" is no purchase. English plurals and past forms match their
+# stem ("orders", "viewed", "shared"). The first rule that matches wins; the
+# order is the precedence:
+#
+# * reading reviews is consideration ("read_reviews", "lihat_ulasan"), writing
+#   one is advocacy ("review_submitted", "ulasan_produk");
+# * post-purchase words beat purchase words ("order_refund", "repeat_order");
+# * the checkout is purchase: "begin_checkout", "add_payment_info" and
+#   shipping details are steps of it. The cart is consideration: adding to
+#   the cart still weighs the product, the purchase stage starts at checkout
+#   (the journey-map convention: product pages -> checkout and payment);
+# * paid reach ("search_ad", "view_promotion") is awareness before any
+#   consideration word; channel names alone ("tiktok_video") come last.
+#
+# A failure word (error, fail, gagal, cancel, batal, declined, ...) vetoes the
+# purchase rules only: "payment_error" and "order_cancelled" stay unmapped,
+# "refund_failed" is still retention. Names made only of generic words
+# ("page_view", "session_start", "login") are left unmapped: they happen in
+# every stage.
+
+_READ = frozenset({"view", "read", "baca", "lihat", "see", "browse", "open"})
+_REVIEW = frozenset({"review", "ulasan", "rating", "testimoni", "testimonial"})
+_FAILURE = frozenset({
+    "error", "err", "fail", "failure", "gagal", "galat", "cancel", "cancelled",
+    "canceled", "cancellation", "batal", "dibatalkan", "pembatalan", "decline",
+    "reject", "ditolak", "tolak", "abandon", "timeout", "expire", "kadaluarsa",
+    "kedaluwarsa", "invalid", "void", "denied", "unpaid", "not", "tidak", "belum",
+})
+#: Words of a checkout step (the purchase is not complete yet).
+_STEP = frozenset({
+    "checkout", "begin", "start", "started", "initiate", "info", "information",
+    "detail", "address", "method", "option", "select", "choose", "add", "pending",
+    "shipping", "ongkir", "alamat", "pilih", "metode", "mulai",
+})
+#: Words that say a step finished.
+_DONE = frozenset({
+    "complete", "completed", "success", "successful", "sukses", "berhasil", "done",
+    "selesai", "placed", "confirm", "confirmed", "paid", "lunas", "thank", "purchase",
+    "buy", "bought", "beli", "dibeli", "membeli", "pembelian",
+})
+_GENERIC = frozenset({
+    "page", "pageview", "screen", "screenview", "view", "home", "homepage", "landing",
+    "beranda", "halaman", "visit", "first", "session", "start", "open", "app", "login",
+    "logout", "signin", "signup", "sign", "in", "out", "up", "register", "daftar",
+    "masuk", "user", "engagement", "scroll", "click", "tap",
+})
+
+# (rule, stage, words, context): a rule matches when the name has one of
+# ``words`` and, if ``context`` is not empty, one of ``context`` too.
+_RULES: tuple[tuple[str, str, frozenset[str], frozenset[str]], ...] = (
+    ("reading reviews", "consideration", _REVIEW, _READ),
+    ("email opened", "awareness", frozenset({"email"}), frozenset({"open", "buka"})),
+    ("advocacy", "advocacy", frozenset({
+        "review", "ulasan", "rating", "share", "bagikan", "referral", "refer", "referer",
+        "rekomendasi", "recommend", "testimoni", "testimonial", "nps", "ugc", "advocacy",
+        "advokasi", "invite", "ajak", "ambassador",
+    }), frozenset()),
+    ("retention", "retention", frozenset({
+        "repurchase", "reorder", "repeat", "loyalty", "loyalitas", "point", "poin",
+        "member", "membership", "coupon", "kupon", "redeem", "support", "help", "helpdesk",
+        "cs", "service", "layanan", "refund", "return", "retur", "pengembalian", "keluhan",
+        "komplain", "complaint", "complain", "garansi", "warranty", "klaim", "delivery",
+        "deliver", "shipped", "shipment", "kirim", "dikirim", "pengiriman", "tracking",
+        "track", "lacak", "fulfil", "fulfill", "fulfillment", "survey", "survei", "renew",
+        "renewal", "subscription", "langganan", "ticket",
+    }), frozenset()),
+    ("shipping details", "purchase", frozenset({"shipping", "alamat"}), frozenset({
+        "info", "information", "detail", "address", "method", "option", "cost", "select",
+        "choose", "add", "pilih",
+    })),
+    ("purchase", "purchase", frozenset({
+        "checkout", "purchase", "buy", "bought", "order", "pay", "payment", "paid", "bayar",
+        "pembayaran", "dibayar", "beli", "dibeli", "membeli", "pembelian", "transaksi",
+        "transaction", "pesan", "pesanan", "pemesanan", "lunas", "booking", "ongkir",
+    }), frozenset()),
+    ("advertising", "awareness", frozenset({
+        "ad", "ads", "advert", "advertisement", "iklan", "campaign", "kampanye", "promo",
+        "promotion", "promosi", "banner", "impression", "newsletter", "sponsored",
+    }), frozenset()),
+    ("consideration", "consideration", frozenset({
+        "view", "search", "cari", "pencarian", "mencari", "catalog", "catalogue", "katalog",
+        "compare", "comparison", "banding", "bandingkan", "perbandingan", "lihat", "product",
+        "produk", "item", "wishlist", "favorite", "favourite", "favorit", "cart", "keranjang",
+        "detail", "browse", "category", "kategori", "collection", "koleksi", "price",
+        "pricing", "harga", "pdp", "plp", "listing", "chat", "whatsapp", "store", "toko",
+    }), frozenset()),
+    ("media channel", "awareness", frozenset({
+        "tiktok", "instagram", "ig", "facebook", "fb", "youtube", "influencer", "tv",
+        "radio", "billboard", "video", "social", "sosmed", "blog", "article", "artikel",
+        "podcast", "sem",
+    }), frozenset()),
 )
+
+
+class Guess(NamedTuple):
+    """One keyword guess: which rule put ``touchpoint`` in ``stage``.
+
+    ``stage`` is None when the name's only stage word was a purchase word that
+    a failure word vetoed (``payment_error``): the touchpoint stays unmapped.
+    """
+
+    touchpoint: str
+    stage: str | None
+    keyword: str
+    rule: str
+
+
+def touchpoint_tokens(name: str) -> tuple[str, ...]:
+    """Split a touchpoint name into lowercase word tokens, digits dropped.
+
+    Examples
+    --------
+    >>> touchpoint_tokens("addToCart"), touchpoint_tokens("product_view_123")
+    (('add', 'to', 'cart'), ('product', 'view'))
+    >>> touchpoint_tokens("Add To Cart-v2")
+    ('add', 'to', 'cart', 'v')
+    """
+    text = re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", str(name))
+    return tuple(t for t in re.split(r"[\W_\d]+", text.lower()) if t)
+
+
+def _forms(token: str) -> frozenset[str]:
+    """``token`` and its English stems: plural, past and -ing forms."""
+    forms = {token}
+    if len(token) > 3:
+        if token.endswith("ies"):
+            forms.add(token[:-3] + "y")
+        if token.endswith("es"):
+            forms.add(token[:-2])
+        if token.endswith("s") and not token.endswith("ss"):
+            forms.add(token[:-1])
+        for suffix in ("ed", "ing"):
+            if token.endswith(suffix):
+                stem = token[: -len(suffix)]
+                forms.update((stem, stem + "e"))
+                if len(stem) > 2 and stem[-1] == stem[-2]:
+                    forms.add(stem[:-1])  # cancelled -> cancel
+    return frozenset(forms)
+
+
+def _first(tokens: list[frozenset[str]], words: frozenset[str]) -> str | None:
+    """The first word of ``words`` the tokens hold, in name order."""
+    for forms in tokens:
+        hit = forms & words
+        if hit:
+            return min(hit)
+    return None
+
+
+def guess_stage(touchpoint: str) -> Guess | None:
+    """Guess the stage of a touchpoint from the words of its name.
+
+    Parameters
+    ----------
+    touchpoint : str
+        An event name such as ``buy_grocery``, ``addToCart`` or ``iklan_ig``.
+
+    Returns
+    -------
+    Guess or None
+        The stage, the keyword and the rule that decided; None when no rule
+        matches or the name is generic (``page_view``, ``login``). A Guess
+        with ``stage=None`` records a vetoed purchase word.
+
+    Examples
+    --------
+    >>> guess_stage("buy_grocery").stage, guess_stage("Add To Cart").stage
+    ('purchase', 'consideration')
+    >>> guess_stage("payment_error").rule
+    "purchase word 'payment' vetoed by 'error'"
+    >>> guess_stage("adidas") is None
+    True
+    """
+    tokens = [_forms(t) for t in touchpoint_tokens(touchpoint)]
+    if all(forms & _GENERIC for forms in tokens):
+        return None
+    veto = _first(tokens, _FAILURE)
+    vetoed = None
+    for rule, stage, words, context in _RULES:
+        hit = _first(tokens, words)
+        if hit is None or (context and _first(tokens, context) is None):
+            continue
+        if context:
+            hit = f"{hit}+{_first(tokens, context)}"
+        if stage == "purchase" and veto:
+            vetoed = vetoed or hit
+            continue
+        if vetoed:
+            rule = f"{rule} (purchase word {vetoed!r} vetoed by {veto!r})"
+        return Guess(touchpoint, stage, hit, rule)
+    if vetoed:
+        return Guess(touchpoint, None, vetoed, f"purchase word {vetoed!r} vetoed by {veto!r}")
+    return None
+
+
+def is_failure(touchpoint: str) -> bool:
+    """Whether the name has a failure word (error, fail, gagal, cancel, batal, ...)."""
+    return _first([_forms(t) for t in touchpoint_tokens(touchpoint)], _FAILURE) is not None
+
+
+def is_checkout_step(touchpoint: str) -> bool:
+    """Whether the name is a step before the purchase completes.
+
+    ``begin_checkout``, ``checkout_start``, ``add_payment_info`` and
+    ``shipping_details`` are steps; ``checkout_complete``, ``payment``,
+    ``order_placed`` and ``purchase`` are not.
+    """
+    tokens = [_forms(t) for t in touchpoint_tokens(touchpoint)]
+    return _first(tokens, _STEP) is not None and _first(tokens, _DONE) is None
+
+
+def _count(n: int) -> str:
+    """``"1 touchpoint"``, ``"1,234 touchpoints"``."""
+    return f"{n:,} touchpoint" + ("" if n == 1 else "s")
+
+
+def _capped(names: list[str], limit: int) -> str:
+    """``names`` joined by commas, at most ``limit`` of them, then "… and N more"."""
+    shown = ", ".join(names[:limit])
+    return shown + (f" … and {len(names) - limit:,} more" if len(names) > limit else "")
 
 
 def normalize_stage(name: str, order: Iterable[str] = STAGES) -> str:
@@ -102,6 +318,9 @@ class StageMap:
     order : sequence of str, default STAGES
         The stages in journey order. The default is awareness, consideration,
         purchase, retention, advocacy.
+    guessed : sequence of Guess, default ()
+        How :meth:`with_guesses` placed touchpoints (see :attr:`guesses`);
+        not compared and not shown in the repr.
 
     Examples
     --------
@@ -115,6 +334,7 @@ class StageMap:
 
     mapping: Mapping[str, str] = dataclasses.field(default_factory=dict)
     order: tuple[str, ...] = STAGES
+    guessed: tuple[Guess, ...] = dataclasses.field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         order = tuple(str(s).strip().lower() for s in self.order)
@@ -127,6 +347,7 @@ class StageMap:
         mapping = {str(k): normalize_stage(v, order) for k, v in dict(self.mapping).items()}
         object.__setattr__(self, "order", order)
         object.__setattr__(self, "mapping", mapping)
+        object.__setattr__(self, "guessed", tuple(self.guessed))
 
     def __getitem__(self, touchpoint: str) -> str:
         return self.mapping[touchpoint]
@@ -155,20 +376,90 @@ class StageMap:
     def with_guesses(self, touchpoints: Iterable[str]) -> StageMap:
         """Return a map that also guesses the stage of unmapped touchpoints by keyword.
 
-        Guesses use English and Indonesian keywords (``iklan`` -> awareness,
-        ``checkout``/``bayar`` -> purchase, ``ulasan``/``review`` -> advocacy...)
-        and only apply to the default taxonomy. Touchpoints no keyword matches
-        stay unmapped.
+        Names are split into words (snake_case, kebab-case, camelCase, spaces;
+        digits dropped) and English and Indonesian keywords are matched as
+        whole words: ``iklan``/``ad``/``promo`` -> awareness,
+        ``view``/``cari``/``cart`` -> consideration, ``checkout``/``buy``/
+        ``bayar`` -> purchase, ``refund``/``keluhan``/``points`` -> retention,
+        ``review``/``ulasan``/``referral`` -> advocacy. A failure word (error,
+        fail, gagal, cancel, batal...) vetoes a purchase guess, and generic
+        names (``page_view``, ``login``) are not guessed. Guesses only apply
+        to the default taxonomy, never override a mapping, and are recorded
+        in :attr:`guesses`.
+
+        Parameters
+        ----------
+        touchpoints : iterable of str
+            The touchpoints to place (mapped ones are left as they are).
+
+        Returns
+        -------
+        StageMap
+
+        Examples
+        --------
+        >>> stages = StageMap({"checkout": "pembelian"}).with_guesses(
+        ...     ["checkout", "buy_grocery", "addToCart", "payment_error", "adidas"])
+        >>> stages.guesses[["touchpoint", "stage", "keyword"]]
+              touchpoint          stage  keyword
+        0      addToCart  consideration     cart
+        1    buy_grocery       purchase      buy
+        2  payment_error           None  payment
+        >>> stages.unmapped(["adidas", "payment_error"])
+        ['adidas', 'payment_error']
         """
         if self.order != STAGES:
             return self
         guessed = dict(self.mapping)
+        found = []
+        examined = {g.touchpoint for g in self.guessed}
         for tp in self.unmapped(touchpoints):
-            low = tp.lower()
-            stage = next((s for s, pat in _KEYWORDS if re.search(pat, low)), None)
-            if stage:
-                guessed[tp] = stage
-        return StageMap(guessed, self.order)
+            guess = None if tp in examined else guess_stage(tp)
+            if guess is None:
+                continue
+            found.append(guess)
+            if guess.stage is not None:
+                guessed[tp] = guess.stage
+        return StageMap(guessed, self.order, self.guessed + tuple(found))
+
+    @property
+    def guesses(self) -> pd.DataFrame:
+        """The keyword guesses: ``touchpoint``, ``stage``, ``keyword``, ``rule``.
+
+        One row per touchpoint :meth:`with_guesses` examined and a rule
+        matched, sorted by touchpoint; ``stage`` is None where a failure word
+        vetoed the only (purchase) match, so the touchpoint stays unmapped.
+        """
+        import pandas as pd
+
+        rows = sorted(self.guessed, key=lambda g: g.touchpoint)
+        return pd.DataFrame(rows, columns=list(Guess._fields), dtype=object)
+
+    def report(self, touchpoints: Iterable[str], limit: int = 10) -> str:
+        """One line on the guessed and the unmapped ``touchpoints``, or ``""``.
+
+        Each list shows at most ``limit`` names, then "… and N more".
+
+        Examples
+        --------
+        >>> StageMap().with_guesses(["buy_x", "qwerty"]).report(["buy_x", "qwerty"])
+        'Stages guessed from names for 1 touchpoint (StageMap.guesses): buy_x -> purchase. \
+1 touchpoint without a stage: qwerty.'
+        """
+        names = set(touchpoints)
+        guessed = [g for g in sorted(self.guessed, key=lambda g: g.touchpoint)
+                   if g.touchpoint in names]
+        shown = [f"{g.touchpoint} -> {g.stage}" for g in guessed if g.stage is not None]
+        missing = self.unmapped(names)
+        parts = []
+        if shown:
+            parts.append(f"Stages guessed from names for {_count(len(shown))} "
+                         f"(StageMap.guesses): {_capped(shown, limit)}.")
+        if missing:
+            vetoed = {g.touchpoint for g in guessed if g.stage is None}
+            labels = [f"{t} (failure word)" if t in vetoed else t for t in missing]
+            parts.append(f"{_count(len(missing))} without a stage: {_capped(labels, limit)}.")
+        return " ".join(parts)
 
     @classmethod
     def from_yaml(cls, path: str | PathLike[str]) -> StageMap:
