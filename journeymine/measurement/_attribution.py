@@ -49,7 +49,8 @@ from journeymine.eventlog._schema import (
 )
 from journeymine.eventlog._validate import dictionary_encode, same_as_next
 from journeymine.exceptions import ColumnNotFoundError, InvalidParameterError, JourneymineError
-from journeymine.measurement import _markov, _shapley
+from journeymine.measurement._markov import choose_order, removal_effects
+from journeymine.measurement._shapley import exact_shapley, sampled_shapley
 
 __all__ = ["MODELS", "Attribution", "attribute"]
 
@@ -194,7 +195,7 @@ class Attribution:
             raise OptionalDependencyError(
                 "Attribution.plot() needs matplotlib, which is not installed.",
                 expected="matplotlib installed in this environment.",
-                fix='Install it with pip install "journeymine[plot]".',
+                fix='Install it with pip install matplotlib.',
             ) from None
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 0.45 * self.summary["channels"] + 1.5))
@@ -293,16 +294,16 @@ def _touches(table: pa.Table, unit: str, conversion: tuple[str, ...], revenue: b
     table = sorted_events(table)
     n = table.num_rows
     same = same_as_next(table.column(CUSTOMER))
-    starts = np.flatnonzero(np.concatenate(([True], ~same[:-1]))) if n else np.zeros(0, int)
+    starts = np.flatnonzero(np.concatenate(([True], ~same[:-1])))  # a log is never empty
     ends = np.append(starts[1:], n)
     run_of = np.repeat(np.arange(len(starts)), ends - starts)
     activity = dictionary_encode(table.column(ACTIVITY))
     converting = np.isin(np.array(activity.dictionary.to_pylist(), dtype=object),
                          np.array(conversion, dtype=object))
-    is_conv = converting[activity.indices.to_numpy()] if n else np.zeros(0, bool)
+    is_conv = converting[activity.indices.to_numpy()]
     encoded = activity if unit == ACTIVITY else dictionary_encode(table.column(CHANNEL))
     names = [str(x) for x in encoded.dictionary.to_pylist()]
-    codes = encoded.indices.fill_null(-1).to_numpy() if n else np.zeros(0, int)
+    codes = encoded.indices.fill_null(-1).to_numpy()
     micros = table.column(TIMESTAMP).to_numpy().astype("datetime64[us]").view(np.int64)
 
     conv_rows = np.flatnonzero(is_conv)
@@ -310,7 +311,7 @@ def _touches(table: pa.Table, unit: str, conversion: tuple[str, ...], revenue: b
     first_conv = ends.copy()
     first_conv[conv_runs] = conv_rows[at]
     converted = first_conv < ends
-    reference = micros[np.where(converted, first_conv, ends - 1)] if n else micros
+    reference = micros[np.where(converted, first_conv, ends - 1)]
     value = converted.astype(float)
     if revenue:
         money = pc.fill_null(table.column(REVENUE), 0).to_numpy().astype(float)
@@ -377,14 +378,14 @@ def _rule_weights(t: _Touches, model: str, half_life: pd.Timedelta,
 def _roles(t: _Touches, names: list[str]) -> pd.DataFrame:
     """Per unit: converting journeys it opens, assists (in between) and closes."""
     conv = t.converted[t.journey]
-    n, k = len(t.code), len(names)
+    k = len(names)
     starts = np.flatnonzero(t.first)
     last = np.append(t.first[1:], True)
     middle = conv & ~t.first & ~last
     # a unit assists a journey once, however often it appears in between
     key = np.unique(t.journey[middle].astype(np.int64) * max(k, 1) + t.code[middle])
     counts = {
-        "opens": np.bincount(t.code[starts][t.converted], minlength=k) if n else np.zeros(k),
+        "opens": np.bincount(t.code[starts][t.converted], minlength=k),
         "assists": np.bincount(key % max(k, 1), minlength=k),
         "closes": np.bincount(t.code[last & conv], minlength=k),
     }
@@ -428,16 +429,18 @@ def _coalitions(t: _Touches, n_units: int):
 def _shapley_credit(t: _Touches, n_units: int, max_exact: int, n_samples: int,
                     random_state) -> tuple[np.ndarray, np.ndarray, str]:
     """Shapley values per unit (scaled later), their standard errors and the method."""
+    if not len(t.code):
+        return np.zeros(n_units), np.full(n_units, np.nan), "exact"
     members, offsets, journeys, value = _coalitions(t, n_units)
     rates = value / np.maximum(journeys, 1)
     players = np.unique(members)
     local = np.searchsorted(players, members)
     phi, se = np.zeros(n_units), np.full(n_units, np.nan)
     if len(players) <= max_exact:
-        masks = np.bitwise_or.reduceat(np.left_shift(1, local), offsets) if len(local) else local
-        phi[players] = _shapley.exact_shapley(masks, rates, len(players))
+        masks = np.bitwise_or.reduceat(np.left_shift(1, local), offsets)
+        phi[players] = exact_shapley(masks, rates, len(players))
         return phi, se, "exact"
-    values, errors = _shapley.sampled_shapley(local, offsets, rates, len(players), n_samples,
+    values, errors = sampled_shapley(local, offsets, rates, len(players), n_samples,
                                               random_state)
     phi[players], se[players] = values, errors
     return phi, se, "sampled"
@@ -626,10 +629,10 @@ def attribute(
         codes, first = _collapse_repeats(t)
         order = markov_order
         if order == "auto":
-            order, scores = _markov.choose_order(codes, first, t.converted, max_order,
+            order, scores = choose_order(codes, first, t.converted, max_order,
                                                  random_state=random_state)
             orders = pd.DataFrame(scores)
-        effects = _markov.removal_effects(codes, first, t.converted, t.value, k, order)
+        effects = removal_effects(codes, first, t.converted, t.value, k, order)
         credit["markov"] = _scale(effects, total)
         extra["markov_order"] = order
         extra["markov_removal_effects"] = dict(zip(names, effects.tolist(), strict=True))

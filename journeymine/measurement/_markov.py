@@ -22,7 +22,7 @@ def state_keys(codes: np.ndarray, first: np.ndarray, order: int) -> tuple[np.nda
     Parameters
     ----------
     codes : numpy.ndarray of int
-        Channel code (0..C-1) of every touch, journeys one after another.
+        Channel code (0..C-1) of every touch, journeys one after another (not empty).
     first : numpy.ndarray of bool
         Whether the touch is the first of its journey.
     order : int
@@ -49,10 +49,10 @@ def state_keys(codes: np.ndarray, first: np.ndarray, order: int) -> tuple[np.nda
     for lag in range(order):
         lagged[lag:, lag] = np.where(position[lag:] >= lag, codes[: n - lag], -1)
     key = np.zeros(n, dtype=np.int64)
-    width = int(codes.max()) + 2 if n else 1
+    width = int(codes.max()) + 2
     for lag in range(order):  # re-compacted after each digit, so it never overflows
         _, key = np.unique(key * width + lagged[:, lag] + 1, return_inverse=True)
-    rep = np.zeros(int(key.max()) + 1 if n else 0, dtype=np.int64)
+    rep = np.zeros(int(key.max()) + 1, dtype=np.int64)
     rep[key] = np.arange(n)
     digits = np.vstack([np.full((1, order), -1, dtype=np.int64), lagged[rep]])
     return key.astype(np.int64) + 1, digits
@@ -135,12 +135,12 @@ def removal_effects(codes: np.ndarray, first: np.ndarray, converted: np.ndarray,
     >>> np.round(re, 3).tolist()
     [0.5, 1.0]
     """
-    ids, digits = state_keys(codes, first, order)
-    n_states = len(digits)
-    q, r = _transitions(ids, first, converted, value, n_states)
     effects = np.zeros(n_channels)
     if not len(codes):
         return effects
+    ids, digits = state_keys(codes, first, order)
+    n_states = len(digits)
+    q, r = _transitions(ids, first, converted, value, n_states)
     full = _expected_value(q, r, np.ones(n_states, dtype=bool))
     if full <= 0:
         return effects
@@ -174,7 +174,7 @@ def choose_order(codes: np.ndarray, first: np.ndarray, converted: np.ndarray,
     -------
     order : int
         The order with the highest mean held-out log-likelihood per step
-        (the lowest order on a tie).
+        (the lowest order on a tie; 1 without touches).
     scores : list of dict
         Per order: ``order``, ``log_likelihood`` (mean per step, natural
         log) and ``states``.
@@ -193,7 +193,9 @@ def choose_order(codes: np.ndarray, first: np.ndarray, converted: np.ndarray,
     (1, [4, 13, 40])
     """
     n = len(codes)
-    n_channels = int(codes.max()) + 1 if n else 0
+    if not n:
+        return 1, []
+    n_channels = int(codes.max()) + 1
     n_symbols = n_channels + 2
     journey = np.cumsum(first) - 1
     last = np.append(first[1:], True)
@@ -203,7 +205,7 @@ def choose_order(codes: np.ndarray, first: np.ndarray, converted: np.ndarray,
     end_symbol = np.where(converted[journey[end_rows]], n_channels, n_channels + 1)
     symbols = np.concatenate([codes, end_symbol])  # touches scored from their previous state
     rng = np.random.default_rng(random_state)
-    folds = rng.integers(0, n_folds, int(journey[-1]) + 1 if n else 0)
+    folds = rng.integers(0, n_folds, int(journey[-1]) + 1)
     fold = np.concatenate([folds[journey], folds[journey[end_rows]]])
     scores = []
     for k in range(1, max_order + 1):
