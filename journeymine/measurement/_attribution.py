@@ -154,7 +154,7 @@ class Attribution:
                f"{last['share'].iloc[0]:.0%}") if len(last) and s["total"] > 0 else ""
         unit = "revenue" if self.value == "revenue" else "conversions"
         return (f"Attribution({len(self.models)} models × {s['channels']} {self.by}s, "
-                f"{s['total']:,.6g} {unit} of {s['converting']:,} converting / "
+                f"{s['total']:,.0f} {unit} of {s['converting']:,} converting / "
                 f"{s['journeys']:,} {self.grain} journeys{top})")
 
     def _repr_html_(self) -> str:
