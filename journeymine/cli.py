@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib.util
 import logging
 import os
 import re
@@ -362,6 +363,16 @@ OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder (create
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks and progress logs.")]
 _MODEL_HELP = "Emotion model: 'default', 'fast' (TF-IDF), a Hugging Face id or a local folder."
 EmotionModelOpt = Annotated[str, typer.Option("--emotion-model", help=_MODEL_HELP)]
+GrainOpt = Annotated[str, typer.Option(
+    "--grain", metavar="auto|customer|episode|session",
+    help="What one journey is: a customer's whole history, an episode (cut at each "
+         "purchase and long inactivity) or a session (a visit). auto: session when "
+         "histories are long (see EventLog.describe), else customer.")]
+GapOpt = Annotated[str | None, typer.Option(
+    "--gap", metavar="DURATION",
+    help="Session grain: the inactivity that starts a new session, e.g. 30min "
+         "(default: the log's session column, else suggested from its gaps).",
+    show_default=False)]
 TextsOpt = Annotated[Path | None, typer.Option(
     "--texts", help="Reviews/chats (customer id, timestamp, text), tagged with emotions.",
     show_default=False)]
@@ -563,6 +574,44 @@ the journey map; for 500 to 200,000 customers it also writes the persona report
 """
 
 
+def _choose_grain(log: jm.EventLog, grain: str, gap: str | None) -> tuple[str, str]:
+    """The grain to discover at, and a sentence saying why when it was chosen here."""
+    if grain != "auto":
+        return grain, ""
+    if gap is not None:
+        return "session", f"Journeys are sessions split at {gap} of inactivity (--gap)."
+    profile = log.describe()
+    if profile.suggested_grain == "customer":
+        return "customer", ""
+    return "session", (f"Journeys are sessions (visits), not whole customer histories: "
+                       f"{profile.grain_reason[0].lower()}{profile.grain_reason[1:]} "
+                       f"Pass --grain customer to keep one journey per customer.")
+
+
+def _available_model(model: str) -> str:
+    """``model``, or the fast model when the default one's torch is not installed."""
+    if model != "default" or importlib.util.find_spec("torch") is not None:
+        return model
+    say("Emotions with the fast model: install journeymine[emotions] for the default one.")
+    return "fast"
+
+
+def _short_path(variant: str, steps: int = 8) -> str:
+    """A variant cut to its first ``steps`` touchpoints for the terminal."""
+    parts = variant.split(" > ")
+    return variant if len(parts) <= steps else " > ".join(
+        [*parts[:steps], f"… ({len(parts) - steps} more steps)"])
+
+
+def _insights_table(found: jm.Insights, top: int = 5) -> Table:
+    """The top of the ranked barriers and opportunities, one sentence each."""
+    table = Table(title=f"What matters (top {min(top, len(found))} of {len(found)})",
+                  show_header=False)
+    for r in found.table.head(top).itertuples():
+        table.add_row(Text(f"{r.rank}."), Text(clean(r.sentence)))
+    return table
+
+
 def _summary_table(pm: jm.ProcessMap) -> Table:
     s = pm.summary
     table = Table(title="Journey summary", show_header=False)
@@ -576,7 +625,8 @@ def _summary_table(pm: jm.ProcessMap) -> Table:
         ("conversion", f"{_percent(s['conversion_rate'])} "
                        f"({', '.join(pm.conversion) or 'none'})"),
         ("median journey", _humanize_seconds(s["median_journey_seconds"])),
-        ("top path", pm.variants["variant"].iloc[0] if len(pm.variants) else "–"),
+        ("grain", f"{pm.grain} ({s.get('journeys', s['customers']):,} journeys)"),
+        ("top path", _short_path(pm.variants["variant"].iloc[0]) if len(pm.variants) else "–"),
         ("top drop-off", pm.dropoffs["touchpoint"].iloc[0] if len(pm.dropoffs) else "–"),
         ("top bottleneck", bottleneck),
     ):
@@ -598,6 +648,8 @@ def discover(
     sep: SepOpt = None,
     stages: StagesOpt = None,
     conversion: ConversionOpt = None,
+    grain: GrainOpt = "auto",
+    gap: GapOpt = None,
     texts: TextsOpt = None,
     emotion_model: EmotionModelOpt = "default",
     personas: Annotated[bool | None, typer.Option(
@@ -611,13 +663,30 @@ def discover(
         first_note = len(_diagnostics.shown)
         loaded = load_log(opts)
         notes = _diagnostics.shown[first_note:]  # what reading the log warned about
+        grain, why = _choose_grain(loaded.log, grain, gap)
+        if why:
+            say(why)
+            notes.append(why)
         with console.status(f"Discovering journeys of {loaded.log.n_customers:,} customers…"):
-            pm = jm.discover(loaded.log, stages=loaded.stages, conversion=loaded.conversion)
+            pm = jm.discover(loaded.log, grain=grain, gap=gap, stages=loaded.stages,
+                             conversion=loaded.conversion)
+        if pm.summary.get("long_tail"):
+            tail = (f"Long tail: the 10 most common paths cover "
+                    f"{_percent(pm.summary['path_coverage_top10'])} of the journeys with 2+ "
+                    f"steps; read the patterns and step-by-step paths instead of the variants.")
+            say(tail)
+            notes.append(tail)
+        if texts is None and loaded.demo_texts is not None:
+            texts = loaded.demo_texts  # the demo ships reviews, chats and NPS comments
         emo = None
         if texts is not None:
-            emo = _tag_texts(loaded, texts, opts, model=emotion_model)
+            emo = _tag_texts(loaded, texts, opts, model=_available_model(emotion_model))
+        with console.status("Ranking what matters…"):
+            found = jm.insights(loaded.log, emo, grain=grain, gap=gap, stages=loaded.stages,
+                                conversion=loaded.conversion)
         with console.status("Writing the report…"):
-            written = pm.save(staging, source=loaded.source, notes=notes, emotions=emo)
+            written = pm.save(staging, source=loaded.source, notes=notes, emotions=emo,
+                              insights=found)
         if emo is not None:
             written += emo.write(staging)
         if personas or (personas is None
@@ -628,6 +697,7 @@ def discover(
                 written += model.fit(loaded.log, texts=None if emo is None else emo.texts
                                      ).save(staging)
     out_console.print(_summary_table(pm))
+    out_console.print(_insights_table(found))
     _wrote(out, [p.name for p in written])
 
 

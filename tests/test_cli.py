@@ -35,9 +35,21 @@ def demo_out(tmp_path_factory):
 def test_demo_writes_every_output(demo_out):
     out, stdout = demo_out
     assert sorted(p.name for p in out.iterdir()) == [
-        "assignments.csv", "bottlenecks.csv", "dropoffs.csv", "edges.csv", "funnel.csv",
-        "personas.html", "personas.json", "process_map.json", "report.html", "variants.csv"]
+        "assignments.csv", "bottlenecks.csv", "dropoffs.csv", "edges.csv", "emotions.html",
+        "emotions.json", "funnel.csv", "insights.csv", "personas.html", "personas.json",
+        "process_map.json", "report.html", "returns.csv", "tagged_texts.csv", "variants.csv"]
     assert "Journey summary" in stdout and "payment → delivery" in stdout
+    assert "What matters" in stdout
+
+
+def test_demo_report_shows_what_matters_first_and_emotions(demo_out):
+    out, _ = demo_out
+    html = (out / "report.html").read_text("utf-8")
+    assert html.index('id="what-matters"') < html.index('id="journey-map"')
+    assert 'id="pain-points"' in html or "Pain points" in html
+    insights = pd.read_csv(out / "insights.csv")
+    assert {"rank", "kind", "where", "customers", "sentence"} <= set(insights.columns)
+    assert "payment → delivery" in insights["where"].head(5).tolist()
 
 
 def test_process_map_json_is_the_full_graph(demo_out):

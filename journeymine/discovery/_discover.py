@@ -39,7 +39,7 @@ from journeymine.discovery._processmap import (
 )
 from journeymine.eventlog._eventlog import EventLog, StagesLike
 from journeymine.eventlog._schema import ACTIVITY, CHANNEL, CUSTOMER, REVENUE, suggest
-from journeymine.eventlog._stages import StageMap
+from journeymine.eventlog._stages import StageMap, format_names, is_checkout_step, is_failure
 from journeymine.exceptions import (
     InvalidParameterError,
     JourneymineError,
@@ -47,15 +47,42 @@ from journeymine.exceptions import (
     UnknownTouchpointError,
 )
 
-__all__ = ["PreparedLog", "discover", "prepare_log", "resolve_conversion"]
+__all__ = ["Conversion", "PreparedLog", "discover", "prepare_log", "resolve_conversion"]
 
 logger = logging.getLogger(__name__)
 
 
+class Conversion(tuple):
+    """The converting touchpoints, a sorted tuple of str, with why they were chosen.
+
+    It is a plain tuple everywhere a conversion is used; :attr:`reason` is the
+    sentence ``ProcessMap.summary["conversion_reason"]`` reports.
+
+    Attributes
+    ----------
+    reason : str
+        The rule that chose the touchpoints (given, revenue, or purchase
+        stage) and what it left out.
+    """
+
+    reason: str
+
+    def __new__(cls, touchpoints: Iterable[str], reason: str) -> Conversion:
+        self = super().__new__(cls, sorted(touchpoints))
+        self.reason = reason
+        return self
+
+    def __getnewargs__(self) -> tuple[tuple[str, ...], str]:  # type: ignore[override]
+        return tuple(self), self.reason
+
+
 def resolve_conversion(
     log: EventLog, stage_map: StageMap, conversion: str | Iterable[str] | None = None
-) -> tuple[str, ...]:
+) -> Conversion:
     """The touchpoints that count as a conversion.
+
+    A conversion is a set of touchpoint names (every query, episode cut and
+    attribution reads it that way), not a set of events.
 
     Parameters
     ----------
@@ -63,14 +90,26 @@ def resolve_conversion(
     stage_map : StageMap
     conversion : str or list of str, optional
         Touchpoints, or stage names (English or Indonesian) standing for all
-        their touchpoints. By default: the purchase-stage touchpoints that
-        carry revenue when the log has a revenue column, else every
-        purchase-stage touchpoint.
+        their touchpoints. By default, names with a failure word (error,
+        fail, gagal, cancel, batal, ...) never convert, and:
+
+        * when some events have revenue > 0: their touchpoints, restricted
+          to the purchase-stage ones if any of them is purchase-stage
+          (``repurchase`` carries revenue but is retention), so a log whose
+          paying touchpoints no rule recognises still converts. A touchpoint
+          with revenue on only some of its events counts on all of them (the
+          reason says on what share);
+        * otherwise: the purchase-stage touchpoints.
+
+        In both cases checkout steps (``add_to_cart``, ``begin_checkout``,
+        ``add_payment_info``, ``checkout_start``) are left out when a completed purchase
+        (``purchase``, ``payment``, ``order_complete``) is among the
+        candidates: reaching checkout is not buying.
 
     Returns
     -------
-    tuple of str
-        Sorted touchpoints.
+    Conversion
+        The sorted touchpoints (a tuple), with :attr:`Conversion.reason`.
 
     Examples
     --------
@@ -80,18 +119,24 @@ def resolve_conversion(
     >>> log = jm.EventLog.from_pandas(df)
     >>> resolve_conversion(log, log.stage_map(), "pembelian")
     ('checkout',)
+    >>> df = pd.DataFrame({"customer_id": ["a", "a", "b"],
+    ...                    "touchpoint": ["view_item", "buy_grocery", "payment_error"],
+    ...                    "ts": ["2024-01-01", "2024-01-02", "2024-01-03"],
+    ...                    "revenue": [None, 52_000, 10_000]})
+    >>> log = jm.EventLog.from_pandas(df)
+    >>> conv = resolve_conversion(log, log.stage_map())
+    >>> conv, conv.reason
+    (('buy_grocery',), 'revenue > 0 at the purchase-stage touchpoints buy_grocery; \
+never a conversion (failure words): payment_error')
     """
     activities = log.activities
     if conversion is None:
-        candidates = [a for a in activities if stage_map.get(a) == "purchase"]
-        if REVENUE in log.table.column_names and candidates:
-            t = log.table.select([ACTIVITY, REVENUE])
-            paid = t.filter(pc.greater(pc.fill_null(t[REVENUE], 0), 0))[ACTIVITY].unique()
-            with_revenue = sorted(set(paid.to_pylist()) & set(candidates))
-            candidates = with_revenue or candidates
-        if not candidates:
-            logger.warning("No purchase-stage touchpoint found: no journey counts as converted.")
-        return tuple(sorted(candidates))
+        conv = _default_conversion(log, stage_map)
+        if not conv:
+            logger.warning("No conversion touchpoint found (%s): no journey counts as converted.",
+                           conv.reason)
+        logger.info("Conversion: %s (%s).", ", ".join(conv) or "none", conv.reason)
+        return conv
     names = [conversion] if isinstance(conversion, str) else list(conversion)
     chosen: set[str] = set()
     for name in names:
@@ -112,7 +157,56 @@ def resolve_conversion(
                 fix=(f"Did you mean {close!r}? " if close else "") + "Check the spelling.",
             )
         chosen.update(in_stage)
-    return tuple(sorted(chosen))
+    return Conversion(chosen, f"given: conversion={names}")
+
+
+def _default_conversion(log: EventLog, stage_map: StageMap) -> Conversion:
+    """The default of :func:`resolve_conversion`: revenue, else the purchase stage."""
+    failed = sorted(a for a in log.activities if is_failure(a))
+    usable = [a for a in log.activities if a not in set(failed)]
+    purchase = [a for a in usable if stage_map.get(a) == "purchase"]
+    paid = _paid_shares(log) if REVENUE in log.table.column_names else {}
+    paid = {a: share for a, share in paid.items() if a in usable}
+    notes = []
+    if paid:
+        pool = [a for a in paid if a in purchase]
+        if pool:
+            rule = "revenue > 0 at the purchase-stage touchpoints"
+            other = [f"{a} ({stage_map.get(a) or 'no stage'})" for a in sorted(paid)
+                     if a not in pool]
+            if other:
+                notes.append(f"with revenue but not purchase-stage: {format_names(other)}")
+        else:
+            pool = sorted(paid)
+            rule = "revenue > 0 (no purchase-stage touchpoint carries revenue) at"
+    else:
+        pool = purchase
+        rule = ("purchase-stage touchpoints (no event has revenue > 0)"
+                if REVENUE in log.table.column_names else
+                "purchase-stage touchpoints (no revenue column)")
+    done = [a for a in pool if not is_checkout_step(a)]
+    if done and len(done) < len(pool):
+        steps = sorted(set(pool) - set(done))
+        notes.append(f"checkout steps left out: {format_names(steps)}")
+        pool = done
+    partial = [f"{a} {paid[a]:.0%}" for a in sorted(pool) if a in paid and paid[a] < 1]
+    if partial:
+        notes.append("revenue on only some of their events (all of them count): "
+                     + format_names(partial))
+    if failed:
+        notes.append(f"never a conversion (failure words): {format_names(failed)}")
+    reason = f"{rule} {format_names(sorted(pool))}" if pool else rule
+    return Conversion(pool, "; ".join([reason, *notes]))
+
+
+def _paid_shares(log: EventLog) -> dict[str, float]:
+    """``{touchpoint: share of its events with revenue > 0}`` for touchpoints with any."""
+    t = log.table.select([ACTIVITY, REVENUE])
+    flag = pc.greater(pc.fill_null(t[REVENUE], 0), 0)
+    counts = pa.table({"a": t[ACTIVITY], "paid": flag.cast(pa.int64())}).group_by("a").aggregate(
+        [("paid", "sum"), ("paid", "count")])
+    columns = (counts[c].to_pylist() for c in ("a", "paid_sum", "paid_count"))
+    return {a: paid / n for a, paid, n in zip(*columns, strict=True) if paid}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,7 +223,7 @@ class PreparedLog:
     journeys : Journeys or None
         The grain's journeys (None at customer grain without censoring).
     stage_map : StageMap
-    conversion : tuple of str
+    conversion : Conversion
     groups : dict of str to list of str
         New name: old names it replaced (empty without ``rename``).
     collapsed : bool
@@ -140,7 +234,7 @@ class PreparedLog:
     cases: EventLog
     journeys: Journeys | None
     stage_map: StageMap
-    conversion: tuple[str, ...]
+    conversion: Conversion
     groups: dict[str, list[str]]
     collapsed: bool
 
@@ -371,6 +465,7 @@ def discover(
         "variants": len(variants),
         "converted": n_converted,
         "conversion_rate": n_converted / n_customers if n_customers else 0.0,
+        "conversion_reason": conv.reason,
         "median_journey_seconds": totals["median_journey_seconds"],
         "single_event_customers": totals["single_event_customers"],
         **_long_tail(variants, grain),
@@ -405,7 +500,7 @@ def _long_tail(variants: pd.DataFrame, grain: str) -> dict:
     long_tail = bool(share < LONG_TAIL_SHARE)
     if long_tail:
         unit = "journeys" if grain == "customer" else f"{grain}s"
-        logger.warning(
+        logger.info(
             "Long tail: the %d most common paths cover %.0f%% of the %s with 2+ steps, so "
             "the variant list shows near-singletons. Read patterns instead "
             "(jm.patterns(pm), jm.paths_from(pm, anchor=...)), or shorten the tail with "

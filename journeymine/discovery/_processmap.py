@@ -19,6 +19,7 @@ from journeymine.eventlog._stages import StageMap
 from journeymine.exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
+    from journeymine.discovery._insights import Insights
     from journeymine.sentiment._journey import JourneyEmotions
 
 __all__ = ["LONG_TAIL_K", "LONG_TAIL_SHARE", "ProcessMap", "variant_coverage"]
@@ -250,7 +251,8 @@ class ProcessMap:
         return write_text(path, json.dumps(self.to_dict(), ensure_ascii=False, indent=2))
 
     def to_html(self, *, title: str = "Customer journey report", source: str = "an event log",
-                notes: list[str] | None = None, emotions: JourneyEmotions | None = None) -> str:
+                notes: list[str] | None = None, emotions: JourneyEmotions | None = None,
+                insights: Insights | None = None) -> str:
         """The self-contained HTML journey report as a string.
 
         The report has the journey map by stage, the process map (frequency
@@ -269,6 +271,9 @@ class ProcessMap:
         emotions : JourneyEmotions, optional
             Adds what customers feel and say per stage, and the pain points and
             delights with quotes (from :func:`journeymine.emotions`).
+        insights : Insights, optional
+            Shown first as "What matters": the ranked barriers and
+            opportunities of :func:`journeymine.insights`.
 
         Examples
         --------
@@ -279,23 +284,26 @@ class ProcessMap:
         """
         from journeymine.reporting._journey_report import render_report
 
-        return render_report(self, title=title, source=source, notes=notes, emotions=emotions)
+        return render_report(self, title=title, source=source, notes=notes, emotions=emotions,
+                             insights=insights)
 
     def save(self, out_dir: str | PathLike[str], *, title: str = "Customer journey report",
              source: str = "an event log", notes: list[str] | None = None,
-             emotions: JourneyEmotions | None = None) -> list[Path]:
+             emotions: JourneyEmotions | None = None,
+             insights: Insights | None = None) -> list[Path]:
         """Write the journey report and its tables into ``out_dir``; return the files.
 
         Writes ``report.html`` (:meth:`to_html`), ``process_map.json``
         (:meth:`to_dict`, the full graph), and ``variants.csv``, ``funnel.csv``,
-        ``edges.csv``, ``dropoffs.csv`` and ``bottlenecks.csv``. All or nothing:
-        the files appear only when every one was written.
+        ``edges.csv``, ``dropoffs.csv``, ``bottlenecks.csv`` and ``returns.csv``
+        (and ``insights.csv`` when ``insights`` are given). All or nothing: the
+        files appear only when every one was written.
 
         Parameters
         ----------
         out_dir : path-like
             Output folder, created if missing.
-        title, source, notes, emotions
+        title, source, notes, emotions, insights
             See :meth:`to_html`.
 
         Raises
@@ -311,12 +319,15 @@ class ProcessMap:
         ['report.html', 'process_map.json']
         """
         base = self.full or self
-        html_text = self.to_html(title=title, source=source, notes=notes, emotions=emotions)
+        html_text = self.to_html(title=title, source=source, notes=notes, emotions=emotions,
+                                 insights=insights)
         tables = {
             "variants.csv": base.variants.drop(columns=["path"]),
             "funnel.csv": base.funnel, "edges.csv": base.edges, "dropoffs.csv": base.dropoffs,
-            "bottlenecks.csv": base.bottlenecks,
+            "bottlenecks.csv": base.bottlenecks, "returns.csv": base.returns,
         }
+        if insights is not None:
+            tables["insights.csv"] = insights.to_frame()
         writers = {
             "report.html": lambda p: p.write_text(html_text, encoding="utf-8"),
             "process_map.json": lambda p: p.write_text(

@@ -107,7 +107,7 @@ def _stage_rows(pm: ProcessMap, emotions=None) -> list[dict]:
 
 def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
                   source: str = "an event log", notes: list[str] | None = None,
-                  top: int = 10, emotions=None) -> str:
+                  top: int = 10, emotions=None, insights=None) -> str:
     """Render the journey report of ``pm`` as one self-contained HTML string.
 
     Parameters
@@ -124,7 +124,9 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
         Rows per table.
     emotions : JourneyEmotions, optional
         Adds what customers feel and say per stage to the journey map, and the
-        pain points and delights with quotes (see :func:`journeymine.sentiment`).
+        pain points and delights with quotes (see :func:`journeymine.emotions`).
+    insights : Insights, optional
+        The ranked barriers and opportunities, shown first ("What matters").
 
     Returns
     -------
@@ -209,5 +211,21 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
              "customers": _n(r.customers), "conv": percent(r.conversion_rate)}
             for r in full.channel_switches.head(top).itertuples()
         ], len(full.channel_switches), "switch"),
+        "insights": _insight_rows(insights, top=15),
     }
     return get_template("report.html.j2").render(**context)
+
+
+def _insight_rows(insights, top: int) -> list[dict]:
+    """The "What matters" rows: rank, kind, where, customers, effect with interval, sentence."""
+    if insights is None:
+        return []
+    table = insights.to_frame()
+    rows = [{
+        "rank": str(r.rank), "type": r.type, "kind": r.kind, "where": r.where,
+        "customers": _n(r.customers),
+        "effect": f"{r.effect:+.2f} [{r.effect_low:+.2f}, {r.effect_high:+.2f}] {r.effect_measure}",
+        "loss": f"{r.loss:,.0f} {r.unit}" if r.loss == r.loss else "–",
+        "sentence": r.sentence,
+    } for r in table.head(top).itertuples()]
+    return _more(rows, len(table), "where")

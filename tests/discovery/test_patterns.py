@@ -148,7 +148,7 @@ def test_variant_coverage_curve():
 
 def test_long_tail_flag_on_the_clickstream_sessions(clickstream, caplog):
     log, _ = clickstream
-    with caplog.at_level(logging.WARNING, logger="journeymine.discovery._discover"):
+    with caplog.at_level(logging.INFO, logger="journeymine.discovery._discover"):
         pm = jm.discover(log, grain="session")
     assert pm.summary["long_tail"] is True
     assert pm.summary["path_coverage_top10"] < 0.2
@@ -164,7 +164,7 @@ def test_make_journeys_is_long_tailed_too_but_a_short_tail_is_not_flagged(caplog
     pm = jm.discover(jm.datasets.make_journeys(2000, random_state=0))
     assert pm.variant_coverage(10)["share"].iloc[-1] < 0.2 and pm.summary["long_tail"]
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="journeymine.discovery._discover"):
+    with caplog.at_level(logging.INFO, logger="journeymine.discovery._discover"):
         short = jm.discover(_log(["a b c"] * 30 + ["a b"] * 20 + [f"a x{i}" for i in range(40)]))
     assert short.summary["long_tail"] is False
     # the top 10: 30 + 20 + 8 unique ones
