@@ -72,6 +72,8 @@ class TransformerBackend:
         self.max_length = max_length
         self.classifier = None
         self.heads: Heads | None = None
+        #: temperatures, source priors and abstention threshold (see ``_adapt``)
+        self.calibration: dict = {}
         if model == "default":
             heads_path = shipped_model_dir() / "heads.json"
             if not heads_path.is_file():
@@ -89,6 +91,7 @@ class TransformerBackend:
                 )
             path = str(build_base_model())
             self.name = "default"
+            self.calibration = dict(self.heads.info_.get("calibration", {}))
         else:
             path = resolve_model(model)
             self.name = model
@@ -262,6 +265,8 @@ class FastBackend:
 
         self.model = FastModel.load(path)
         self.name = "fast"
+        #: temperatures, source priors and abstention threshold (see ``_adapt``)
+        self.calibration: dict = dict(self.model.meta_.get("calibration", {}))
 
     def predict(self, texts: list[str], *, progress: bool) -> dict[str, np.ndarray]:
         from tqdm.auto import tqdm

@@ -166,8 +166,18 @@ class FastModel:
         return out
 
     # ----------------------------------------------------------------- io
-    def save(self, path: str | os.PathLike[str], *, metrics: dict | None = None) -> Path:
-        """Save as a compressed ``.npz`` (float16 coefficients, no pickles)."""
+    def save(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        metrics: dict | None = None,
+        calibration: dict | None = None,
+    ) -> Path:
+        """Save as a compressed ``.npz`` (float16 coefficients, no pickles).
+
+        ``calibration`` (temperatures, source priors, abstention threshold; see
+        :mod:`journeymine.sentiment._adapt`) is stored in the JSON metadata.
+        """
         path = Path(path)
         arrays: dict[str, np.ndarray] = {}
         for name, vec in (("word", self.word_), ("char", self.char_)):
@@ -189,6 +199,7 @@ class FastModel:
             "emotions": list(EMOTIONS),
             "sentiments": list(SENTIMENTS),
             "metrics": metrics or {},
+            "calibration": calibration or {},
         }
         arrays["meta"] = np.array(json.dumps(meta).encode("utf-8"))
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -93,6 +93,9 @@ EMOTION_SUPPORT: dict[str, tuple[str, ...]] = {
     "emot": ("joy", "love", "anger", "fear", "sadness"),
     "goemotions": ("joy", "surprise", "anger", "disgust", "fear", "sadness", "neutral"),
     "smsa": EMOTIONS,
+    # the generated review/chat set (journeymine.sentiment._domain): seven labels;
+    # disgust is in its mask, so its rows push disgust down
+    "domain": EMOTIONS,
 }
 
 #: Sentiment labels each dataset can express (its label mask for the sentiment head).
@@ -100,6 +103,7 @@ SENTIMENT_SUPPORT: dict[str, tuple[str, ...]] = {
     "emot": ("positive", "negative"),
     "goemotions": SENTIMENTS,
     "smsa": SENTIMENTS,
+    "domain": SENTIMENTS,
 }
 
 #: EmoT label -> tagger label.

@@ -13,8 +13,12 @@ Indonesian-English, as reviews and as chats, in several styles (plain, slang
 abbreviations, emoji, star ratings, all caps, elongated letters, dropped
 vowels, multi-sentence reviews whose dominant feeling is the label).
 
-The cores were written for this module from the label definitions in
-``models/README.md`` only; no evaluation text was read while writing them.
+The cores were written for this module from the label definitions of the
+issue and of ``tests/data/README.md``; no evaluation CSV was read while
+writing them. That README quotes a few dozen example phrases of the
+marketplace evaluation set; cores that echoed those quotes were rewritten (see
+``models/README.md``), but the label vocabulary (``takut``, ``ragu``,
+``langganan``, ``ternyata``, ``nggak nyangka``...) is shared on purpose.
 Generation is deterministic (seeded). Every row carries the index of its core
 (``group``): :func:`domain_holdout` holds out whole cores, so thresholds and
 temperatures chosen on held-out rows are not chosen on paraphrases of training
@@ -111,19 +115,19 @@ CORES: dict[str, dict[str, list[tuple[str, str]]]] = {
             ("ragu mau checkout, tokonya amanah nggak ya", _N),
             ("takut paketnya nggak sampai, udah lima hari resi nggak update", _N),
             ("was-was nih, sudah transfer tapi belum dikonfirmasi juga", _N),
-            ("harganya murah banget, jadi khawatir barangnya tiruan", _N),
+            ("takut barangnya tiruan, fotonya kayak ambil dari internet", _N),
             ("semoga {p}nya nggak pecah di jalan, deg-degan nunggu kurir", _N),
             ("aman nggak dipakai buat kulit sensitif? takut jerawatan", _N),
             ("ini bukan penipuan kan? tokonya masih baru soalnya", _N),
             ("khawatir ukurannya nggak pas, takut nggak bisa retur", _N),
             ("paketnya nyangkut terus di gudang transit, takut hilang", _N),
-            ("kalau pesanan dibatalkan uang saya balik kan kak? cemas", _N),
+            ("kalau pesanan batal, refundnya berapa lama? saya cemas", _N),
             ("takut korslet, {p}nya cepat panas waktu dicas", _N),
             ("ada yang chat ngaku admin toko minta kode otp, itu penipu bukan? takut", _N),
             ("cemas banget, isinya barang mahal tapi status pengiriman nggak gerak", _N),
             ("ada garansinya nggak kak? takut cepat rusak kayak yang dulu", _N),
             ("saya takut alergi, ada yang pernah gatal-gatal pakai {p} ini?", _N),
-            ("khawatir barangnya bekas, segelnya masih utuh kan?", _N),
+            ("khawatir kemasannya penyok, isinya aman nggak ya", _N),
             ("deg-degan, baru pertama kali beli online barang semahal ini", _N),
             ("takut ketipu lagi, dulu pernah transfer tapi barang nggak dikirim", _N),
             ("belum berani order, masih ragu sama kualitas {p}nya", _N),
@@ -133,9 +137,9 @@ CORES: dict[str, dict[str, list[tuple[str, str]]]] = {
             ("semoga awet ya, soalnya saya ragu bahannya kuat", _N),
         ],
         "en": [
-            ("is this seller legit? a bit nervous ordering from a new shop", _N),
+            ("can I trust this seller? a bit nervous ordering from a new shop", _N),
             ("worried the {p} will break in transit, please pack it well", _N),
-            ("not sure this is authentic, the price seems too good to be true", _N),
+            ("not sure this is authentic, the logo looks a bit off", _N),
             ("my payment went through but the order still says unpaid, I'm worried", _N),
             ("scared it won't arrive before my trip", _N),
             ("I hope this isn't a scam, the tracking hasn't moved in a week", _N),
@@ -147,9 +151,9 @@ CORES: dict[str, dict[str, list[tuple[str, str]]]] = {
                 _N,
             ),
             ("a little anxious, some reviews say this model overheats", _N),
-            ("is my money safe if the seller cancels? I'm concerned", _N),
+            ("how long does a refund take if it gets cancelled? getting anxious", _N),
             ("hesitant to buy, I've been burned by fake {p} before", _N),
-            ("worried it's a used item, was the seal intact for others?", _N),
+            ("worried the screen might have dead pixels like my last one", _N),
             ("I'm afraid the package got lost, no updates for days", _N),
             ("kind of scared to charge it overnight, is it safe?", _N),
             ("please tell me this is genuine, I can't afford another fake", _N),
@@ -157,11 +161,11 @@ CORES: dict[str, dict[str, list[tuple[str, str]]]] = {
             ("uneasy about this, the bank account name doesn't match the shop", _N),
         ],
         "mixed": [
-            ("kak ini authentic nggak? takut fake soalnya cheap banget", _N),
+            ("kak ini authentic nggak? takut fake", _N),
             ("worried banget paketnya belum sampai, tracking nggak update", _N),
             ("ragu sih, seller legit nggak ya? reviewnya dikit", _N),
             ("takut overheat, is it safe buat dicas semalaman?", _N),
-            ("a bit worried nih, payment udah tapi status masih pending", _N),
+            ("agak cemas nih, payment udah tapi status masih pending", _N),
             ("takut kena scam, ini official store kan?", _N),
             ("nervous banget nunggu {p}nya, semoga nggak rusak", _N),
             ("aku takut breakout, safe nggak buat sensitive skin?", _N),
@@ -170,8 +174,8 @@ CORES: dict[str, dict[str, list[tuple[str, str]]]] = {
     "love": {
         "id": [
             ("udah langganan di toko ini dari tahun lalu, nggak pernah mengecewakan", _P),
-            ("repeat order ke-{n}, pokoknya {p} di sini andalan aku", _P),
-            ("suka banget sama {p}nya, mau beli warna lain juga", _P),
+            ("sudah {n} kali beli di sini, pokoknya {p} andalan aku", _P),
+            ("{p} ini bikin ketagihan, suka banget", _P),
             ("toko favorit aku, selalu belanja di sini", _P),
             ("rekomen banget buat kalian, aku udah beli berkali-kali", _P),
             ("cinta banget sama {p} ini, nggak mau pindah ke merek lain", _P),
@@ -191,7 +195,7 @@ CORES: dict[str, dict[str, list[tuple[str, str]]]] = {
         "en": [
             ("my go-to shop for {p}, ordered here five times already", _P),
             ("absolutely love this {p}, buying another colour", _P),
-            ("holy grail product, I'm never switching", _P),
+            ("this is the only {p} I use now, never switching", _P),
             ("highly recommend this seller to everyone, loyal customer here", _P),
             ("obsessed with it, already on my third one", _P),
             ("favourite store on the app, I always come back", _P),
@@ -206,8 +210,8 @@ CORES: dict[str, dict[str, list[tuple[str, str]]]] = {
             ("fav seller aku nih, always repeat order", _P),
             ("suka banget, definitely bakal beli lagi", _P),
             ("love banget sama {p}nya, udah restock tiga kali", _P),
-            ("recommended seller, langganan since 2021", _P),
-            ("my holy grail banget, nggak mau ganti", _P),
+            ("seller terpercaya, langganan since 2021", _P),
+            ("satu-satunya {p} yang aku pakai, nggak mau ganti", _P),
             ("always order di sini, never disappoint", _P),
             ("in love sama {p} ini, mau beli buat kado juga", _P),
             ("best shop pokoknya, loyal customer dari dulu", _P),
@@ -215,31 +219,31 @@ CORES: dict[str, dict[str, list[tuple[str, str]]]] = {
     },
     "joy": {
         "id": [
-            ("barang sudah sampai, sesuai pesanan, puas", _P),
+            ("barang sampai dengan baik, puas", _P),
             ("mantap, pengiriman cepat dan packing rapi", _P),
             ("senang, {p}nya bagus", _P),
             ("terima kasih kak, barangnya oke", _P),
             ("kualitas oke, harga terjangkau, puas deh", _P),
             ("alhamdulillah sampai dengan selamat dan berfungsi dengan baik", _P),
-            ("bagus, sesuai foto, terima kasih", _P),
+            ("bagus, rapi, terima kasih", _P),
             ("{p}nya enak, anak-anak senang", _P),
             ("puas belanja di sini, pelayanannya ramah", _P),
             ("barang bagus, respon penjual cepat", _P),
             ("oke banget buat harga segini", _P),
             ("{p} sudah dicoba, hasilnya memuaskan", _P),
-            ("mantap jiwa, sesuai deskripsi", _P),
+            ("mantap jiwa, kualitasnya oke", _P),
             ("lega dan senang, barang datang tepat waktu", _P),
             ("bagus kak, bahannya adem, makasih", _P),
             ("berfungsi normal, pengemasan aman, puas", _P),
         ],
         "en": [
-            ("works as expected, happy with it", _P),
+            ("does what it says, pleased", _P),
             ("arrived quickly and well packed, thanks", _P),
             ("great quality for the price, pleased", _P),
             ("good product, satisfied", _P),
             ("nice {p}, does the job", _P),
             ("fast delivery and the {p} looks great", _P),
-            ("exactly as described, glad I ordered it", _P),
+            ("glad I ordered it, nice finish", _P),
             ("very happy with this purchase", _P),
             ("seller was helpful and the item is good", _P),
             ("the {p} is lovely, thank you", _P),
@@ -248,9 +252,9 @@ CORES: dict[str, dict[str, list[tuple[str, str]]]] = {
         "mixed": [
             ("barangnya good, seller fast response, thanks", _P),
             ("happy banget, packing rapi", _P),
-            ("worth it lah buat harga segini, puas", _P),
+            ("value for money lah, puas", _P),
             ("quality oke, pengiriman fast, mantap", _P),
-            ("so far {p}nya works well, puas", _P),
+            ("{p}nya works well, puas", _P),
             ("nice banget, sesuai ekspektasi", _P),
         ],
     },
@@ -265,12 +269,12 @@ CORES: dict[str, dict[str, list[tuple[str, str]]]] = {
             ("wow, ternyata ada kartu ucapan tulisan tangan", _P),
             ("loh kok yang datang warnanya beda?", _N),
             ("kaget pas buka paket, isinya cuma setengah", _N),
-            ("lho ternyata bahannya bukan kulit, baru tahu", _N),
-            ("hah? katanya sudah diterima tapi paketnya nggak ada", _N),
+            ("lho ternyata ini versi lama, baru tahu", _N),
+            ("hah? kok paketnya diantar ke kota lain", _N),
             ("ternyata ukurannya kecil banget, nggak nyangka", _N),
             ("astaga, kok tiba-tiba pesanan saya dibatalkan sistem?", _N),
             ("loh kok tagihannya dua kali?", _N),
-            ("eh ternyata segelnya sudah kebuka waktu datang", _N),
+            ("eh ternyata isinya kurang satu", _N),
         ],
         "en": [
             ("wow, did not expect it to be this good for the price", _P),
@@ -279,9 +283,9 @@ CORES: dict[str, dict[str, list[tuple[str, str]]]] = {
             ("wasn't expecting a free gift, what a nice surprise", _P),
             ("I can't believe how big the {p} actually is", _P),
             ("didn't think the {p} would be this sturdy, amazed", _P),
-            ("wait, why is the box empty??", _N),
+            ("the box was empty, I can't believe it", _N),
             ("huh, this is not the colour in the photo", _N),
-            ("surprised to find the package already opened", _N),
+            ("surprised to find a different model inside", _N),
             ("did not expect it to be so tiny, shocked", _N),
             ("what? my order got cancelled out of nowhere", _N),
             ("wait, I was charged twice??", _N),
@@ -292,12 +296,12 @@ CORES: dict[str, dict[str, list[tuple[str, str]]]] = {
             ("wow ternyata quality nya premium", _P),
             ("wait kok beda sama fotonya??", _N),
             ("lho kok size nya jauh lebih kecil, unexpected banget", _N),
-            ("eh seriously? paketnya kebuka pas datang", _N),
+            ("eh seriously? warnanya beda total", _N),
         ],
     },
     "sadness": {
         "id": [
-            ("kecewa, nggak sesuai ekspektasi", _N),
+            ("kecewa, hasilnya biasa saja", _N),
             ("sayang banget, warnanya pudar setelah sekali dicuci", _N),
             ("nyesel beli, akhirnya nggak kepakai", _N),
             ("sedih, udah nunggu lama ternyata stoknya habis", _N),
@@ -309,14 +313,14 @@ CORES: dict[str, dict[str, list[tuple[str, str]]]] = {
             ("harapannya tinggi tapi hasilnya biasa aja, kecewa", _N),
             ("nyesal nggak baca ulasan dulu, nggak cocok di kulit", _N),
             ("sayang sekali, jahitannya lepas baru dipakai dua kali", _N),
-            ("kecewa berat, nggak seperti di foto", _N),
+            ("kecewa, jauh dari foto", _N),
             ("yah nggak kebagian promo, telat checkout", _N),
         ],
         "en": [
             ("disappointed, not what I hoped for", _N),
             ("sadly it stopped working after a week", _N),
             ("such a letdown, the fabric feels cheap", _N),
-            ("bummed it's sold out again", _N),
+            ("bummed they ran out of my size", _N),
             ("I regret buying this {p}", _N),
             ("a shame, the colour faded after one wash", _N),
             ("not as good as the photos, a bit sad", _N),
@@ -335,18 +339,18 @@ CORES: dict[str, dict[str, list[tuple[str, str]]]] = {
     "anger": {
         "id": [
             ("penipu! barang nggak dikirim, chat nggak dibalas", _N),
-            ("seller nggak becus, barang rusak nggak mau tanggung jawab", _N),
-            ("kurirnya lempar paket, pelayanan buruk", _N),
-            ("parah, sudah komplain tiga kali dicuekin admin", _N),
+            ("seller lepas tangan, barang rusak nggak mau ganti", _N),
+            ("kurirnya lempar paket, seenaknya banget", _N),
+            ("parah, komplain tiga kali nggak ada yang balas", _N),
             ("tolong refund sekarang, saya sudah menunggu dua minggu", _N),
             ("jangan beli di sini, penjualnya kasar", _N),
             ("admin lambat banget responnya, bikin emosi", _N),
             ("kesal, barang salah kirim dan seller malah menyalahkan saya", _N),
-            ("toko nggak profesional, pesanan dibatalkan sepihak", _N),
+            ("toko seenaknya, pesanan dibatalkan sepihak", _N),
             ("kurir seenaknya tandai terkirim padahal belum sampai", _N),
             ("pelayanan mengecewakan, seller bohong soal stok", _N),
             ("dasar toko tipu-tipu, uang saya nggak dikembalikan", _N),
-            ("sudah bayar mahal malah dikasih barang rusak, seller harus tanggung jawab", _N),
+            ("sudah bayar mahal malah dikasih barang rusak, seller harus ganti", _N),
             ("marah banget, customer service cuma balas template", _N),
         ],
         "en": [
@@ -371,13 +375,13 @@ CORES: dict[str, dict[str, list[tuple[str, str]]]] = {
     },
     "neutral": {
         "id": [
-            ("ukuran L masih ada?", _O),
-            ("bisa COD nggak?", _O),
+            ("warna navy masih ada?", _O),
+            ("bisa bayar pakai transfer bank?", _O),
             ("kapan restock warna hitam?", _O),
             ("bahan kaosnya katun ya?", _O),
             ("pesanan atas nama Rina sudah dikirim?", _O),
-            ("ukuran sesuai tabel, panjang 70 cm", _O),
-            ("paket diterima", _O),
+            ("panjang 70 cm, lebar 50 cm", _O),
+            ("paket dititip di pos satpam", _O),
             ("berapa lama pengiriman ke Surabaya?", _O),
             ("bisa kirim hari ini?", _O),
             ("berat 1 kg, warna abu-abu", _O),
@@ -386,15 +390,15 @@ CORES: dict[str, dict[str, list[tuple[str, str]]]] = {
             ("bisa ganti alamat pengiriman?", _O),
             ("isi paket: {p} satu, kartu garansi, buku manual", _O),
             ("saya pesan dua, warna biru dan merah", _O),
-            ("barang sudah diterima tetangga", _O),
+            ("resi sudah saya cek di aplikasi", _O),
             ("pakai kurir apa?", _O),
             ("tolong kirim lewat ekspedisi reguler saja", _O),
         ],
         "en": [
-            ("is size M still available?", _O),
+            ("do you have this in navy?", _O),
             ("do you ship to Bandung?", _O),
             ("what's the material?", _O),
-            ("order received.", _O),
+            ("the parcel is with my neighbour", _O),
             ("dimensions are 30 x 20 cm, colour grey", _O),
             ("can I change the address on my order?", _O),
             ("when will this be restocked?", _O),
@@ -405,7 +409,7 @@ CORES: dict[str, dict[str, list[tuple[str, str]]]] = {
         ],
         "mixed": [
             ("size chart nya ada?", _O),
-            ("ready stock nggak? mau order 2", _O),
+            ("stoknya masih banyak? mau order 2", _O),
             ("free ongkir nggak?", _O),
             ("ini include charger atau nggak?", _O),
             ("kalau order sekarang bisa same day?", _O),
@@ -455,14 +459,14 @@ _CONTEXT["mixed"] = _CONTEXT["id"] + _CONTEXT["en"]
 # Minor feelings that may appear in a long review without being its label.
 _ASIDE = {
     "id": {
-        "fear": "awalnya sempat khawatir karena tokonya baru",
+        "fear": "awalnya takut nggak sampai tepat waktu",
         "sadness": "pengirimannya agak lama sih, sedikit kecewa",
         "joy": "packingnya rapi, itu yang bikin senang",
         "anger": "kurirnya sempat bikin kesal",
         "surprise": "awalnya kaget paketnya kecil",
     },
     "en": {
-        "fear": "at first I was a bit worried because the shop is new",
+        "fear": "at first I was afraid it would arrive late",
         "sadness": "delivery was slow, which was a little disappointing",
         "joy": "the packaging was neat, I liked that",
         "anger": "the courier was annoying",
@@ -530,8 +534,8 @@ def _typo(text: str, rng: random.Random) -> str:
     return text[: m.start()] + stripped + text[m.end() :]
 
 
-def _fill(core: str, lang: str, rng: random.Random) -> str:
-    return core.format(p=rng.choice(_PRODUCTS[lang]), n=rng.randint(2, 9))
+def _fill(core: str, lang: str, rng: random.Random, product: str | None = None) -> str:
+    return core.format(p=product or rng.choice(_PRODUCTS[lang]), n=rng.randint(2, 9))
 
 
 def _style(text: str, label: str, lang: str, domain: str, rng: random.Random) -> tuple[str, str]:
@@ -571,14 +575,16 @@ def _style(text: str, label: str, lang: str, domain: str, rng: random.Random) ->
 
 def _long(label: str, lang: str, core: str, rng: random.Random, cores: list[str]) -> str:
     """A multi-sentence review: context, maybe an aside, the label's feeling two or three times."""
+    product = rng.choice(_PRODUCTS[lang])
     context = rng.sample(_CONTEXT[lang], 3)
-    parts = [_fill(context[0], lang, rng), _fill(context[1], lang, rng)]
+    parts = [_fill(context[0], lang, rng, product), _fill(context[1], lang, rng, product)]
     asides = _ASIDES_FOR[label]
     if asides and rng.random() < 0.6:
         parts.append(_ASIDE[lang][rng.choice(asides)])
-    parts.append(_fill(core, lang, rng))
-    parts.append(_fill(context[2], lang, rng))
-    parts += [_fill(c, lang, rng) for c in rng.sample(cores, min(len(cores), rng.randint(1, 2)))]
+    parts.append(_fill(core, lang, rng, product))
+    parts.append(_fill(context[2], lang, rng, product))
+    more = rng.sample(cores, min(len(cores), rng.randint(1, 2)))
+    parts += [_fill(c, lang, rng, product) for c in more]
     return ". ".join(p[0].upper() + p[1:] for p in parts) + "."
 
 

@@ -46,7 +46,11 @@ class Heads:
     dropout : float, default 0.1
     class_balance : float, default 0.5
         Exponent of inverse class frequency weights (0 = none, 1 = balanced).
+    batch_size : int, default 256
     seed : int, default 0
+    dataset_weight : dict, optional
+        Multiplier of a dataset's total weight (by default every dataset
+        weighs the same in total), e.g. ``{"domain": 2.0}``.
     """
 
     def __init__(
@@ -60,6 +64,7 @@ class Heads:
         class_balance: float = 0.5,
         batch_size: int = 256,
         seed: int = 0,
+        dataset_weight: dict[str, float] | None = None,
     ):
         self.layers = tuple(layers)
         self.hidden = hidden
@@ -70,6 +75,7 @@ class Heads:
         self.class_balance = class_balance
         self.batch_size = batch_size
         self.seed = seed
+        self.dataset_weight = dict(dataset_weight or {})
 
     def get_params(self) -> dict[str, Any]:
         """Constructor parameters (JSON-safe)."""
@@ -83,10 +89,19 @@ class Heads:
             "class_balance": self.class_balance,
             "batch_size": self.batch_size,
             "seed": self.seed,
+            "dataset_weight": self.dataset_weight,
         }
 
     # ------------------------------------------------------------------ fit
-    def fit(self, features: np.ndarray, corpus: Any, *, verbose: bool = False) -> Heads:
+    def fit(
+        self,
+        features: np.ndarray,
+        corpus: Any,
+        *,
+        init: Heads | None = None,
+        anchor: float = 0.0,
+        verbose: bool = False,
+    ) -> Heads:
         """Train both heads with the masked partial-label loss (see :mod:`._loss`).
 
         Parameters
@@ -95,6 +110,13 @@ class Heads:
             ``(n, 13, hidden)`` all-layer pooled features (:func:`cached_features`).
         corpus : pandas.DataFrame
             Rows aligned with ``features``.
+        init : Heads, optional
+            Start from these heads (same layers and architecture): their
+            feature standardisation and weights are the starting point.
+        anchor : float, default 0.0
+            With ``init``: L2 penalty ``anchor * ||W - W_init||^2`` per head,
+            keeping the refitted heads near ``init`` where the new rows say
+            nothing.
 
         Returns
         -------
@@ -103,8 +125,11 @@ class Heads:
         """
         torch = import_torch()
         x = select_features(features, self.layers)
-        self.mean_ = x.mean(0)
-        self.scale_ = x.std(0) + 1e-6
+        if init is not None:
+            self.mean_, self.scale_ = init.mean_.copy(), init.scale_.copy()
+        else:
+            self.mean_ = x.mean(0)
+            self.scale_ = x.std(0) + 1e-6
         x = (x - self.mean_) / self.scale_
         gen = torch.Generator().manual_seed(self.seed)
         torch.manual_seed(self.seed)
@@ -112,8 +137,12 @@ class Heads:
         # each dataset weighs the same in total
         ds = corpus["dataset"].to_numpy()
         names, counts = np.unique(ds, return_counts=True)
-        ds_w = {n: len(ds) / (len(names) * c) for n, c in zip(names, counts, strict=True)}
+        ds_w = {
+            n: self.dataset_weight.get(n, 1.0) * len(ds) / (len(names) * c)
+            for n, c in zip(names, counts, strict=True)
+        }
         row_w = np.array([ds_w[d] for d in ds], dtype=np.float32)
+        row_w *= len(row_w) / row_w.sum()
         self.weights_ = {}
         for task in TASKS:
             mask, cand = label_arrays(corpus, task)
@@ -125,6 +154,12 @@ class Heads:
             cw = cw / cw.mean()
             w = row_w * has * np.where(has, (cand * cw).sum(1) / np.maximum(cand.sum(1), 1), 0)
             net = self._net(x.shape[1], cand.shape[1], torch)
+            init_params = None
+            if init is not None:
+                init_params = [torch.from_numpy(p.copy()) for p in init.weights_[task]]
+                with torch.no_grad():
+                    for p, p0 in zip(net.parameters(), init_params, strict=True):
+                        p.copy_(p0)
             opt = torch.optim.AdamW(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
             m_t, c_t, w_t = map(torch.from_numpy, (mask, cand, w.astype(np.float32)))
             keep = torch.from_numpy(np.flatnonzero(has))
@@ -137,6 +172,11 @@ class Heads:
                 for start in range(0, len(perm), self.batch_size):
                     b = perm[start : start + self.batch_size]
                     loss = partial_label_loss(net(xt[b]), m_t[b], c_t[b], w_t[b])
+                    if init_params is not None and anchor > 0:
+                        loss = loss + anchor * sum(
+                            ((p - p0) ** 2).sum()
+                            for p, p0 in zip(net.parameters(), init_params, strict=True)
+                        )
                     opt.zero_grad()
                     loss.backward()
                     opt.step()

@@ -65,6 +65,7 @@ def emotions(
     window: str | pd.Timedelta | None = "7D",
     stages: StagesLike = None,
     personas: pd.Series | Mapping | None = None,
+    adapt_priors: bool = False,
 ) -> JourneyEmotions:
     """Link customer texts to the journey, tag their emotions and aggregate them.
 
@@ -96,6 +97,12 @@ def emotions(
         Touchpoint to stage map; by default :meth:`EventLog.stage_map`.
     personas : Series or dict, optional
         ``customer_id -> persona``, for :meth:`JourneyEmotions.by` ``("persona")``.
+    adapt_priors : bool, default False
+        Re-estimate the emotion and sentiment class priors of these texts by
+        EM before labelling them (label-shift adaptation, Saerens et al. 2002;
+        ``EmotionTagger.predict(adapt_priors=True)``). Off by default: on the
+        hand-labelled marketplace evaluation set it did not help, see
+        ``models/README.md``.
 
     Returns
     -------
@@ -143,7 +150,7 @@ def emotions(
     span = parse_window(window)
     frame = read_texts(texts)
     links = link_texts(log, frame, span)
-    tags = clean_labels(tag_texts(frame, tagger))
+    tags = clean_labels(tag_texts(frame, tagger, adapt_priors=adapt_priors))
     stage_map = log.stage_map(stages)
     reserved = set(tags.columns) | set(_LINK_COLUMNS) | {"touchpoint", "channel"}
     base = frame[[c for c in frame.columns if c not in reserved]].reset_index(drop=True)

@@ -6,6 +6,14 @@ remembers results per text hash across calls, warns with
 :class:`~journeymine.exceptions.TextTruncatedWarning` when texts exceed
 ``max_length`` tokens, and returns one row per text with the labels, their
 scores and every label's probability.
+
+After the model, in this order (:mod:`journeymine.sentiment._adapt`): long
+reviews are scored sentence by sentence and aggregated, probabilities are
+temperature-scaled with the shipped temperatures, ``disgust`` is folded into
+``anger`` (optional), the class priors are re-estimated on the corpus by EM
+(optional, ``predict(adapt_priors=True)``), and a text whose top emotion
+probability is below the shipped threshold is tagged ``neutral`` and flagged
+``emotion_uncertain``.
 """
 
 from __future__ import annotations
@@ -21,6 +29,12 @@ import numpy as np
 import pandas as pd
 
 from journeymine.exceptions import InvalidParameterError, TextTruncatedWarning
+from journeymine.sentiment._adapt import (
+    aggregate_sentences,
+    apply_temperature,
+    em_priors,
+    split_sentences,
+)
 from journeymine.sentiment._backends import FastBackend, TransformerBackend
 from journeymine.sentiment._data import EMOTIONS, SENTIMENTS, detect_language, normalize_text
 
@@ -55,6 +69,24 @@ class EmotionTagger:
         ``'onnx'`` runs the default model's encoder as an int8-quantised ONNX
         graph with ``onnxruntime`` (exported once into the cache; faster on CPU,
         slightly different probabilities, see ``models/README.md``).
+    calibrate : bool, default True
+        Temperature-scale the probabilities with the temperatures fitted on
+        held-out training rows (shipped with the default and fast models).
+    disgust : {'anger', 'keep'}, default 'anger'
+        ``'anger'`` adds ``p_emotion_disgust`` to ``p_emotion_anger`` (the
+        disgust column becomes 0): customers' complaints are rarely disgust,
+        and the model's disgust mostly means blame. ``'keep'`` leaves it.
+    min_confidence : float, 'auto' or None, default 'auto'
+        A text whose top emotion probability is below this is tagged
+        ``neutral`` and ``emotion_uncertain=True``; ``'auto'`` uses the
+        threshold chosen on held-out training rows (shipped with the model),
+        ``None`` never abstains.
+    long_text : {'mean', 'max', 'whole'}, default 'mean'
+        Texts longer than ``long_chars`` characters are split into sentences,
+        each is scored, and the text gets the mean of their probabilities
+        (``'mean'``) or those of its most confident sentence (``'max'``);
+        ``'whole'`` scores the text as one (truncated at ``max_length``).
+    long_chars : int, default 300
 
     Attributes
     ----------
@@ -82,6 +114,11 @@ class EmotionTagger:
         cache: bool = True,
         verbose: bool = True,
         backend: str = "torch",
+        calibrate: bool = True,
+        disgust: str = "anger",
+        min_confidence: float | str | None = "auto",
+        long_text: str = "mean",
+        long_chars: int = 300,
     ):
         self.model = model
         self.batch_size = batch_size
@@ -90,6 +127,11 @@ class EmotionTagger:
         self.cache = cache
         self.verbose = verbose
         self.backend = backend
+        self.calibrate = calibrate
+        self.disgust = disgust
+        self.min_confidence = min_confidence
+        self.long_text = long_text
+        self.long_chars = long_chars
 
     def __repr__(self) -> str:
         return f"EmotionTagger(model={self.model!r})"
@@ -102,7 +144,22 @@ class EmotionTagger:
                 fix="Pass model='default' (or 'fast'), or the id or directory of a Hugging "
                 "Face model.",
             )
-        for name in ("batch_size", "max_length"):
+        options = (("disgust", ("anger", "keep")), ("long_text", ("mean", "max", "whole")))
+        for name, allowed in options:
+            if getattr(self, name) not in allowed:
+                raise InvalidParameterError(
+                    f"{name}={getattr(self, name)!r} is not supported.",
+                    expected=" or ".join(repr(a) for a in allowed) + ".",
+                    fix=f"Pass {name}={allowed[0]!r}.",
+                )
+        mc = self.min_confidence
+        if not (mc is None or mc == "auto" or (isinstance(mc, float | int) and 0 <= mc <= 1)):
+            raise InvalidParameterError(
+                f"min_confidence={mc!r} is not a probability.",
+                expected="a number in [0, 1], 'auto' or None.",
+                fix="Pass min_confidence='auto' (the shipped threshold) or None.",
+            )
+        for name in ("batch_size", "max_length", "long_chars"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise InvalidParameterError(
@@ -141,7 +198,7 @@ class EmotionTagger:
     def _memo(self) -> dict[bytes, tuple[np.ndarray, np.ndarray]]:
         return {}
 
-    def predict(self, texts: Sequence[str]) -> pd.DataFrame:
+    def predict(self, texts: Sequence[str], *, adapt_priors: bool = False) -> pd.DataFrame:
         """Tag texts.
 
         Parameters
@@ -149,6 +206,11 @@ class EmotionTagger:
         texts : sequence of str
             One or more non-empty-list of strings (a single ``str`` is accepted
             as one text).
+        adapt_priors : bool, default False
+            Treat ``texts`` as one corpus and re-estimate its emotion and
+            sentiment class priors by EM (label-shift adaptation, Saerens et
+            al. 2002) before choosing the labels. Only worth it on a few
+            hundred texts or more; see ``models/README.md`` for when it helps.
 
         Returns
         -------
@@ -156,7 +218,9 @@ class EmotionTagger:
             One row per input, in input order: ``text``, ``language``
             (``'id'``, ``'en'`` or ``'mixed'``), ``emotion``, ``emotion_score``,
             ``sentiment``, ``sentiment_score``, ``p_emotion_<label>`` for the 8
-            emotions and ``p_sentiment_<label>`` for the 3 sentiments.
+            emotions, ``p_sentiment_<label>`` for the 3 sentiments, and
+            ``emotion_uncertain`` (the top emotion probability was below
+            ``min_confidence``, so the emotion says ``neutral``).
 
         Raises
         ------
@@ -184,10 +248,19 @@ class EmotionTagger:
                 todo[k] = i
         if todo:
             idx = list(todo.values())
+            # long reviews: one unit per sentence, aggregated below
+            units: list[str] = []
+            owner: list[int] = []
+            for j, i in enumerate(idx):
+                parts = [texts[i]]
+                if self.long_text != "whole" and len(texts[i]) > self.long_chars:
+                    parts = split_sentences(texts[i])
+                units += parts
+                owner += [j] * len(parts)
             if isinstance(backend, FastBackend):
-                res = backend.predict([texts[i] for i in idx], progress=self.verbose)
+                res = backend.predict(units, progress=self.verbose)
             else:
-                prepared = ["query: " + normalize_text(texts[i], languages[i]) for i in idx]
+                prepared = ["query: " + normalize_text(u, detect_language(u)) for u in units]
                 n_tok = backend.count_tokens(prepared)
                 over = int((n_tok > self.max_length).sum())
                 if over:
@@ -198,7 +271,9 @@ class EmotionTagger:
                         TextTruncatedWarning,
                         stacklevel=2,
                     )
-                res = backend.predict(prepared, progress=self.verbose, raw=[texts[i] for i in idx])
+                res = backend.predict(prepared, progress=self.verbose, raw=units)
+            if len(units) > len(idx):
+                res = self._aggregate(res, np.array(owner), len(idx))
             fresh = {k: (res["emotion"][j], res["sentiment"][j]) for j, k in enumerate(todo)}
             if self.cache:
                 memo.update(fresh)
@@ -206,7 +281,58 @@ class EmotionTagger:
                 memo = fresh
         p_emo = np.stack([memo[k][0] for k in keys])
         p_sen = np.stack([memo[k][1] for k in keys])
+        p_emo, p_sen = self._adjust(p_emo, p_sen, adapt_priors)
         return self._frame(texts, languages, p_emo, p_sen)
+
+    def _aggregate(
+        self, res: dict[str, np.ndarray], owner: np.ndarray, n: int
+    ) -> dict[str, np.ndarray]:
+        """Sentence rows -> one row per text (``long_text`` = 'mean' or 'max')."""
+        out = {}
+        for task, p in res.items():
+            agg = np.zeros((n, p.shape[1]), dtype=np.float32)
+            for j in range(n):
+                rows = p[owner == j]
+                agg[j] = rows[0] if len(rows) == 1 else aggregate_sentences(rows, self.long_text)
+            out[task] = agg
+        return out
+
+    @property
+    def _calibration(self) -> dict[str, Any]:
+        return getattr(self._backend, "calibration", {}) or {}
+
+    def _adjust(
+        self, p_emo: np.ndarray, p_sen: np.ndarray, adapt_priors: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Temperature, disgust folding and EM priors (see the module docstring)."""
+        cal = self._calibration
+        out = {"emotion": p_emo, "sentiment": p_sen}
+        for task, p in out.items():
+            if np.isnan(p).any():
+                continue
+            if self.calibrate and f"{task}_temperature" in cal:
+                p = apply_temperature(p, cal[f"{task}_temperature"])
+            if task == "emotion" and self.disgust == "anger":
+                p = p.copy()
+                p[:, self.emotions.index("anger")] += p[:, self.emotions.index("disgust")]
+                p[:, self.emotions.index("disgust")] = 0.0
+            if adapt_priors and f"{task}_priors" in cal:
+                src = np.asarray(cal[f"{task}_priors"], dtype=np.float64)
+                if task == "emotion" and self.disgust == "anger":
+                    src = src.copy()
+                    src[self.emotions.index("anger")] += src[self.emotions.index("disgust")]
+                    src[self.emotions.index("disgust")] = 0.0
+                p = em_priors(p, src)[1]
+            out[task] = p
+        return out["emotion"], out["sentiment"]
+
+    def _threshold(self) -> float:
+        if self.min_confidence is None:
+            return 0.0
+        if self.min_confidence == "auto":
+            key = "min_confidence" + ("" if self.disgust == "anger" else "_keep_disgust")
+            return float(self._calibration.get(key, 0.0))
+        return float(self.min_confidence)
 
     def _validate(self, texts: Any) -> list[str]:
         if isinstance(texts, str):
@@ -238,15 +364,21 @@ class EmotionTagger:
     ) -> pd.DataFrame:
         emotions, sentiments = np.array(self.emotions), np.array(self.sentiments)
         data: dict[str, Any] = {"text": texts, "language": languages}
+        threshold = self._threshold()
+        uncertain = np.zeros(len(texts), dtype=bool)
         for task, p, labels in (("emotion", p_emo, emotions), ("sentiment", p_sen, sentiments)):
             valid = ~np.isnan(p).any(1)
             best = np.where(valid, np.nan_to_num(p, nan=-1.0).argmax(1), 0)
+            if task == "emotion" and threshold > 0:
+                uncertain = valid & (np.nan_to_num(p, nan=1.0).max(1) < threshold)
+                best = np.where(uncertain, self.emotions.index("neutral"), best)
             data[task] = np.where(valid, labels[best], None)
             data[f"{task}_score"] = np.where(valid, p[np.arange(len(p)), best], np.nan)
         for j, lab in enumerate(emotions):
             data[f"p_emotion_{lab}"] = p_emo[:, j]
         for j, lab in enumerate(sentiments):
             data[f"p_sentiment_{lab}"] = p_sen[:, j]
+        data["emotion_uncertain"] = uncertain
         frame = pd.DataFrame(data)
         frame["language"] = (
             frame["language"].astype("category").cat.set_categories(["id", "en", "mixed"])

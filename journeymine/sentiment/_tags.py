@@ -54,12 +54,18 @@ def _default_tagger() -> Any:
 
 
 def _tag_columns(columns: Any) -> list[str]:
-    fixed = ["language", "emotion", "emotion_score", "sentiment", "sentiment_score"]
+    fixed = ["language", "emotion", "emotion_score", "sentiment", "sentiment_score",
+             "emotion_uncertain"]
     return [c for c in columns if c in fixed or str(c).startswith(("p_emotion_", "p_sentiment_"))]
 
 
-def tag_texts(texts: pd.DataFrame, tagger: Any) -> pd.DataFrame:
-    """The tag columns of every text, from ``tagger`` or the texts' own labels."""
+def tag_texts(texts: pd.DataFrame, tagger: Any, adapt_priors: bool = False) -> pd.DataFrame:
+    """The tag columns of every text, from ``tagger`` or the texts' own labels.
+
+    ``adapt_priors=True`` is passed on to ``tagger.predict`` (an
+    :class:`~journeymine.sentiment.EmotionTagger`: EM label-shift adaptation
+    on this corpus); a tagger without that option raises.
+    """
     if isinstance(tagger, str):
         if tagger != "labels":
             raise InvalidParameterError(
@@ -87,7 +93,18 @@ def tag_texts(texts: pd.DataFrame, tagger: Any) -> pd.DataFrame:
             fix="Pass jm.EmotionTagger(), your own tagger, or tagger='labels'.",
         )
     unique = pd.unique(texts["text"])
-    out = tagger.predict(list(unique))
+    if adapt_priors:
+        try:
+            out = tagger.predict(list(unique), adapt_priors=True)
+        except TypeError as exc:
+            raise InvalidParameterError(
+                f"adapt_priors=True needs a tagger whose predict accepts adapt_priors "
+                f"({type(tagger).__name__}.predict does not).",
+                expected="an EmotionTagger, or adapt_priors=False.",
+                fix="Pass adapt_priors=False with this tagger.",
+            ) from exc
+    else:
+        out = tagger.predict(list(unique))
     if not isinstance(out, pd.DataFrame) or len(out) != len(unique):
         got = f"{len(out)} rows" if isinstance(out, pd.DataFrame) else type(out).__name__
         raise SchemaError(
