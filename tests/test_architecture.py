@@ -119,3 +119,25 @@ def test_lower_layers_do_not_import_upper_ones(graph, lower):
         for dep in deps if dep.startswith(banned)
     }
     assert not bad, sorted(bad)
+
+
+#: The layers of the README's architecture section, lowest first.
+LAYERS = ("journeymine.exceptions", "journeymine._util", "journeymine.eventlog",
+          "journeymine.reporting", "journeymine.discovery", "journeymine.measurement",
+          "journeymine.sentiment", "journeymine.personas", "journeymine.datasets",
+          "journeymine.cli")
+
+
+def layer(module: str) -> int | None:
+    for i, name in enumerate(LAYERS):
+        if module == name or module.startswith(name + "."):
+            return i
+    return None
+
+
+def test_every_module_imports_only_its_layer_or_lower_ones(graph):
+    upward = sorted(
+        (mod, dep) for mod, deps in graph.items() for dep in deps
+        if layer(mod) is not None and layer(dep) is not None and layer(dep) > layer(mod)
+    )
+    assert not upward, upward
