@@ -688,7 +688,7 @@ def discover(
             written = pm.save(staging, source=loaded.source, notes=notes, emotions=emo,
                               insights=found)
         if emo is not None:
-            written += emo.write(staging)
+            written += emo.save(staging)
         if personas or (personas is None
                         and PERSONA_MIN <= loaded.log.n_customers <= PERSONA_MAX):
             with console.status("Finding personas…"):
@@ -809,7 +809,7 @@ def emotions(
                                    fix="Run `journeymine emotions --help` for examples.")
         result = _tag_texts(loaded, texts if texts is not None else loaded.demo_texts, opts,
                             model=model, backend=backend, window=window)
-        written = result.write(staging)
+        written = result.save(staging)
     say(repr(result))
     _wrote(out, [p.name for p in written])
 

@@ -14,9 +14,7 @@ import dataclasses
 import html
 import logging
 import math
-import os
-import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ import pandas as pd
 
 from journeymine._util._json import json_safe, records
 from journeymine._util._stats import wilson_interval
+from journeymine._util._write import write_bundle
 from journeymine.eventlog._eventlog import EventLog, StagesLike
 from journeymine.eventlog._schema import CUSTOMER, suggest
 from journeymine.eventlog._stages import StageMap
@@ -495,25 +494,33 @@ class JourneyEmotions:
             **{name: records(df, list(df.columns)) for name, df in tables.items()},
         })
 
-    def write(self, out_dir: str | PathLike[str], *, title: str = "Customer emotions "
-              "along the journey") -> list[Path]:
+    def to_html(self, *, title: str = "Customer emotions along the journey") -> str:
+        """The self-contained HTML emotions page (curve, stages, pain points, quotes)."""
+        from journeymine.reporting._emotion_report import render_emotions
+
+        return render_emotions(self, title=title)
+
+    def save(self, out_dir: str | PathLike[str], *, title: str = "Customer emotions "
+             "along the journey") -> list[Path]:
         """Write ``emotions.html``, ``emotions.json`` and ``tagged_texts.csv`` into ``out_dir``.
 
-        The files are written into a temporary directory inside ``out_dir``
-        and then moved into place, so a failure leaves no half-written file.
+        All or nothing (see :meth:`ProcessMap.save <journeymine.ProcessMap.save>`).
 
         Returns
         -------
         list of Path
             The files written.
+
+        Raises
+        ------
+        OutputError
+            ``out_dir`` is a file or cannot be written.
         """
         import json
 
-        from journeymine.reporting._emotion_report import render_emotions
-
-        return _write_files(out_dir, {
-            "emotions.html": lambda path: path.write_text(render_emotions(self, title=title),
-                                                          encoding="utf-8"),
+        html_text = self.to_html(title=title)
+        return write_bundle(out_dir, {
+            "emotions.html": lambda path: path.write_text(html_text, encoding="utf-8"),
             "emotions.json": lambda path: path.write_text(
                 json.dumps(self.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8"),
             "tagged_texts.csv": lambda path: self.texts.to_csv(path, index=False),
@@ -543,24 +550,6 @@ def _did_you_mean(name: str, choices: Any) -> str:
     return f"Did you mean {close!r}?" if close else ""
 
 
-def _write_files(out_dir: str | PathLike[str],
-                 writers: Mapping[str, Callable[[Path], object]]) -> list[Path]:
-    """Write every file of ``writers`` (name -> writer of a path) into ``out_dir``, all or none.
-
-    The files are written into a temporary directory inside ``out_dir`` and
-    then moved into place, so a failure leaves no half-written file.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out, prefix=".jm-") as tmp:
-        staging = Path(tmp)
-        for name, write in writers.items():
-            write(staging / name)
-        for name in writers:
-            os.replace(staging / name, out / name)
-    return [out / name for name in writers]
-
-
 def run_emotions(
     log: EventLog,
     texts: pd.DataFrame | str | PathLike[str],
@@ -585,6 +574,6 @@ def run_emotions(
     """
     result = emotions(log, texts, tagger=tagger, window=window, stages=stages,
                       personas=personas)
-    result.write(out_dir, title=title)
+    result.save(out_dir, title=title)
     return result
 

@@ -486,6 +486,20 @@ def test_repr_dict_and_html(agg_log, agg_texts):
     assert SENTIMENT_LABELS == ("positive", "neutral", "negative")
 
 
+def test_save_writes_three_files_or_none(agg_log, agg_texts, tmp_path, monkeypatch):
+    emo = emotions(agg_log, agg_texts, tagger=LookupTagger(AGG_TABLE))
+    written = emo.save(tmp_path / "out")
+    assert [p.name for p in written] == ["emotions.html", "emotions.json", "tagged_texts.csv"]
+    assert emo.to_html() == written[0].read_text("utf-8")
+    (tmp_path / "file").write_text("keep")
+    with pytest.raises(jm.exceptions.OutputError, match="is a file"):
+        emo.save(tmp_path / "file")
+    monkeypatch.setattr(pd.DataFrame, "to_csv", lambda *a, **k: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        emo.save(tmp_path / "new")
+    assert not (tmp_path / "new").exists() and (tmp_path / "file").read_text() == "keep"
+
+
 @pytest.mark.browser
 def test_run_emotions_writes_files_atomically_and_renders(tmp_path):
     log, texts, tagger = _contrast_case(first="<script>alert('x')</script> paket hilang")
