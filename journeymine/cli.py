@@ -39,33 +39,13 @@ from typer.core import TyperGroup
 
 import journeymine as jm
 from journeymine.exceptions import JourneymineError, OutputError, ReadError
+from journeymine.reporting import humanize_seconds, percent
 
 try:  # typer >= 0.2x vendors its own click
     from typer._click import exceptions as _click
 except ImportError:  # pragma: no cover - older typer uses click itself
     from click import exceptions as _click
 _NoArgsIsHelpError = getattr(_click, "NoArgsIsHelpError", ())  # click >= 8.2
-
-
-# ---------------------------------------------------------------------------- private API
-# The public API has no equivalent of these yet. Keep every private import of the CLI in
-# this block, so it can be swapped for public functions later.
-def _humanize_seconds(seconds: float | None) -> str:
-    from journeymine.reporting._format import humanize_seconds
-
-    return humanize_seconds(seconds)
-
-
-def _percent(share: float | None) -> str:
-    from journeymine.reporting._format import percent
-
-    return percent(share)
-
-
-def _train_default(data: Path, out: Path | None, *, seed: int, lora: dict | None) -> dict:
-    from journeymine.sentiment._train import train_default
-
-    return train_default(data, out, seed=seed, lora=lora)
 
 
 # ---------------------------------------------------------------------------- terminal output
@@ -622,9 +602,9 @@ def _summary_table(pm: jm.ProcessMap) -> Table:
         ("events", f"{s['events']:,}"),
         ("touchpoints", f"{s['touchpoints']:,}"),
         ("distinct journeys", f"{s['variants']:,}"),
-        ("conversion", f"{_percent(s['conversion_rate'])} "
+        ("conversion", f"{percent(s['conversion_rate'])} "
                        f"({', '.join(pm.conversion) or 'none'})"),
-        ("median journey", _humanize_seconds(s["median_journey_seconds"])),
+        ("median journey", humanize_seconds(s["median_journey_seconds"])),
         ("grain", f"{pm.grain} ({s.get('journeys', s['customers']):,} journeys)"),
         ("top path", _short_path(pm.variants["variant"].iloc[0]) if len(pm.variants) else "–"),
         ("top drop-off", pm.dropoffs["touchpoint"].iloc[0] if len(pm.dropoffs) else "–"),
@@ -672,7 +652,7 @@ def discover(
                              conversion=loaded.conversion)
         if pm.summary.get("long_tail"):
             tail = (f"Long tail: the 10 most common paths cover "
-                    f"{_percent(pm.summary['path_coverage_top10'])} of the journeys with 2+ "
+                    f"{percent(pm.summary['path_coverage_top10'])} of the journeys with 2+ "
                     f"steps; read the patterns and step-by-step paths instead of the variants.")
             say(tail)
             notes.append(tail)
@@ -850,7 +830,9 @@ def model_train(
                 expected="a folder with indonlu/ and goemotions/.",
                 fix=f"Pass --data FOLDER, or set {TRAIN_DATA_ENV}=FOLDER.",
             )
-        meta = _train_default(data, out, seed=seed, lora={} if no_lora else None)
+        from journeymine.sentiment import train_default
+
+        meta = train_default(data, out, seed=seed, lora={} if no_lora else None)
         for name, metrics in meta["metrics"].items():
             say(f"{name}: macro-F1 {metrics['macro_f1_restricted']:.3f}")
 

@@ -7,3 +7,7 @@ one process-map layout and SVG renderer, one atomic bundle writer. Result
 classes import from here when asked to render; nothing here imports a result
 module at import time.
 """
+
+from journeymine.reporting._format import humanize_seconds, percent
+
+__all__ = ["humanize_seconds", "percent"]
