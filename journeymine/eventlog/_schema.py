@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import logging
 import re
 from collections.abc import Sequence
 
+from journeymine._util._params import suggest
 from journeymine.exceptions import ColumnNotFoundError, SchemaError
 
 __all__ = ["Schema"]
@@ -92,13 +92,6 @@ def detect_column(role: str, columns: Sequence[str]) -> str | None:
     for col in columns:
         by_norm.setdefault(_norm(col), str(col))
     return next((by_norm[c] for c in map(_norm, _CANDIDATES[role]) if c in by_norm), None)
-
-
-def suggest(name: str, choices: Sequence[str]) -> str | None:
-    """Return the closest match to ``name`` among ``choices``, if any is close."""
-    lowered = {str(c).lower(): str(c) for c in choices}
-    match = difflib.get_close_matches(str(name).lower(), list(lowered), n=1, cutoff=0.6)
-    return lowered[match[0]] if match else None
 
 
 def missing_column_error(name: str, role: str, columns: Sequence[str]) -> ColumnNotFoundError:

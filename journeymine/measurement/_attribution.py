@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import html
 import math
-import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -29,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from journeymine._util._json import envelope, records
+from journeymine._util._params import check_choice, check_number
 from journeymine.discovery._discover import resolve_conversion
 from journeymine.discovery._grains import (
     DEFAULT_EPISODE_GAP,
@@ -234,16 +234,6 @@ def _check_models(model: str | Iterable[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _check_choice(name: str, value: Any, choices: Sequence[str], fix: str) -> str:
-    if isinstance(value, str) and value in choices:
-        return value
-    close = suggest(str(value), choices)
-    raise InvalidParameterError(
-        f"{name}={value!r} is not a valid choice.",
-        expected=f"one of {', '.join(map(repr, choices))}.",
-        fix=(f"Did you mean {close!r}? " if close else "") + fix)
-
-
 def _check_weights(weights: Any) -> tuple[float, float, float]:
     expected = ("three non-negative numbers (first, middle, last) that sum to 1, "
                 "e.g. (0.4, 0.2, 0.4).")
@@ -263,16 +253,6 @@ def _check_weights(weights: Any) -> tuple[float, float, float]:
             f"position_weights={weights!r} sum to {sum(values):g}, not 1.",
             expected=expected, fix="Scale the weights so they sum to 1.")
     return values
-
-
-def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    if (isinstance(value, numbers.Integral) and not isinstance(value, bool)
-            and value >= low and (high is None or value <= high)):
-        return int(value)
-    bound = f"from {low} to {high}" if high is not None else f"of at least {low}"
-    raise InvalidParameterError(
-        f"{name}={value!r} is not a whole number {bound}.",
-        expected=f"a whole number {bound}.", fix=f"Pass e.g. {name}={low}.")
 
 
 # --------------------------------------------------------------------------- touches
@@ -576,10 +556,8 @@ def attribute(
             expected="a journeymine.EventLog.",
             fix="Build one with jm.EventLog.from_pandas(df) or jm.read_csv(path).")
     models = _check_models(model)
-    by = _check_choice("by", by, ("channel", "touchpoint"),
-                       "Use by='channel' or by='touchpoint'.")
-    value = _check_choice("value", value, ("conversions", "revenue"),
-                          "Use value='conversions' or value='revenue'.")
+    by = check_choice("by", by, ("channel", "touchpoint"))
+    value = check_choice("value", value, ("conversions", "revenue"))
     grain = check_grain(grain)
     if grain == "session":
         raise InvalidParameterError(
@@ -601,11 +579,12 @@ def attribute(
     half = parse_duration(half_life, "half_life")
     window = None if lookback is None else parse_duration(lookback, "lookback")
     weights = _check_weights(position_weights)
-    max_order = _check_int("max_markov_order", max_markov_order, 1, 8)
+    max_order = check_number("max_markov_order", max_markov_order, low=1, high=8, integer=True)
     if markov_order != "auto":
-        markov_order = _check_int("markov_order", markov_order, 1, max_order)
-    n_samples = _check_int("n_samples", n_samples, 2)
-    max_exact = _check_int("max_exact", max_exact, 1, 20)
+        markov_order = check_number("markov_order", markov_order, low=1, high=max_order,
+                                    integer=True)
+    n_samples = check_number("n_samples", n_samples, low=2, integer=True)
+    max_exact = check_number("max_exact", max_exact, low=1, high=20, integer=True)
 
     conv = resolve_conversion(log, log.stage_map(stages), conversion)
     table = log.table
