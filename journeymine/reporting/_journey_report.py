@@ -31,6 +31,11 @@ def _listing(first: list[str], total: int) -> str:
     return f"{shown} … and {total - len(first):,} more" if total > len(first) else shown
 
 
+#: How the report names what one journey is at each grain.
+GRAIN_WORDS = {"customer": "a customer's history", "episode": "an episode (to a purchase)",
+               "session": "a session (visit)"}
+
+
 def _more(rows: list[dict], total: int, key: str) -> list[dict]:
     """``rows`` plus, when ``total`` is larger, a last row saying how many were left out.
 
@@ -142,6 +147,8 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
     s = full.summary
     kpis = [
         ("customers", _n(s["customers"])),
+        (f"journeys ({GRAIN_WORDS.get(s.get('grain', 'customer'), 'journeys')})",
+         _n(s.get("journeys", s["customers"]))),
         ("events", _n(s["events"])),
         ("touchpoints", _n(s["touchpoints"])),
         ("distinct journeys", _n(s["variants"])),
@@ -160,6 +167,7 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
         "palette": stage_colors(full.stages.order),
         "title": title,
         "subtitle": f"{s['customers']:,} customers · {s['events']:,} events · "
+                    f"one journey = {GRAIN_WORDS.get(s.get('grain', 'customer'), 'journey')} · "
                     f"conversion = {conversion}",
         "source": source,
         "kpis": kpis,

@@ -61,7 +61,7 @@ def test_browser_renders_the_report(pm, tmp_path):
 
 
 BUNDLE = ["bottlenecks.csv", "dropoffs.csv", "edges.csv", "funnel.csv", "process_map.json",
-          "report.html", "variants.csv"]
+          "report.html", "returns.csv", "variants.csv"]
 
 
 def test_save_writes_the_bundle_and_nothing_else(pm, tmp_path):
@@ -69,6 +69,11 @@ def test_save_writes_the_bundle_and_nothing_else(pm, tmp_path):
     assert sorted(p.name for p in written) == BUNDLE
     assert sorted(p.name for p in (tmp_path / "new" / "out").iterdir()) == BUNDLE
     assert "a note &lt;i&gt;" in written[0].read_text("utf-8")
+
+
+def test_report_says_what_one_journey_is(pm):
+    html = pm.to_html()
+    assert "one journey = a customer&#39;s history" in html
 
 
 def test_save_into_a_file_fails_and_leaves_it(pm, tmp_path):
