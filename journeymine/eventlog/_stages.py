@@ -47,10 +47,11 @@ _ALIASES: dict[str, str] = {
 # * reading reviews is consideration ("read_reviews", "lihat_ulasan"), writing
 #   one is advocacy ("review_submitted", "ulasan_produk");
 # * post-purchase words beat purchase words ("order_refund", "repeat_order");
-# * the checkout is purchase: "begin_checkout", "add_payment_info" and
-#   shipping details are steps of it. The cart is consideration: adding to
-#   the cart still weighs the product, the purchase stage starts at checkout
-#   (the journey-map convention: product pages -> checkout and payment);
+# * the cart and the checkout are purchase, as in the demo shop's map:
+#   "add_to_cart", "begin_checkout", "add_payment_info" and shipping details
+#   are steps of the purchase (the stage is reached, the purchase is not
+#   complete; the conversion default leaves steps out when a completed
+#   purchase such as "purchase" or "payment" is in the log);
 # * paid reach ("search_ad", "view_promotion") is awareness before any
 #   consideration word; channel names alone ("tiktok_video") come last.
 #
@@ -72,7 +73,7 @@ _FAILURE = frozenset({
 _STEP = frozenset({
     "checkout", "begin", "start", "started", "initiate", "info", "information",
     "detail", "address", "method", "option", "select", "choose", "add", "pending",
-    "shipping", "ongkir", "alamat", "pilih", "metode", "mulai",
+    "shipping", "ongkir", "alamat", "pilih", "metode", "mulai", "cart", "keranjang",
 })
 #: Words that say a step finished.
 _DONE = frozenset({
@@ -113,7 +114,8 @@ _RULES: tuple[tuple[str, str, frozenset[str], frozenset[str]], ...] = (
     ("purchase", "purchase", frozenset({
         "checkout", "purchase", "buy", "bought", "order", "pay", "payment", "paid", "bayar",
         "pembayaran", "dibayar", "beli", "dibeli", "membeli", "pembelian", "transaksi",
-        "transaction", "pesan", "pesanan", "pemesanan", "lunas", "booking", "ongkir",
+        "transaction", "pesan", "pesanan", "pemesanan", "lunas", "booking", "ongkir", "cart",
+        "keranjang",
     }), frozenset()),
     ("advertising", "awareness", frozenset({
         "ad", "ads", "advert", "advertisement", "iklan", "campaign", "kampanye", "promo",
@@ -122,9 +124,9 @@ _RULES: tuple[tuple[str, str, frozenset[str], frozenset[str]], ...] = (
     ("consideration", "consideration", frozenset({
         "view", "search", "cari", "pencarian", "mencari", "catalog", "catalogue", "katalog",
         "compare", "comparison", "banding", "bandingkan", "perbandingan", "lihat", "product",
-        "produk", "item", "wishlist", "favorite", "favourite", "favorit", "cart", "keranjang",
-        "detail", "browse", "category", "kategori", "collection", "koleksi", "price",
-        "pricing", "harga", "pdp", "plp", "listing", "chat", "whatsapp", "store", "toko",
+        "produk", "item", "wishlist", "favorite", "favourite", "favorit", "detail", "browse",
+        "category", "kategori", "collection", "koleksi", "price", "pricing", "harga", "pdp",
+        "plp", "listing", "chat", "whatsapp", "store", "toko",
     }), frozenset()),
     ("media channel", "awareness", frozenset({
         "tiktok", "instagram", "ig", "facebook", "fb", "youtube", "influencer", "tv",
@@ -206,7 +208,7 @@ def guess_stage(touchpoint: str) -> Guess | None:
 
     Examples
     --------
-    >>> guess_stage("buy_grocery").stage, guess_stage("Add To Cart").stage
+    >>> guess_stage("buy_grocery").stage, guess_stage("viewItem").stage
     ('purchase', 'consideration')
     >>> guess_stage("payment_error").rule
     "purchase word 'payment' vetoed by 'error'"
@@ -243,8 +245,8 @@ def is_failure(touchpoint: str) -> bool:
 def is_checkout_step(touchpoint: str) -> bool:
     """Whether the name is a step before the purchase completes.
 
-    ``begin_checkout``, ``checkout_start``, ``add_payment_info`` and
-    ``shipping_details`` are steps; ``checkout_complete``, ``payment``,
+    ``add_to_cart``, ``begin_checkout``, ``checkout_start``,
+    ``add_payment_info`` and ``shipping_details`` are steps; ``checkout_complete``, ``payment``,
     ``order_placed`` and ``purchase`` are not.
     """
     tokens = [_forms(t) for t in touchpoint_tokens(touchpoint)]
@@ -256,7 +258,7 @@ def _count(n: int) -> str:
     return f"{n:,} touchpoint" + ("" if n == 1 else "s")
 
 
-def _capped(names: list[str], limit: int) -> str:
+def format_names(names: list[str], limit: int = 10) -> str:
     """``names`` joined by commas, at most ``limit`` of them, then "… and N more"."""
     shown = ", ".join(names[:limit])
     return shown + (f" … and {len(names) - limit:,} more" if len(names) > limit else "")
@@ -379,8 +381,8 @@ class StageMap:
         Names are split into words (snake_case, kebab-case, camelCase, spaces;
         digits dropped) and English and Indonesian keywords are matched as
         whole words: ``iklan``/``ad``/``promo`` -> awareness,
-        ``view``/``cari``/``cart`` -> consideration, ``checkout``/``buy``/
-        ``bayar`` -> purchase, ``refund``/``keluhan``/``points`` -> retention,
+        ``view``/``cari``/``produk`` -> consideration, ``cart``/``checkout``/
+        ``buy``/``bayar`` -> purchase, ``refund``/``keluhan``/``points`` -> retention,
         ``review``/``ulasan``/``referral`` -> advocacy. A failure word (error,
         fail, gagal, cancel, batal...) vetoes a purchase guess, and generic
         names (``page_view``, ``login``) are not guessed. Guesses only apply
@@ -399,12 +401,12 @@ class StageMap:
         Examples
         --------
         >>> stages = StageMap({"checkout": "pembelian"}).with_guesses(
-        ...     ["checkout", "buy_grocery", "addToCart", "payment_error", "adidas"])
+        ...     ["checkout", "buy_grocery", "viewItem", "payment_error", "adidas"])
         >>> stages.guesses[["touchpoint", "stage", "keyword"]]
               touchpoint          stage  keyword
-        0      addToCart  consideration     cart
-        1    buy_grocery       purchase      buy
-        2  payment_error           None  payment
+        0    buy_grocery       purchase      buy
+        1  payment_error           None  payment
+        2       viewItem  consideration     view
         >>> stages.unmapped(["adidas", "payment_error"])
         ['adidas', 'payment_error']
         """
@@ -436,15 +438,15 @@ class StageMap:
         return pd.DataFrame(rows, columns=list(Guess._fields), dtype=object)
 
     def report(self, touchpoints: Iterable[str], limit: int = 10) -> str:
-        """One line on the guessed and the unmapped ``touchpoints``, or ``""``.
+        """One line on the unmapped and the guessed ``touchpoints``, or ``""``.
 
         Each list shows at most ``limit`` names, then "… and N more".
 
         Examples
         --------
         >>> StageMap().with_guesses(["buy_x", "qwerty"]).report(["buy_x", "qwerty"])
-        'Stages guessed from names for 1 touchpoint (StageMap.guesses): buy_x -> purchase. \
-1 touchpoint without a stage: qwerty.'
+        'Touchpoints without a stage: qwerty. \
+Stages guessed from names for 1 touchpoint (StageMap.guesses): buy_x -> purchase.'
         """
         names = set(touchpoints)
         guessed = [g for g in sorted(self.guessed, key=lambda g: g.touchpoint)
@@ -452,13 +454,13 @@ class StageMap:
         shown = [f"{g.touchpoint} -> {g.stage}" for g in guessed if g.stage is not None]
         missing = self.unmapped(names)
         parts = []
-        if shown:
-            parts.append(f"Stages guessed from names for {_count(len(shown))} "
-                         f"(StageMap.guesses): {_capped(shown, limit)}.")
         if missing:
             vetoed = {g.touchpoint for g in guessed if g.stage is None}
             labels = [f"{t} (failure word)" if t in vetoed else t for t in missing]
-            parts.append(f"{_count(len(missing))} without a stage: {_capped(labels, limit)}.")
+            parts.append(f"Touchpoints without a stage: {format_names(labels, limit)}.")
+        if shown:
+            parts.append(f"Stages guessed from names for {_count(len(shown))} "
+                         f"(StageMap.guesses): {format_names(shown, limit)}.")
         return " ".join(parts)
 
     @classmethod
