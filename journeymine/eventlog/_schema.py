@@ -6,6 +6,7 @@ import dataclasses
 import logging
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from journeymine._util._params import suggest
 from journeymine.exceptions import ColumnNotFoundError, SchemaError
@@ -231,3 +232,21 @@ class Schema:
             for role in _ROLES
             if isinstance(getattr(self, role), str)
         )
+
+
+def _split_schema(schema: Schema | None, kwargs: dict[str, Any]) -> Schema:
+    """Merge ``schema`` with role keyword arguments (popped from ``kwargs``).
+
+    The readers take column roles both ways: ``read_csv(path, schema)`` and
+    ``read_csv(path, customer="user_id")``; keywords win over the schema.
+    """
+    if schema is not None and not isinstance(schema, Schema):
+        raise SchemaError(
+            f"schema must be a journeymine Schema, got {type(schema).__name__}.",
+            expected="jm.Schema(customer=..., activity=..., timestamp=...) or None.",
+            fix="Pass a Schema, or name columns with keywords such as customer='user_id'.",
+        )
+    given = {k: kwargs.pop(k) for k in _ROLES if kwargs.get(k) is not None}
+    for k in _ROLES:
+        kwargs.pop(k, None)
+    return Schema(**{**vars(schema or Schema()), **given})

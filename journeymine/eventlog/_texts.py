@@ -17,13 +17,9 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from journeymine._util._duckdb import connect
-from journeymine.eventlog._readers import (
-    _DUCKDB_ENCODINGS,
-    _codec_name,
-    _read_csv_duckdb,
-    _read_csv_pyarrow,
-    read_parquet_table,
-)
+from journeymine.eventlog._csv import _read_csv_duckdb, _read_csv_pyarrow
+from journeymine.eventlog._encoding import _DUCKDB_ENCODINGS, _codec_name
+from journeymine.eventlog._parquet import read_parquet_table
 from journeymine.eventlog._schema import (
     _CANDIDATES,
     CUSTOMER,
