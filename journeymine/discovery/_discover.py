@@ -427,6 +427,7 @@ def discover(
         results.update(
             variants=run(q.variants(jr), "-customers", "variant"),
             totals=run(_journey_totals_query(jr)),
+            to_convert=run(q.time_to_convert(st)),
             funnel=run(q.funnel(jr, q.stage_reach(st))),
             dropoffs=run(q.dropoffs(ended)),
         )
@@ -467,6 +468,7 @@ def discover(
         "conversion_rate": n_converted / n_customers if n_customers else 0.0,
         "conversion_reason": conv.reason,
         "median_journey_seconds": totals["median_journey_seconds"],
+        **_seconds_to_convert(results["to_convert"].result()),
         "single_event_customers": totals["single_event_customers"],
         **_long_tail(variants, grain),
         "repeats_collapsed": log.n_events - prep.cases.n_events,
@@ -553,6 +555,13 @@ def _journey_totals(df: pd.DataFrame) -> dict:
         "median_journey_seconds": number("median_journey_seconds", float),
         "single_event_customers": number("single_event_customers", int),
     }
+
+
+def _seconds_to_convert(df: pd.DataFrame) -> dict[str, float | None]:
+    """Median and p90 time to the first conversion (None when nobody converted)."""
+    row = df.iloc[0] if len(df) else {}
+    return {name: (None if len(df) == 0 or pd.isna(row[name]) else float(row[name]))
+            for name in ("median_seconds_to_convert", "p90_seconds_to_convert")}
 
 
 def _fetch(table: pa.Table, *keys: str) -> pd.DataFrame:

@@ -135,6 +135,19 @@ def journeys(st: ir.Table) -> ir.Table:
     )
 
 
+def time_to_convert(st: ir.Table) -> ir.Table:
+    """Median and p90 seconds from a journey's first event to its first conversion.
+
+    Over the journeys that converted (one row; nulls when none did).
+    """
+    per = st.group_by(st[CUSTOMER]).aggregate(
+        start=st[TIMESTAMP].min(), converted_at=st[TIMESTAMP].min(where=st.is_conversion))
+    done = per.filter(per.converted_at.notnull())
+    seconds = done.converted_at.epoch_seconds() - done.start.epoch_seconds()
+    return done.aggregate(median_seconds_to_convert=seconds.median(),
+                          p90_seconds_to_convert=seconds.quantile(0.9))
+
+
 def variants(jr: ir.Table) -> ir.Table:
     """Distinct paths with their customers, conversion and median duration."""
     seconds = jr.last_timestamp.epoch_seconds() - jr.first_timestamp.epoch_seconds()

@@ -183,3 +183,20 @@ def test_ties_keep_input_order():
 def test_discover_rejects_non_logs():
     with pytest.raises(JourneymineError, match="needs an EventLog"):
         jm.discover(pd.DataFrame())
+
+
+def test_time_to_convert_by_hand():
+    # a converts 1 h after its first event, b after 4 h, c never: median 2.5 h, p90 3.7 h
+    df = pd.DataFrame({
+        "customer_id": ["a", "a", "a", "b", "b", "c"],
+        "touchpoint": ["ad", "view", "buy", "ad", "buy", "ad"],
+        "ts": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 10:30", "2024-01-01 11:00",
+                              "2024-01-02 09:00", "2024-01-02 13:00", "2024-01-03 00:00"]),
+    })
+    log = jm.EventLog.from_pandas(df)
+    for grain in ("customer", "episode"):
+        s = jm.discover(log, conversion="buy", grain=grain, stages={"buy": "purchase"}).summary
+        assert s["median_seconds_to_convert"] == 9000.0
+        assert s["p90_seconds_to_convert"] == pytest.approx(3600 + 0.9 * 10800)
+    at_view = jm.discover(log, conversion="view", stages={"buy": "purchase"}).summary
+    assert at_view["median_seconds_to_convert"] == 1800.0  # only a views, 30 min in
