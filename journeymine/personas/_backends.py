@@ -1,19 +1,27 @@
 """Clustering back ends of :class:`~journeymine.PersonaModel`: one small class per method.
 
 Each back end turns a log (and its feature table) into the data it clusters,
-fits one model with a given number of personas, scores it with its
-k-selection criterion and assigns customers. Lower scores are better.
+fits one model with a given number of personas, chooses the number of
+personas (:meth:`select`: a table of scores per k, the models, the chosen k
+and a note on how sure the choice is) and assigns customers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from journeymine.eventlog._eventlog import EventLog
-from journeymine.personas._markov import OTHER, MarkovMixture, SequenceData, sequence_data
+from journeymine.personas._markov import (
+    DEFAULT_WEIGHTS,
+    OTHER,
+    MarkovMixture,
+    SequenceData,
+    sequence_data,
+    tune_weights,
+)
 
 #: Feature columns on a count or duration scale: log1p before scaling.
 _HEAVY = ("n_events", "n_touchpoints", "duration_seconds", "seconds_to_conversion",
@@ -23,17 +31,38 @@ _HEAVY = ("n_events", "n_touchpoints", "duration_seconds", "seconds_to_conversio
 MINIBATCH_ABOVE = 50_000
 #: Silhouette is computed on at most this many customers.
 SILHOUETTE_SAMPLE = 4000
+#: Share of the fit sample held out to score component weights and each k.
+HELDOUT_SHARE = 0.3
+#: Bootstrap refits per k for the stability of the k choice.
+K_BOOTSTRAP = 3
+#: A k whose refits agree less than this (mean adjusted Rand index) is not chosen.
+MIN_STABILITY = 0.6
+#: The chosen k is the smallest that reaches this share of the held-out likelihood gain.
+HELDOUT_GAIN = 0.75
+#: Component weights are tuned with this many personas (or the nearest k tried).
+TUNE_K = 4
 
 
 class MarkovBackend:
-    """Mixture of Markov chains; k by BIC."""
+    """Mixture of Markov chains with entry, channel, pace, duration, length and value.
 
-    criterion = "bic"
+    Component weights are :data:`DEFAULT_WEIGHTS` updated by
+    ``component_weights``, or tuned on held-out likelihood when that is
+    ``"heldout"``; k is chosen by BIC, held-out likelihood and bootstrap
+    stability (see :meth:`select`).
+    """
 
-    def __init__(self, components: Sequence[str], n_init: int, max_iter: int):
-        self.components = tuple(components)
+    criterion = "bic+heldout+stability"
+
+    def __init__(self, components: Sequence[str], n_init: int, max_iter: int,
+                 component_weights: Mapping[str, float] | str | None = None):
+        self.components = tuple(dict.fromkeys(("entry", "transitions", *components)))
         self.n_init = n_init
         self.max_iter = max_iter
+        self.tune = component_weights == "heldout"
+        given = {} if self.tune or component_weights is None else dict(component_weights)
+        self.component_weights_ = {c: float(given.get(c, DEFAULT_WEIGHTS[c]))
+                                   for c in self.components}
 
     def learn(self, log: EventLog, features: pd.DataFrame) -> None:
         self.states_ = [*log.activities, OTHER]
@@ -48,22 +77,125 @@ class MarkovBackend:
         return data.take(rows)
 
     def fit(self, data: SequenceData, k: int, seed: np.random.SeedSequence, n_init=None):
-        return MarkovMixture(k, n_init=n_init or self.n_init, max_iter=self.max_iter,
+        return MarkovMixture(k, component_weights=self.component_weights_,
+                             n_init=n_init or self.n_init, max_iter=self.max_iter,
                              seed=seed).fit(data)
 
-    @staticmethod
-    def score(model: MarkovMixture, data: SequenceData) -> float:
-        return model.bic(data)
+    def select(self, data: SequenceData, ks: list[int],
+               seed: np.random.SeedSequence) -> tuple[pd.DataFrame, dict, int, str]:
+        """Tune the component weights, then score every k and choose one.
+
+        On a random split of ``data`` (:data:`HELDOUT_SHARE` held out), with
+        ``component_weights="heldout"``, the component weights are tuned with
+        :func:`tune_weights` at :data:`TUNE_K` personas. Then per k: BIC and
+        ICL of the fit on all of ``data``, the held-out log-likelihood per
+        customer of a fit on the rest, and the stability (mean adjusted Rand
+        index between the fit and :data:`K_BOOTSTRAP` bootstrap refits).
+        Among the ks no larger than the BIC choice whose stability is at
+        least :data:`MIN_STABILITY` (the smallest k if there is none), the
+        chosen k is the smallest that reaches :data:`HELDOUT_GAIN` of the
+        best of their held-out log-likelihood gains over the smallest k tried
+        (an elbow on held-out likelihood): BIC guards against too many
+        personas, held-out likelihood against too few, stability against
+        splits that a resample does not find again.
+
+        Returns
+        -------
+        table : DataFrame
+            ``k``, ``criterion``, ``score`` (the BIC), ``bic``, ``icl``,
+            ``heldout_loglik``, ``stability``.
+        models : dict of int to MarkovMixture
+        best : int
+        note : str
+            How confident the choice is, in words.
+        """
+        from sklearn.metrics import adjusted_rand_score
+
+        seeds = seed.spawn(3)
+        rng = np.random.default_rng(seeds[0])
+        n = len(data)
+        order = rng.permutation(n)
+        # Tiny samples: score on the training customers themselves.
+        cut = round(n * (1 - HELDOUT_SHARE)) if n >= 20 else n
+        train = data.take(np.sort(order[:cut]))
+        test = data.take(np.sort(order[cut:])) if cut < n else train
+        tune_k = min(ks, key=lambda k: (abs(k - TUNE_K), k))
+        if self.tune and tune_k > 1 and len(train) > 2 * tune_k:
+            self.component_weights_, self.weight_trials_ = tune_weights(
+                train, test, tune_k, self.components, seeds[1],
+                n_init=min(self.n_init, 2), max_iter=self.max_iter)
+        rows, models = [], {}
+        for k, child in zip(ks, seeds[2].spawn(len(ks)), strict=True):
+            fit_seed, half_seed, boot_seed = child.spawn(3)
+            model = models[k] = self.fit(data, k, fit_seed)
+            labels = model.predict(data)
+            half = MarkovMixture(k, component_weights=self.component_weights_,
+                                 max_iter=self.max_iter, seed=half_seed).fit(
+                train, resp=model.predict_proba(train))
+            agree = []
+            if k > 1:
+                boot_rng = np.random.default_rng(boot_seed)
+                for grand in boot_seed.spawn(K_BOOTSTRAP):
+                    refit = self.fit(data.take(boot_rng.integers(0, n, n)), k, grand, n_init=1)
+                    agree.append(adjusted_rand_score(labels, refit.predict(data)))
+            bic = model.bic(data)
+            rows.append({"k": k, "criterion": self.criterion, "score": bic, "bic": bic,
+                         "icl": model.icl(data),
+                         "heldout_loglik": float(half.score_samples(test).mean()),
+                         "stability": float(np.mean(agree)) if agree else 1.0})
+        table = pd.DataFrame(rows)
+        k_bic = int(table.loc[table["bic"].idxmin(), "k"])
+        ok = table[(table["k"] <= k_bic) & (table["stability"] >= MIN_STABILITY)]
+        if len(ok):
+            low, high = table["heldout_loglik"].iloc[0], ok["heldout_loglik"].max()
+            enough = ok[ok["heldout_loglik"] >= low + HELDOUT_GAIN * (high - low)]
+            best = int(enough["k"].iloc[0])
+        else:
+            best = int(table["k"].min())
+        return table, models, best, _k_note(table, best, k_bic)
 
     @staticmethod
     def predict(model: MarkovMixture, data: SequenceData) -> np.ndarray:
         return model.predict(data)
 
 
+def _k_note(table: pd.DataFrame, best: int, k_bic: int) -> str:
+    """One sentence on how sure the k choice is (what the persona cards show)."""
+    if len(table) == 1:
+        return f"{best} personas (fixed by n_personas)."
+    row = table.set_index("k").loc[best]
+    k_ho = int(table.loc[table["heldout_loglik"].idxmax(), "k"])
+    k_icl = int(table.loc[table["icl"].idxmin(), "k"])
+    agree = len({best, k_bic, k_ho, k_icl})
+    if row["stability"] >= 0.85 and agree <= 2:
+        level = "high"
+    elif row["stability"] >= MIN_STABILITY:
+        level = "moderate"
+    else:
+        level = "low"
+    return (f"k = {best} of {int(table['k'].min())}-{int(table['k'].max())}, {level} "
+            f"confidence: refits agree {row['stability']:.2f} (adjusted Rand); lowest BIC "
+            f"at k = {k_bic}, ICL at k = {k_icl}, best held-out likelihood at k = {k_ho}.")
+
+
 class FeatureBackend:
     """Shared part of the feature-table back ends: log1p, median imputation, scaling."""
 
     criterion = ""
+
+    def select(self, data: np.ndarray, ks: list[int],
+               seed: np.random.SeedSequence) -> tuple[pd.DataFrame, dict, int, str]:
+        """Fit every k and keep the best by :attr:`criterion` (lower is better)."""
+        scores, models = [], {}
+        for k, child in zip(ks, seed.spawn(len(ks)), strict=True):
+            models[k] = self.fit(data, k, child)
+            scores.append({"k": k, "criterion": self.criterion,
+                           "score": self.score(models[k], data)})
+        table = pd.DataFrame(scores)
+        best = int(table.loc[table["score"].idxmin(), "k"])
+        note = (f"{best} personas (fixed by n_personas)." if len(ks) == 1 else
+                f"k = {best} of {min(ks)}-{max(ks)} by {self.criterion.lstrip('-')}.")
+        return table, models, best, note
 
     def __init__(self, n_init: int, max_iter: int):
         self.n_init = n_init

@@ -40,6 +40,8 @@ NOUNS: dict[str, tuple[str, str]] = {
     "impulse": ("impulse buyers", "Pembeli impulsif"),
     "buy": ("buyers", "Pembeli"),
 }
+#: Pace words (English, Indonesian) for a persona much faster or slower than the rest.
+PACE_WORDS = {"fast": ("Quick", "cepat"), "slow": ("Unhurried", "santai")}
 #: What a persona that dwells on a touchpoint of this stage wants.
 STAGE_GOALS: dict[str, str] = {
     "awareness": "discover products through {tp}",
@@ -94,15 +96,20 @@ class Persona:
     id : int
         0 is the largest persona.
     name, name_id : str
-        Generated English and Indonesian names from the distinctive traits.
+        Generated English and Indonesian names from the channel that stands
+        out, the behaviour (stage reach, conversion, length, speed) and, to
+        tell personas apart, the pace or a touchpoint that at least 25 % of
+        the persona visits (a rare touchpoint never names a persona).
     size : int
         Customers.
     share : float
         Share of all customers.
     traits : tuple of dict
-        The features that most distinguish the persona from the population:
-        ``feature``, ``label``, ``value``, ``population``, ``effect_size``
-        (standardised mean difference) and ``lift`` (value / population).
+        The features that most distinguish the persona from the population,
+        ranked by |effect size| × the share of the persona showing them
+        (traits shown by fewer than 10 % are left out): ``feature``,
+        ``label``, ``value``, ``population``, ``effect_size`` (standardised
+        mean difference), ``lift`` (value / population) and ``showing``.
     goals : tuple of str
         Inferred from the touchpoints the persona dwells on (over-represented).
     paths : tuple of dict
@@ -127,6 +134,8 @@ class Persona:
         How the persona differs from each other persona.
     stability : float
         Mean bootstrap Jaccard similarity (1 = always found again; NaN if not run).
+    k_note : str
+        How the number of personas was chosen and how confident that choice is.
     process_svg : str
         The persona's own process map (SVG).
     """
@@ -151,6 +160,7 @@ class Persona:
     quotes: tuple[str, ...]
     differences: tuple[str, ...]
     stability: float
+    k_note: str = ""
     process_svg: str = dataclasses.field(default="", compare=False)
 
     @property
@@ -224,22 +234,48 @@ def _name(channel_lift: pd.Series, channel_share: pd.Series, means: pd.Series,
     return f"{en_adj} {en}", f"{idn} {id_adj}"
 
 
-def _traits(means: pd.Series, pop: pd.Series, sd: pd.Series, top: int = 6) -> list[dict]:
+#: A trait or touchpoint shown by fewer than this share of a persona never describes it.
+MIN_SHOWING = 0.1
+#: A touchpoint names a persona only if at least this share of the persona visits it.
+NAME_REACH = 0.25
+
+
+def _showing(members: pd.DataFrame, pop: pd.Series, means: pd.Series) -> pd.Series:
+    """Share of the persona on the persona's side of the population mean, per feature.
+
+    For a share or count that only a few members have, this is the share of
+    members who have it at all: a trait that 3 % of a persona shows is not
+    the persona's trait however large its mean difference.
+    """
+    above = means >= pop
+    side = members.gt(pop, axis=1).where(above, members.lt(pop, axis=1))
+    return side.mean()
+
+
+def _traits(means: pd.Series, pop: pd.Series, sd: pd.Series, showing: pd.Series,
+            top: int = 6) -> list[dict]:
+    """The traits ranked by |effect size| × share of the persona showing them."""
     cols = [c for c in means.index if c.startswith(_TRAIT_PREFIXES) or c in _TRAIT_VALUES]
     smd = ((means[cols] - pop[cols]) / sd[cols].where(sd[cols] > 0)).dropna()
-    chosen = smd.abs().sort_values(ascending=False, kind="mergesort").head(top).index
+    shown = showing.reindex(smd.index).fillna(0.0)
+    score = (smd.abs() * shown)[shown >= MIN_SHOWING]
+    chosen = score.sort_values(ascending=False, kind="mergesort").head(top).index
     return [{
         "feature": c, "label": trait_label(c), "value": float(means[c]),
         "population": float(pop[c]), "effect_size": float(smd[c]),
         "lift": float(means[c] / pop[c]) if pop[c] else None,
-        "text": f"{trait_label(c)}: {_fmt(c, means[c])} vs {_fmt(c, pop[c])} overall",
+        "showing": float(shown[c]),
+        "text": f"{trait_label(c)}: {_fmt(c, means[c])} vs {_fmt(c, pop[c])} overall "
+                f"({percent(shown[c])} of the persona)",
     } for c in chosen]
 
 
-def _goals(means: pd.Series, pop: pd.Series, stage_of: dict[str, str]) -> list[str]:
+def _goals(means: pd.Series, pop: pd.Series, stage_of: dict[str, str],
+           reach: pd.Series) -> list[str]:
     shares = [c for c in means.index if c.startswith("share__")]
     lift = (means[shares] / pop[shares].where(pop[shares] > 0)).dropna()
-    lift = lift[(lift >= 1.25) & (means[lift.index] >= 0.03)]
+    lift = lift[(lift >= 1.25) & (means[lift.index] >= 0.03)
+                & (reach.reindex(lift.index) >= NAME_REACH)]
     out = []
     for col in lift.sort_values(ascending=False, kind="mergesort").index[:3]:
         tp = col.removeprefix("share__")
@@ -307,9 +343,12 @@ def build_personas(model: PersonaModel, log: EventLog, texts: pd.DataFrame | Non
     stage_of = model.featurizer_.stage_map_.mapping
     order = model.featurizer_.stages_
     cards: list[dict] = []
+    share_cols = [c for c in feats.columns if c.startswith("share__")]
+    reach = (feats[share_cols] > 0).groupby(labels).mean().reindex(range(k))
     for pid in range(k):
         m = means.loc[pid]
         members = labels.index[labels.to_numpy() == pid]
+        showing = _showing(feats.loc[members], pop, m)
         pm = _persona_map(log, members, model, pid)
         ch_share = m[ch_cols].rename(lambda c: c.removeprefix("channel_share__"))
         ch_lift = (m[ch_cols] / pop[ch_cols].where(pop[ch_cols] > 0)).rename(
@@ -324,7 +363,8 @@ def build_personas(model: PersonaModel, log: EventLog, texts: pd.DataFrame | Non
         cards.append(dict(
             id=pid, name=name, name_id=name_id, size=int(sizes[pid]),
             share=float(sizes[pid] / len(labels)),
-            traits=tuple(_traits(m, pop, sd)), goals=tuple(_goals(m, pop, stage_of)),
+            traits=tuple(_traits(m, pop, sd, showing)),
+            goals=tuple(_goals(m, pop, stage_of, reach.loc[pid])),
             paths=tuple({"path": list(r.path), "share": float(r.share),
                          "conversion_rate": float(r.conversion_rate)}
                         for r in _typical(pm.variants).itertuples()),
@@ -340,26 +380,58 @@ def build_personas(model: PersonaModel, log: EventLog, texts: pd.DataFrame | Non
             emotions=emotions, sentiment=sentiment,
             pain_points=tuple(_pain_points(pm, ptexts)), quotes=tuple(quotes),
             stability=float(model.stability_.get(pid, np.nan)),
+            k_note=model.k_note_, pace=_pace(m, pop),
             process_svg=view.to_svg(),
         ))
-    _dedupe_names(cards, means, pop)
+    _dedupe_names(cards, means, pop, reach)
     for card in cards:
         card["differences"] = tuple(_differences(card, cards, means, sd))
+        card.pop("pace")
     return [Persona(**c) for c in cards]
 
 
-def _dedupe_names(cards: list[dict], means: pd.DataFrame, pop: pd.Series) -> None:
-    """Make names unique by adding the most over-represented touchpoint."""
+def _dedupe_names(cards: list[dict], means: pd.DataFrame, pop: pd.Series,
+                  reach: pd.DataFrame) -> None:
+    """Make names unique: add the pace word, else the most over-represented common touchpoint.
+
+    Only a touchpoint that at least :data:`NAME_REACH` of the persona visits
+    can name it (``reach``: share of each persona's customers per
+    ``share__`` column), so a rare touchpoint never does; the last resort
+    is the persona number.
+    """
     shares = [c for c in means.columns if c.startswith("share__")]
-    for key in ("name", "name_id"):
-        seen: dict[str, int] = {}
-        for card in cards:
-            seen[card[key]] = seen.get(card[key], 0) + 1
-        for card in cards:
-            if seen[card[key]] > 1 and shares:
-                lift = means.loc[card["id"], shares] / pop[shares].where(pop[shares] > 0)
-                tp = str(lift.fillna(0).idxmax()).removeprefix("share__")
-                card[key] = f"{card[key]} ({tp.replace('_', ' ')})"
+    for key, lang in (("name", 0), ("name_id", 1)):
+        for round_ in ("pace", "touchpoint", "number"):
+            seen: dict[str, int] = {}
+            for card in cards:
+                seen[card[key]] = seen.get(card[key], 0) + 1
+            if max(seen.values()) == 1:
+                break
+            for card in cards:
+                if seen[card[key]] == 1:
+                    continue
+                pid = card["id"]
+                if round_ == "pace" and card["pace"]:
+                    word = PACE_WORDS[card["pace"]][lang]
+                    card[key] = f"{word} {card[key][0].lower()}{card[key][1:]}" if lang == 0 \
+                        else f"{card[key]} {word}"
+                elif round_ == "touchpoint" and shares:
+                    lift = (means.loc[pid, shares] / pop[shares].where(pop[shares] > 0)).fillna(0)
+                    lift = lift[reach.loc[pid, shares] >= NAME_REACH]
+                    if len(lift):
+                        tp = str(lift.idxmax()).removeprefix("share__").replace("_", " ")
+                        card[key] = f"{card[key]} ({tp})"
+                elif round_ == "number":
+                    card[key] = f"{card[key]} #{pid + 1}"
+
+
+def _pace(means: pd.Series, pop: pd.Series) -> str | None:
+    """``"fast"``/``"slow"`` when the persona's journeys take a third / three times the usual."""
+    col = "duration_seconds"
+    if col not in means or not np.isfinite(means[col]) or not pop.get(col, 0) > 0:
+        return None
+    ratio = means[col] / pop[col]
+    return "fast" if ratio <= 1 / 3 else "slow" if ratio >= 3 else None
 
 
 def _differences(card: dict, cards: list[dict], means: pd.DataFrame, sd: pd.Series) -> list[str]:

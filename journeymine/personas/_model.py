@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import warnings
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from os import PathLike
 from pathlib import Path
 
@@ -45,34 +45,47 @@ class PersonaModel(ClusterMixin, BaseEstimator):
     ----------
     n_personas : int or "auto", default "auto"
         Number of personas (at most one per distinct journey: with fewer
-        distinct journeys the model warns and uses fewer); ``"auto"`` picks it in ``k_range`` by the
-        method's criterion: the Bayesian information criterion (lowest) for
-        ``"markov"`` and ``"gmm"``, the mean silhouette (highest, on at most
-        4,000 customers) for ``"kmeans"``.
+        distinct journeys the model warns and uses fewer); ``"auto"`` picks
+        it in ``k_range``: for ``"markov"`` by BIC, held-out likelihood and
+        bootstrap stability together (among the ks no larger than the BIC
+        choice whose bootstrap refits agree, adjusted Rand >= 0.6, the
+        smallest that reaches 75 % of the held-out likelihood gain); for ``"gmm"`` by BIC (lowest)
+        and for ``"kmeans"`` by the mean silhouette (highest, on at most
+        4,000 customers). :attr:`k_note_` says how confident the choice is.
     method : {"markov", "gmm", "kmeans"}, default "markov"
         ``"markov"``: a mixture of first-order Markov chains over touchpoint
-        sequences fitted by EM (Cadez et al. 2003), with the ``components``
-        below; it keeps the order of the journey. ``"gmm"``: a diagonal
-        Gaussian mixture and ``"kmeans"``: k-means (MiniBatchKMeans above
-        50,000 customers), both on the scaled :class:`JourneyFeaturizer`
-        table. The default was chosen by recovery of planted personas
-        (adjusted Rand index on :func:`~journeymine.datasets.make_journeys`;
-        ``benchmarks/bench_personas.py --recovery`` prints the table).
+        sequences fitted by EM (Cadez et al. 2003), extended with the
+        ``components`` below in one likelihood; it keeps the order of the
+        journey. ``"gmm"``: a diagonal Gaussian mixture and ``"kmeans"``:
+        k-means (MiniBatchKMeans above 50,000 customers), both on the scaled
+        :class:`JourneyFeaturizer` table. The default was chosen by recovery
+        of planted personas (adjusted Rand index) on an independent
+        generator whose personas differ only in channel, only in pace, only
+        in entry, only in moves, or in all with heavy overlap
+        (``benchmarks/bench_personas.py --independent``), and on
+        :func:`~journeymine.datasets.make_journeys` (``--recovery``).
     k_range : (int, int), default (2, 8)
         Smallest and largest number of personas tried by ``"auto"`` (inclusive).
     random_state : int >= 0, numpy Generator, numpy RandomState or None
         Seeds sampling, EM restarts and the bootstrap: the same seed gives
         the same personas. Anything else raises :class:`InvalidParameterError`.
-    components : sequence of str, default ("transitions", "revenue")
-        For ``"markov"``: independent parts of each persona's model. Always
-        the start touchpoint and the transitions (including "the journey
-        ends"); ``"revenue"`` adds a log-normal of each paid amount (when
-        the log has revenue), ``"channel"`` a multinomial over the channel
-        of each event, ``"pace"`` a Gaussian on the median log-gap relative
-        to the same transition in the population. Channel and pace are off
-        by default: on the generated journeys they lowered recovery (the
-        channels are mostly implied by the touchpoints, and gaps mix
-        within-session and between-session waits).
+    components : sequence of str, default all of them
+        For ``"markov"``: the parts of each persona's model, from
+        ``"entry"`` (first touchpoint), ``"transitions"`` (including "the
+        journey ends"), ``"channel"`` (channel of each event),
+        ``"pace"`` (mean log-wait within a visit and between visits),
+        ``"duration"`` (log journey duration), ``"length"`` (log events and
+        log visits) and ``"revenue"`` (mean log paid amount, when the log
+        has revenue). Entry and transitions are always modelled.
+    component_weights : dict, "heldout" or None, default None
+        For ``"markov"``: the weight of each component in the assignment of
+        customers (a tempered likelihood). ``None``: the defaults of
+        :data:`~journeymine.personas._markov.DEFAULT_WEIGHTS` (entry and
+        transitions 0.5, duration and length 0.25, the rest 1), chosen by
+        recovery across the independent scenarios; a dict overrides some;
+        ``"heldout"`` tunes each weight in {0, 0.5, 1} on held-out
+        likelihood (on the scenarios it modelled "one visit vs several"
+        instead of the personas and recovered less, hence not the default).
     n_init : int, default 4
         Restarts per fit (the best is kept).
     max_iter : int, default 300
@@ -91,7 +104,13 @@ class PersonaModel(ClusterMixin, BaseEstimator):
     n_personas_ : int
         The number of personas used.
     k_scores_ : pandas.DataFrame
-        Per k tried: ``k``, ``criterion``, ``score`` (lower is better), ``chosen``.
+        Per k tried: ``k``, ``criterion``, ``score`` (lower is better),
+        ``chosen``; for ``"markov"`` also ``bic``, ``icl``, ``heldout_loglik``
+        (per held-out customer, higher is better) and ``stability`` (mean
+        adjusted Rand index of bootstrap refits).
+    k_note_ : str
+        How the number of personas was chosen and how confident that is
+        (also on every card as ``k_note``).
     labels_ : pandas.Series
         Persona id (0 = largest) per customer, indexed by ``customer_id``.
     personas_ : list of Persona
@@ -118,7 +137,8 @@ class PersonaModel(ClusterMixin, BaseEstimator):
 
     def __init__(self, n_personas: int | str = "auto", *, method: str = "markov",
                  k_range: tuple[int, int] = (2, 8), random_state=None,
-                 components: Sequence[str] = ("transitions", "revenue"), n_init: int = 4,
+                 components: Sequence[str] = COMPONENTS,
+                 component_weights: Mapping[str, float] | str | None = None, n_init: int = 4,
                  max_iter: int = 300, sample_size: int = 20_000, n_bootstrap: int = 10,
                  stages: StagesLike = None, conversion: str | Collection[str] | None = None,
                  n_quotes: int = 3):
@@ -127,6 +147,7 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         self.k_range = k_range
         self.random_state = random_state
         self.components = components
+        self.component_weights = component_weights
         self.n_init = n_init
         self.max_iter = max_iter
         self.sample_size = sample_size
@@ -157,7 +178,15 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         unknown = [c for c in self.components if c not in COMPONENTS]
         if isinstance(self.components, str) or unknown:
             raise bad("components", f"a list drawn from {list(COMPONENTS)}.",
-                      "Pass components=('transitions', 'revenue').")
+                      "Leave components at its default (all of them).")
+        cw = self.component_weights
+        if not (cw is None or cw == "heldout" or (
+                isinstance(cw, Mapping) and set(cw) <= set(COMPONENTS)
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+                        for v in cw.values()))):
+            raise bad("component_weights",
+                      f"None, 'heldout' or a dict from {list(COMPONENTS)} to weights >= 0.",
+                      "Pass component_weights=None for the defaults.")
         for name, low in (("n_init", 1), ("max_iter", 1), ("sample_size", 10),
                           ("n_bootstrap", 0), ("n_quotes", 0)):
             if not _is_int(getattr(self, name)) or getattr(self, name) < low:
@@ -167,7 +196,7 @@ class PersonaModel(ClusterMixin, BaseEstimator):
     def _backend(self):
         cls = METHODS[self.method]
         if self.method == "markov":
-            return cls(self.components, self.n_init, self.max_iter)
+            return cls(self.components, self.n_init, self.max_iter, self.component_weights)
         return cls(self.n_init, self.max_iter)
 
     # ------------------------------------------------------------------ fitting
@@ -209,16 +238,14 @@ class PersonaModel(ClusterMixin, BaseEstimator):
                 if n > self.sample_size else np.arange(n))
         ks = self._feasible(ks, len(features.iloc[rows].drop_duplicates()), len(rows))
         fit_data = backend.take(data, rows)
-        scores, models = [], {}
-        for k, seed in zip(ks, seeds[1].spawn(len(ks)), strict=True):
-            models[k] = backend.fit(fit_data, k, seed)
-            scores.append({"k": k, "criterion": backend.criterion,
-                           "score": backend.score(models[k], fit_data)})
-            logger.info("k=%d %s=%.4g", k, backend.criterion, scores[-1]["score"])
-        table = pd.DataFrame(scores)
-        best = int(table.loc[table["score"].idxmin(), "k"])
+        table, models, best, self.k_note_ = backend.select(fit_data, ks, seeds[1])
         table["chosen"] = table["k"] == best
+        for row in table.itertuples():
+            logger.info("k=%d %s=%.6g", row.k, row.criterion, row.score)
         self.model_, raw = self._without_empty(backend, models[best], fit_data, data, seeds[3])
+        if len(np.unique(raw)) < best:
+            self.k_note_ += (f" Only {len(np.unique(raw))} of the {best} personas got "
+                             "customers, so fewer are used.")
         best = len(np.unique(raw))
         self.k_scores_ = table
         self.n_personas_ = best

@@ -18,7 +18,6 @@ from journeymine.personas import (
     compare,
     run_personas,
 )
-
 from tests._browser import dump_dom
 
 EVIL = '<script>alert("x")</script>'
@@ -113,7 +112,9 @@ def test_recovers_planted_personas_and_k(seed):
     assert model.n_personas_ == 4
     assert model.k_scores_["k"].tolist() == list(range(2, 9))
     ari = adjusted_rand_score(truth.personas.reindex(model.labels_.index), model.labels_)
-    assert ari >= 0.8
+    # 0.8 with the transitions-only default; the default that recovers personas on the
+    # independent scenarios (channel, pace, mixed) gives up a little here (0.75 on seed 0).
+    assert ari >= 0.7
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +152,8 @@ def test_cards(fitted):
     for p in cards:
         assert isinstance(p, Persona)
         assert p.traits and all(np.isfinite(t["effect_size"]) for t in p.traits)
-        assert abs(p.traits[0]["effect_size"]) >= abs(p.traits[-1]["effect_size"])
+        ranks = [abs(t["effect_size"]) * t["showing"] for t in p.traits]
+        assert ranks == sorted(ranks, reverse=True) and min(t["showing"] for t in p.traits) >= 0.1
         assert p.top_path and len(p.top_path) >= 2
         assert 0 <= p.stability <= 1
         assert len(p.differences) == 3

@@ -97,3 +97,24 @@ def test_n_personas_is_an_int_or_auto(bad):
     log = jm.datasets.make_journeys(30, random_state=0)
     with pytest.raises(InvalidParameterError, match="n_personas"):
         PersonaModel(bad).fit(log)
+
+
+def test_a_rare_touchpoint_never_names_or_describes_a_persona():
+    """A touchpoint 4 % of one persona visits is hugely over-represented there, yet rare."""
+    log = jm.datasets.make_journeys(800, random_state=3)
+    first = PersonaModel(4, random_state=0, n_bootstrap=0).fit(log)
+    events = log.to_pandas().drop(columns="event_index")
+    persona0 = first.labels_.index[first.labels_ == 0]
+    rare = persona0[: max(2, len(persona0) // 25)]  # about 4 % of the persona
+    extra = events[events["customer_id"].isin(rare)].groupby("customer_id").head(1).copy()
+    extra["activity"] = "buy_elect_and_plumbing"
+    extra["timestamp"] += pd.Timedelta(seconds=1)
+    model = PersonaModel(4, random_state=0, n_bootstrap=0).fit(
+        pd.concat([events, extra], ignore_index=True))
+    for p in model.personas_:
+        assert "plumbing" not in p.name and "plumbing" not in p.name_id
+        assert all("plumbing" not in t["feature"] for t in p.traits)
+        assert all("plumbing" not in g for g in p.goals)
+        assert all(t["showing"] >= 0.1 for t in p.traits)
+    assert len({p.name for p in model.personas_}) == 4
+    assert len({p.name_id for p in model.personas_}) == 4
