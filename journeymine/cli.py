@@ -293,6 +293,13 @@ def _wrote(out: Path, names: list[str]) -> None:
 
 
 # ---------------------------------------------------------------------------- event-log options
+# The options are defined once here and shared as Annotated aliases, the way typer
+# supports. The parameter lists of discover, personas and emotions still name them
+# one by one: typer builds a command's options from its function's own signature
+# and has no way to declare a group of parameters once (fastapi/typer#153 is open).
+# A decorator that splices parameters into ``__signature__`` would work, but would
+# hide a command's options from its reader, its help order and type checkers, so
+# each command lists them and LogOptions.of(locals()) gathers them.
 _LOG_PANEL = "Event log"
 
 LogArg = Annotated[Path | None, typer.Argument(
@@ -672,13 +679,17 @@ def discover(
         if personas or (personas is None
                         and PERSONA_MIN <= loaded.log.n_customers <= PERSONA_MAX):
             with console.status("Finding personas…"):
-                model = jm.PersonaModel(stages=loaded.stages, conversion=loaded.conversion,
-                                        random_state=0)
-                written += model.fit(loaded.log, texts=None if emo is None else emo.texts
-                                     ).save(staging)
+                written += _save_personas(loaded, emo, staging, random_state=0)
     out_console.print(_summary_table(pm))
     out_console.print(_insights_table(found))
     _wrote(out, [p.name for p in written])
+
+
+def _save_personas(loaded: LoadedLog, emo: jm.JourneyEmotions | None, staging: Path,
+                   **options: Any) -> list[Path]:
+    """Fit personas on the loaded log (with the tagged texts, if any) and save their report."""
+    model = jm.PersonaModel(stages=loaded.stages, conversion=loaded.conversion, **options)
+    return model.fit(loaded.log, texts=None if emo is None else emo.texts).save(staging)
 
 
 def _n_personas(value: str) -> str | int:
@@ -734,10 +745,8 @@ def personas(
         loaded = load_log(opts)
         emo = None if texts is None else _tag_texts(loaded, texts, opts, model=emotion_model)
         with console.status(f"Finding personas among {loaded.log.n_customers:,} customers…"):
-            model = jm.PersonaModel(n_personas, method=method, random_state=random_state,
-                                    stages=loaded.stages, conversion=loaded.conversion)
-            written = model.fit(loaded.log, texts=None if emo is None else emo.texts).save(
-                staging)
+            written = _save_personas(loaded, emo, staging, n_personas=n_personas,
+                                     method=method, random_state=random_state)
     _wrote(out, [p.name for p in written])
 
 

@@ -37,12 +37,11 @@ from journeymine.discovery._processmap import (
     ProcessMap,
     variant_coverage,
 )
-from journeymine.eventlog._eventlog import EventLog, StagesLike
+from journeymine.eventlog._eventlog import EventLog, StagesLike, require_event_log
 from journeymine.eventlog._schema import ACTIVITY, CHANNEL, CUSTOMER, REVENUE, suggest
 from journeymine.eventlog._stages import StageMap, format_names, is_checkout_step, is_failure
 from journeymine.exceptions import (
     InvalidParameterError,
-    JourneymineError,
     StageError,
     UnknownTouchpointError,
 )
@@ -258,12 +257,7 @@ def prepare_log(
     conversion and the runs see the new names) and repeats are collapsed
     within journeys (a run never spans two sessions).
     """
-    if not isinstance(log, EventLog):
-        raise JourneymineError(
-            f"Discovery needs an EventLog, got {type(log).__name__}.",
-            expected="a journeymine.EventLog.",
-            fix="Build one with jm.EventLog.from_pandas(df) or jm.read_csv(path).",
-        )
+    require_event_log(log, "Discovery")
     if not isinstance(collapse_repeats, bool):
         raise InvalidParameterError(
             f"collapse_repeats={collapse_repeats!r} is not True or False.",
@@ -388,12 +382,7 @@ def discover(
         _queries as q,  # imports ibis: kept out of `import journeymine`
     )
 
-    if not isinstance(log, EventLog):
-        raise JourneymineError(
-            f"discover() needs an EventLog, got {type(log).__name__}.",
-            expected="a journeymine.EventLog.",
-            fix="Build one with jm.EventLog.from_pandas(df) or jm.read_csv(path).",
-        )
+    require_event_log(log, "discover()")
     resolve_n_jobs(n_jobs)
     prep = prepare_log(log, grain=grain, gap=gap, session=session, episode_gap=episode_gap,
                        censor=censor, stages=stages, conversion=conversion, rename=rename,

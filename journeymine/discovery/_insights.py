@@ -126,8 +126,8 @@ from journeymine.discovery._insight_detectors import (
     _switches,
 )
 from journeymine.discovery._insight_text import _sentence
-from journeymine.eventlog._eventlog import EventLog, StagesLike
-from journeymine.exceptions import InvalidParameterError, JourneymineError
+from journeymine.eventlog._eventlog import EventLog, StagesLike, require_event_log
+from journeymine.exceptions import InvalidParameterError
 
 __all__ = ["COLUMNS", "KINDS", "Insights", "insights"]
 
@@ -312,12 +312,7 @@ def insights(
     Sessions with help converted 25% against 75% for sessions of similar length that reached
     product without it.
     """
-    if not isinstance(log, EventLog):
-        raise JourneymineError(
-            f"insights() needs an EventLog, got {type(log).__name__}.",
-            expected="a journeymine.EventLog.",
-            fix="Build one with jm.EventLog.from_pandas(df) or jm.read_csv(path).",
-        )
+    require_event_log(log, "insights()")
     from journeymine.discovery._grains import check_grain
 
     grain = check_grain(grain)

@@ -27,10 +27,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from journeymine.eventlog._eventlog import EventLog
+from journeymine.eventlog._eventlog import EventLog, require_event_log
 from journeymine.eventlog._schema import ACTIVITY, CUSTOMER, REVENUE, TIMESTAMP
 from journeymine.eventlog._validate import dictionary_encode, same_as_next
-from journeymine.exceptions import InvalidParameterError, JourneymineError
+from journeymine.exceptions import InvalidParameterError
 
 __all__ = ["REPEATS", "RUN_SECONDS", "apply_groups", "collapse_repeats", "group_touchpoints",
            "repeat_counts", "suggest_groups"]
@@ -93,11 +93,7 @@ def apply_groups(log: EventLog, mapping: MappingLike) -> tuple[EventLog, dict[st
     See :func:`group_touchpoints`. The second item maps each new name to the
     sorted old names it replaces (only names that changed).
     """
-    if not isinstance(log, EventLog):
-        raise JourneymineError(
-            f"Grouping touchpoints needs an EventLog, got {type(log).__name__}.",
-            expected="a journeymine.EventLog.",
-            fix="Build one with jm.EventLog.from_pandas(df) or jm.read_csv(path).")
+    require_event_log(log, "Grouping touchpoints")
     rules = _rules(mapping)
     names = log.activities
     exact = {old: new for old, new in rules if old in set(names)}
@@ -205,11 +201,7 @@ def suggest_groups(log: EventLog) -> dict[str, str]:
     {'Product View': 'product_view', 'product-view': 'product_view',
      'productView': 'product_view', 'product_view_123': 'product_view'}
     """
-    if not isinstance(log, EventLog):
-        raise JourneymineError(
-            f"suggest_groups() needs an EventLog, got {type(log).__name__}.",
-            expected="a journeymine.EventLog.",
-            fix="Build one with jm.EventLog.from_pandas(df) or jm.read_csv(path).")
+    require_event_log(log, "suggest_groups()")
     families: dict[str, list[str]] = {}
     for name in log.activities:
         families.setdefault(_normal_name(name), []).append(name)
@@ -256,11 +248,7 @@ def collapse_repeats(log: EventLog) -> EventLog:
     [{'activity': 'view', 'jm_repeats': 3, 'jm_run_seconds': 120.0},
      {'activity': 'cart', 'jm_repeats': 1, 'jm_run_seconds': 0.0}]
     """
-    if not isinstance(log, EventLog):
-        raise JourneymineError(
-            f"collapse_repeats() needs an EventLog, got {type(log).__name__}.",
-            expected="a journeymine.EventLog.",
-            fix="Build one with jm.EventLog.from_pandas(df) or jm.read_csv(path).")
+    require_event_log(log, "collapse_repeats()")
     table = log.table
     n = table.num_rows
     same = same_as_next(table.column(CUSTOMER))

@@ -22,14 +22,14 @@ from journeymine.eventlog._schema import (
 )
 from journeymine.eventlog._stages import StageMap
 from journeymine.eventlog._validate import normalize_table, same_as_next, to_arrow
-from journeymine.exceptions import EmptyLogError, SchemaError
+from journeymine.exceptions import EmptyLogError, JourneymineError, SchemaError
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from journeymine.discovery._grains import GapSuggestion
 
-__all__ = ["EventLog", "LogProfile", "format_duration"]
+__all__ = ["EventLog", "LogProfile", "format_duration", "require_event_log"]
 
 logger = logging.getLogger(__name__)
 
@@ -513,4 +513,18 @@ class EventLog:
         return (
             f"<div class='jm-eventlog'><strong>{html.escape(repr(self))}</strong>"
             f"<div>columns: {html.escape(self.schema.describe())}</div>{head}</div>"
+        )
+
+
+def require_event_log(log: object, who: str) -> None:
+    """Raise JourneymineError unless ``log`` is an :class:`EventLog` (``who`` needs one).
+
+    ``who`` starts the message: ``"discover()"`` gives "discover() needs an
+    EventLog, got DataFrame."
+    """
+    if not isinstance(log, EventLog):
+        raise JourneymineError(
+            f"{who} needs an EventLog, got {type(log).__name__}.",
+            expected="a journeymine.EventLog.",
+            fix="Build one with jm.EventLog.from_pandas(df) or jm.read_csv(path).",
         )

@@ -38,7 +38,7 @@ from journeymine.discovery._grains import (
     parse_duration,
 )
 from journeymine.discovery._positional import sorted_events
-from journeymine.eventlog._eventlog import EventLog, StagesLike
+from journeymine.eventlog._eventlog import EventLog, StagesLike, require_event_log
 from journeymine.eventlog._schema import (
     ACTIVITY,
     CHANNEL,
@@ -48,7 +48,7 @@ from journeymine.eventlog._schema import (
     suggest,
 )
 from journeymine.eventlog._validate import dictionary_encode, same_as_next
-from journeymine.exceptions import ColumnNotFoundError, InvalidParameterError, JourneymineError
+from journeymine.exceptions import ColumnNotFoundError, InvalidParameterError
 from journeymine.measurement._markov import choose_order, removal_effects
 from journeymine.measurement._shapley import exact_shapley, sampled_shapley
 
@@ -550,11 +550,7 @@ def attribute(
     >>> a.roles.set_index("channel")["role"].to_dict()
     {'social': 'opens', 'search': 'closes', 'web': 'none'}
     """
-    if not isinstance(log, EventLog):
-        raise JourneymineError(
-            f"attribute() needs an EventLog, got {type(log).__name__}.",
-            expected="a journeymine.EventLog.",
-            fix="Build one with jm.EventLog.from_pandas(df) or jm.read_csv(path).")
+    require_event_log(log, "attribute()")
     models = _check_models(model)
     by = check_choice("by", by, ("channel", "touchpoint"))
     value = check_choice("value", value, ("conversions", "revenue"))

@@ -12,6 +12,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -255,13 +256,7 @@ def _node_rows(nodes: pd.DataFrame, order: tuple[str, ...]) -> dict[str, dict]:
                 expected="one row per touchpoint.",
                 fix="Aggregate the node table by 'id' first.",
             )
-        count = _number(rec["count"])
-        if not math.isfinite(count) or count < 0:
-            raise SchemaError(
-                f"Node {nid!r} has count {rec['count']!r}.",
-                expected="a non-negative number of events.",
-                fix="Fill or drop rows with missing or negative counts.",
-            )
+        count = _count(rec["count"], f"Node {nid!r}", "events")
         stage = None
         value = rec.get("stage") if has_stage else None
         if isinstance(value, str) and value.strip():
@@ -275,6 +270,18 @@ def _node_rows(nodes: pd.DataFrame, order: tuple[str, ...]) -> dict[str, dict]:
             "stage": stage,
         }
     return rows
+
+
+def _count(value: Any, what: str, unit: str) -> float:
+    """A node's or edge's ``count`` as a number; SchemaError if missing or negative."""
+    count = _number(value)
+    if not math.isfinite(count) or count < 0:
+        raise SchemaError(
+            f"{what} has count {value!r}.",
+            expected=f"a non-negative number of {unit}.",
+            fix="Fill or drop rows with missing or negative counts.",
+        )
+    return count
 
 
 def _edge_rows(edges: pd.DataFrame, known: set[str], metric: str) -> dict[tuple[str, str], dict]:
@@ -297,13 +304,7 @@ def _edge_rows(edges: pd.DataFrame, known: set[str], metric: str) -> dict[tuple[
                 expected="one row per (source, target) pair.",
                 fix="Aggregate the edge table by source and target first.",
             )
-        count = _number(rec["count"])
-        if not math.isfinite(count) or count < 0:
-            raise SchemaError(
-                f"Edge ({s!r} -> {t!r}) has count {rec['count']!r}.",
-                expected="a non-negative number of transitions.",
-                fix="Fill or drop rows with missing or negative counts.",
-            )
+        count = _count(rec["count"], f"Edge ({s!r} -> {t!r})", "transitions")
         row = {"count": count}
         for col in optional:
             row[col] = _number(rec.get(col)) if col in edges.columns else math.nan
