@@ -59,8 +59,8 @@ def module_level_imports(path: Path, modules: set[str]) -> set[str]:
             base = node.module
             if node.level:
                 package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1]
-                                + [node.module])
+                parts = package.split(".")
+                base = ".".join([*parts[: len(parts) - node.level + 1], node.module])
             found.add(base)
             found.update(f"{base}.{a.name}" for a in node.names if f"{base}.{a.name}" in modules)
     return {m for m in found if m in modules and m != name}

