@@ -4,6 +4,12 @@
     Adjusted Rand index of each method against the planted personas of
     ``make_journeys`` (default overlap 0.15 and a harder 0.3), seeds 0-2,
     3,000 customers, k chosen automatically.
+``python benchmarks/bench_personas.py --independent [N]``
+    Adjusted Rand index of each method on the scenarios of the independent
+    generator ``tests/personas/_independent.py`` (personas that differ only
+    in channel mix, only in pace, only in entry point, only in moves, or in
+    all of them with heavy overlap), seeds 0-1, N customers (default 2,000):
+    k chosen automatically, and the markov model with the true k = 4.
 ``python benchmarks/bench_personas.py --scale [N]``
     Featurize + fit + predict on N customers (default 1,000,000): wall time
     per step and peak resident memory (sampled every 50 ms from /proc).
@@ -14,6 +20,26 @@ Measured (2 shared cores, load 2-7 from other jobs):
   overlap 0.15: markov 0.826 / 0.826 (k = 4 every time), kmeans 0.524 / 0.428
   (k = 6), gmm 0.437 / 0.477 (k = 8); overlap 0.3: markov 0.671 / 0.672
   (k = 4), kmeans 0.344 / 0.282, gmm 0.242 / 0.202.
+* independent, mean ARI over seeds 0-1, 2,000 customers, 4 planted personas
+  (before = the transitions + revenue default with k by BIC alone; gmm and
+  kmeans are unchanged by the new default):
+
+  ========  ===========  ==========  ===========  ==========  ========  ======
+  scenario  markov auto  markov k=4  markov auto  markov k=4  gmm auto  kmeans
+            (before)     (before)    (now)        (now)                 auto
+  ========  ===========  ==========  ===========  ==========  ========  ======
+  channel   0.00 (k 2)   0.00        0.59 (k 5)   0.68        0.01      0.00
+  pace      0.00 (k 2)   0.00        0.37 (k 3)   0.44        0.00      0.00
+  entry     0.03 (k 2)   0.04        0.00 (k 2)   0.00        0.00      0.00
+  moves     0.77 (k 4)   0.77        0.53 (k 5)   0.74        0.10      0.01
+  mixed     0.40 (k 2-3) 0.67        0.78 (k 4-6) 0.92        0.12      0.13
+  mean      0.24         0.30        0.45         0.56        0.05      0.03
+  ========  ===========  ==========  ===========  ==========  ========  ======
+
+  ``component_weights="heldout"`` (weights tuned on held-out likelihood) at
+  k = 4, seed 0: mean 0.28, like all weights at 1; it models "one visit vs
+  several" rather than the personas, so it is not the default.
+  Bundled generator, seed 0: ARI 0.75 (k = 4 chosen; was 0.83).
 * scale, 1,000,000 customers / 9.74 M events: generate 35 s; featurize 99 s;
   PersonaModel.fit 191 s (featurize + k selection on 20,000 + assign +
   10 bootstrap refits + cards); predict 111 s (before predict skipped the
@@ -24,14 +50,21 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import threading
 import time
+import warnings
+from pathlib import Path
 
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
+import journeymine as jm
 from journeymine.datasets import make_journeys
 from journeymine.personas import JourneyFeaturizer, PersonaModel
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.personas._independent import SCENARIOS, make_log
 
 
 def rss_mb() -> float:
@@ -79,6 +112,36 @@ def recovery(n: int = 3000) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: What ``--independent`` fits: label -> PersonaModel keyword arguments.
+INDEPENDENT_MODELS = {
+    "markov auto": {}, "markov k=4": {"n_personas": 4},
+    "markov heldout weights": {"component_weights": "heldout"},
+    "gmm auto": {"method": "gmm"}, "kmeans auto": {"method": "kmeans"},
+}
+
+
+def independent(n: int = 2000, seeds: tuple[int, ...] = (0, 1),
+                models: dict[str, dict] | None = None) -> pd.DataFrame:
+    rows = []
+    for scenario in SCENARIOS:
+        for seed in seeds:
+            events, truth = make_log(scenario, n, random_state=seed)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                log = jm.EventLog.from_pandas(events)
+            for label, kwargs in (models or INDEPENDENT_MODELS).items():
+                t0 = time.perf_counter()
+                m = PersonaModel(**{"random_state": 0, "n_bootstrap": 0, **kwargs}).fit(log)
+                rows.append({
+                    "scenario": scenario, "seed": seed, "model": label, "k": m.n_personas_,
+                    "ari": round(adjusted_rand_score(truth.reindex(m.labels_.index),
+                                                     m.labels_), 3),
+                    "seconds": round(time.perf_counter() - t0, 1),
+                })
+                print(rows[-1], flush=True)
+    return pd.DataFrame(rows)
+
+
 def scale(n: int) -> dict:
     t0 = time.perf_counter()
     log = make_journeys(n, random_state=0)
@@ -107,12 +170,18 @@ def scale(n: int) -> dict:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--recovery", action="store_true")
+    ap.add_argument("--independent", nargs="?", type=int, const=2000, default=None)
     ap.add_argument("--scale", nargs="?", type=int, const=1_000_000, default=None)
     args = ap.parse_args()
     if args.recovery:
         table = recovery()
         print(table.to_string(index=False))
         print(table.groupby(["overlap", "method"])[["ari_auto", "ari_k4"]].mean().round(3))
+    if args.independent:
+        table = independent(args.independent)
+        print(table.pivot_table(index="scenario", columns="model", values="ari").round(2))
+        print(table.pivot_table(index="scenario", columns="model", values="k").round(1))
+        print(table.groupby("model")[["ari", "seconds"]].mean().round(2))
     if args.scale:
         for k, v in scale(args.scale).items():
             print(f"{k}: {v}")
