@@ -194,8 +194,9 @@ def _logsumexp(x: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- model
 def _gauss_loglik(stats: np.ndarray, mu: np.ndarray, var: np.ndarray) -> np.ndarray:
     """Log-density of every customer's observations under each component: (n, K)."""
-    cnt, s, ss = stats[:, [0]], stats[:, [1]], stats[:, [2]]
-    return -0.5 * (cnt * np.log(2 * np.pi * var)[None] + (ss - 2 * s * mu + cnt * mu**2) / var)
+    # -0.5 (cnt log(2 pi var) + (ss - 2 s mu + cnt mu^2) / var) as one (n, 3) @ (3, K) product
+    coef = np.vstack([-0.5 * (np.log(2 * np.pi * var) + mu**2 / var), mu / var, -0.5 / var])
+    return stats @ coef
 
 
 def _normalize(counts: np.ndarray, alpha: float) -> np.ndarray:
