@@ -7,13 +7,14 @@ remembers results per text hash across calls, warns with
 ``max_length`` tokens, and returns one row per text with the labels, their
 scores and every label's probability.
 
-After the model, in this order (:mod:`journeymine.sentiment._adapt`): long
-reviews are scored sentence by sentence and aggregated, probabilities are
-temperature-scaled with the shipped temperatures, ``disgust`` is folded into
-``anger`` (optional), the class priors are re-estimated on the corpus by EM
-(optional, ``predict(adapt_priors=True)``), and a text whose top emotion
-probability is below the shipped threshold is tagged ``neutral`` and flagged
-``emotion_uncertain``.
+Around the model, in this order (:mod:`journeymine.sentiment._adapt`): long
+reviews may be scored sentence by sentence and aggregated (``long_text``),
+probabilities are temperature-scaled with the shipped temperatures
+(``calibrate``), ``disgust`` may be folded into ``anger`` (``disgust``), the
+class priors may be re-estimated on the corpus by EM
+(``predict(adapt_priors=True)``), and a text whose top emotion probability is
+below a threshold may be tagged ``neutral`` and flagged ``emotion_uncertain``
+(``min_confidence``).
 """
 
 from __future__ import annotations
@@ -72,20 +73,24 @@ class EmotionTagger:
     calibrate : bool, default True
         Temperature-scale the probabilities with the temperatures fitted on
         held-out training rows (shipped with the default and fast models).
-    disgust : {'anger', 'keep'}, default 'anger'
+    disgust : {'keep', 'anger'}, default 'keep'
         ``'anger'`` adds ``p_emotion_disgust`` to ``p_emotion_anger`` (the
-        disgust column becomes 0): customers' complaints are rarely disgust,
-        and the model's disgust mostly means blame. ``'keep'`` leaves it.
-    min_confidence : float, 'auto' or None, default 'auto'
+        disgust column becomes 0), for corpora whose customers never mean
+        disgust. ``'keep'`` leaves it (the default: with the domain-refitted
+        heads disgust is rarely predicted on reviews, and folding it cost
+        macro-F1 on both hand-labelled sets, see ``models/README.md``).
+    min_confidence : float, 'auto' or None, default None
         A text whose top emotion probability is below this is tagged
         ``neutral`` and ``emotion_uncertain=True``; ``'auto'`` uses the
-        threshold chosen on held-out training rows (shipped with the model),
-        ``None`` never abstains.
-    long_text : {'mean', 'max', 'whole'}, default 'mean'
-        Texts longer than ``long_chars`` characters are split into sentences,
-        each is scored, and the text gets the mean of their probabilities
-        (``'mean'``) or those of its most confident sentence (``'max'``);
-        ``'whole'`` scores the text as one (truncated at ``max_length``).
+        threshold chosen on held-out training rows (shipped with the model,
+        0.45 for the default model); ``None`` never abstains (the default:
+        abstaining cost macro-F1 on the marketplace set).
+    long_text : {'whole', 'mean', 'max'}, default 'whole'
+        ``'whole'`` scores a text as one (truncated at ``max_length``).
+        ``'mean'``/``'max'``: texts longer than ``long_chars`` characters are
+        split into sentences, each is scored, and the text gets the mean of
+        their probabilities or those of its most confident sentence (both
+        were worse than ``'whole'`` on the long marketplace reviews).
     long_chars : int, default 300
 
     Attributes
@@ -115,9 +120,9 @@ class EmotionTagger:
         verbose: bool = True,
         backend: str = "torch",
         calibrate: bool = True,
-        disgust: str = "anger",
-        min_confidence: float | str | None = "auto",
-        long_text: str = "mean",
+        disgust: str = "keep",
+        min_confidence: float | str | None = None,
+        long_text: str = "whole",
         long_chars: int = 300,
     ):
         self.model = model
@@ -144,7 +149,7 @@ class EmotionTagger:
                 fix="Pass model='default' (or 'fast'), or the id or directory of a Hugging "
                 "Face model.",
             )
-        options = (("disgust", ("anger", "keep")), ("long_text", ("mean", "max", "whole")))
+        options = (("disgust", ("keep", "anger")), ("long_text", ("whole", "mean", "max")))
         for name, allowed in options:
             if getattr(self, name) not in allowed:
                 raise InvalidParameterError(
