@@ -174,7 +174,7 @@ def cli_fix(text: str) -> str:
 def error_message(exc: BaseException) -> str:
     """The one-line message the CLI prints for ``exc`` (without the ``error:`` prefix)."""
     if isinstance(exc, JourneymineError):
-        parts = [exc.what]
+        parts = [cli_fix(exc.what)]
         if exc.expected:
             parts.append(f"Expected: {cli_fix(exc.expected)}")
         if exc.fix:

@@ -278,7 +278,7 @@ def test_failed_personas_run_leaves_no_out_dir(small_log, tmp_path):
     out = tmp_path / "out"
     line = one_error(runner.invoke(app, ["personas", str(small_log), "--out", str(out),
                                          "--n-personas", "8"]))
-    assert "fewer than the 8 personas" in line and "--n-personas" in line
+    assert "fewer than the --n-personas 8 asked for" in line
     assert "n_personas" not in line
     assert not out.exists()
 
