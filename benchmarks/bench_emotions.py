@@ -1,8 +1,11 @@
 """Emotion tagging speed and memory: default (e5-small + heads), fast (TF-IDF), onnx.
 
 Each backend runs in its own subprocess so its peak memory (``VmHWM``) is its
-own. Texts are short customer reviews and chats (the bundled demo texts, <= 64
-tokens), de-duplicated; the tagger's cache is off so every text is encoded.
+own. Two text lengths: ``short`` texts are customer reviews and chats (the
+bundled demo texts, <= 64 tokens), de-duplicated; ``long`` texts are reviews of
+200-1,000 characters (demo texts joined into multi-sentence reviews, lengths
+drawn uniformly, seeded; the default tagger scores reviews over 300 characters
+sentence by sentence). The tagger's cache is off so every text is encoded.
 Loading the model is not timed (the one-time base-model build is done first);
 the timed part is ``EmotionTagger.predict`` on all texts. Torch uses 2 threads.
 
@@ -13,6 +16,7 @@ Usage::
 
     python benchmarks/bench_emotions.py                 # default and fast, 1000 texts
     python benchmarks/bench_emotions.py --n 2000 --runners default fast onnx
+    python benchmarks/bench_emotions.py --lengths short long --n 500
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import time
 from pathlib import Path
 
 RUNNERS = ("default", "fast", "onnx")
+LENGTHS = ("short", "long")
 
 
 def _rss_mb(field: str) -> float:
@@ -35,23 +40,37 @@ def _rss_mb(field: str) -> float:
     return float("nan")
 
 
-def texts(n: int) -> list[str]:
-    """``n`` short demo texts (unique, <= 64 tokens by construction of the demo)."""
+def texts(n: int, length: str = "short") -> list[str]:
+    """``n`` unique demo texts: short (<= 64 tokens) or long (200-1,000 characters)."""
+    import random
+
     import journeymine as jm
 
     uniq = list(dict.fromkeys(jm.datasets.load_demo().texts["text"].astype(str)))
+    if length == "long":
+        rng = random.Random(0)
+        out = []
+        for i in range(n):
+            target, parts = rng.randint(200, 1000), []
+            while sum(len(p) + 2 for p in parts) < target:
+                parts.append(rng.choice(uniq).rstrip(".!? ") + ".")
+            out.append(f"{' '.join(parts)[:target].rstrip()} ({i})")
+        return out
     reps = -(-n // len(uniq))
     out = [t if r == 0 else f"{t} ({r})" for r in range(reps) for t in uniq]
     return out[:n]
 
 
-def child(runner: str, n: int, batch_size: int) -> None:
+def child(runner: str, n: int, batch_size: int, length: str = "short") -> None:
+    import warnings
+
     import torch
 
     torch.set_num_threads(2)
     from journeymine.sentiment._tagger import EmotionTagger
 
-    data = texts(n)
+    warnings.simplefilter("ignore")  # long texts may warn about truncation
+    data = texts(n, length)
     kwargs = {"backend": "onnx"} if runner == "onnx" else {}
     model = "fast" if runner == "fast" else "default"
     tagger = EmotionTagger(model, batch_size=batch_size, cache=False, verbose=False, **kwargs)
@@ -68,6 +87,8 @@ def child(runner: str, n: int, batch_size: int) -> None:
         json.dumps(
             {
                 "runner": runner,
+                "length": length,
+                "mean_chars": sum(map(len, data)) / len(data),
                 "n": len(out),
                 "seconds": seconds,
                 "cpu_seconds": cpu,
@@ -86,19 +107,21 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--runners", nargs="+", default=["default", "fast"], choices=RUNNERS)
+    parser.add_argument("--lengths", nargs="+", default=["short"], choices=LENGTHS)
     parser.add_argument("--child", choices=RUNNERS, help=argparse.SUPPRESS)
+    parser.add_argument("--length", choices=LENGTHS, default="short", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.n, args.batch_size)
+        child(args.child, args.n, args.batch_size, args.length)
         return
     from journeymine.sentiment._convert import build_base_model
 
     build_base_model()
     print(
-        f"{'runner':<8} {'texts':>6} {'seconds':>8} {'texts/s':>8} {'cpu s':>7} "
-        f"{'peak MB':>8} {'model MB':>9} {'tokens':>12}"
+        f"{'runner':<8} {'length':<6} {'chars':>6} {'texts':>6} {'seconds':>8} {'texts/s':>8} "
+        f"{'cpu s':>7} {'peak MB':>8} {'model MB':>9} {'tokens':>12}"
     )
-    for runner in args.runners:
+    for runner, length in [(r, ln) for ln in args.lengths for r in args.runners]:
         cmd = [
             sys.executable,
             __file__,
@@ -108,15 +131,18 @@ def main() -> None:
             str(args.n),
             "--batch-size",
             str(args.batch_size),
+            "--length",
+            length,
         ]
         res = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
         if res.returncode:
-            print(f"{runner:<8} failed:\n{res.stderr[-2000:]}")
+            print(f"{runner:<8} {length:<6} failed:\n{res.stderr[-2000:]}")
             continue
         r = json.loads(res.stdout.strip().splitlines()[-1])
         tok = "" if r["mean_tokens"] is None else f"{r['mean_tokens']:.1f}/{r['max_tokens']}"
         print(
-            f"{runner:<8} {r['n']:>6} {r['seconds']:>8.2f} {r['texts_per_s']:>8.1f} "
+            f"{runner:<8} {length:<6} {r['mean_chars']:>6.0f} {r['n']:>6} {r['seconds']:>8.2f} "
+            f"{r['texts_per_s']:>8.1f} "
             f"{r['cpu_seconds']:>7.1f} {r['peak_mb']:>8.0f} {r['model_mb']:>9.0f} {tok:>12}"
         )
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
