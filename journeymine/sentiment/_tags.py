@@ -94,15 +94,16 @@ def tag_texts(texts: pd.DataFrame, tagger: Any, adapt_priors: bool = False) -> p
         )
     unique = pd.unique(texts["text"])
     if adapt_priors:
-        try:
-            out = tagger.predict(list(unique), adapt_priors=True)
-        except TypeError as exc:
+        import inspect
+
+        if "adapt_priors" not in inspect.signature(tagger.predict).parameters:
             raise InvalidParameterError(
                 f"adapt_priors=True needs a tagger whose predict accepts adapt_priors "
                 f"({type(tagger).__name__}.predict does not).",
                 expected="an EmotionTagger, or adapt_priors=False.",
                 fix="Pass adapt_priors=False with this tagger.",
-            ) from exc
+            )
+        out = tagger.predict(list(unique), adapt_priors=True)
     else:
         out = tagger.predict(list(unique))
     if not isinstance(out, pd.DataFrame) or len(out) != len(unique):

@@ -196,6 +196,27 @@ def test_adapt_priors_option(fast):
     assert (out["p_sentiment_positive"][:5] >= plain["p_sentiment_positive"][:5] - 1e-6).all()
 
 
+def test_tag_texts_passes_adapt_priors(fast):
+    from journeymine.sentiment._tags import tag_texts
+
+    frame = pd.DataFrame({"text": ["barang bagus, puas", "penipu!!", "barang bagus, puas"]})
+    out = tag_texts(frame, fast, adapt_priors=True)
+    assert len(out) == 3 and out.loc[0, "emotion"] == out.loc[2, "emotion"]
+    np.testing.assert_allclose(
+        out[["p_sentiment_positive", "p_sentiment_neutral", "p_sentiment_negative"]].sum(axis=1),
+        1,
+        atol=1e-4,
+    )
+
+    class Plain:
+        def predict(self, texts):
+            return fast.predict(texts)
+
+    assert len(tag_texts(frame, Plain())) == 3
+    with pytest.raises(InvalidParameterError, match="adapt_priors"):
+        tag_texts(frame, Plain(), adapt_priors=True)
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [
