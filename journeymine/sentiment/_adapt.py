@@ -103,8 +103,8 @@ def apply_temperature(proba: np.ndarray, temperature: float) -> np.ndarray:
 
     Examples
     --------
-    >>> apply_temperature(np.array([[0.8, 0.2]]), 1.0).round(3).tolist()
-    [[0.8, 0.2]]
+    >>> apply_temperature(np.array([[0.8, 0.2]]), 2.0).astype(float).round(3).tolist()
+    [[0.667, 0.333]]
     """
     z = np.log(np.maximum(np.asarray(proba, dtype=np.float64), _EPS)) / temperature
     z -= z.max(1, keepdims=True)
