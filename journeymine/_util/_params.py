@@ -3,7 +3,7 @@
 Each check returns the cleaned value or raises :class:`InvalidParameterError`
 with what was wrong, what was expected and how to fix it, naming the
 parameter as the user typed it. Did-you-mean suggestions come from
-:func:`suggest`.
+:func:`suggest`; durations are parsed by :func:`parse_duration`.
 """
 
 from __future__ import annotations
@@ -11,14 +11,19 @@ from __future__ import annotations
 import difflib
 import math
 import numbers
+import re
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from journeymine.exceptions import InvalidParameterError
 
-__all__ = ["check_choice", "check_duration", "check_number", "suggest"]
+#: A duration given as a bare number: no unit, so it is refused.
+_BARE_NUMBER = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$")
+
+__all__ = ["check_choice", "check_number", "parse_duration", "suggest"]
 
 
 def suggest(name: str, choices: Sequence[str]) -> str | None:
@@ -94,29 +99,52 @@ def check_number(name: str, value: Any, *, low: float | None = None,
     )
 
 
-def check_duration(name: str, value: Any, *, allow_none: bool = False) -> pd.Timedelta | None:
-    """``value`` (``"30min"``, ``"7D"``, a Timedelta, seconds) as a positive Timedelta.
+def parse_duration(value: Any, name: str = "gap") -> pd.Timedelta:
+    """``value`` as a positive :class:`pandas.Timedelta`.
+
+    Parameters
+    ----------
+    value : str, pandas.Timedelta, datetime.timedelta or numpy.timedelta64
+        A duration such as ``"30min"``, ``"2h"``, ``"7D"`` or ``"1 day"``.
+    name : str
+        The parameter's name, for the error message.
+
+    Returns
+    -------
+    pandas.Timedelta
+
+    Raises
+    ------
+    InvalidParameterError
+        ``value`` is not a duration, has no unit (``"30"``, ``30``), or is
+        not positive.
 
     Examples
     --------
-    >>> check_duration("gap", "30min")
+    >>> parse_duration("30min")
     Timedelta('0 days 00:30:00')
-    >>> check_duration("gap", 90)
-    Timedelta('0 days 00:01:30')
+    >>> parse_duration(30)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    journeymine.exceptions.InvalidParameterError: gap=30 has no unit. ...
     """
-    if value is None and allow_none:
-        return None
-    try:
-        if isinstance(value, bool):
-            raise TypeError
-        delta = (pd.Timedelta(seconds=float(value)) if isinstance(value, numbers.Real)
-                 else pd.Timedelta(value))
-    except (TypeError, ValueError, OverflowError):
-        delta = None
-    if delta is None or pd.isna(delta) or delta <= pd.Timedelta(0):
+    expected = "a positive duration such as '30min', '2h', '7D' or a pandas.Timedelta."
+    if isinstance(value, (bool, int, float, np.number)) or (
+            isinstance(value, str) and _BARE_NUMBER.match(value)):
         raise InvalidParameterError(
-            f"{name}={value!r} is not a positive duration.",
-            expected="a duration such as '30min', '2h', '7D', a pandas Timedelta or seconds.",
-            fix=f"Pass e.g. {name}='30min'.",
+            f"{name}={value!r} has no unit.", expected=expected,
+            fix=f"Say the unit, e.g. {name}='{str(value).strip()}min' for minutes.",
         )
-    return delta
+    try:
+        parsed = pd.Timedelta(value)
+    except (ValueError, TypeError) as exc:
+        raise InvalidParameterError(
+            f"{name}={value!r} is not a duration ({exc}).", expected=expected,
+            fix=f"Pass e.g. {name}='30min' (units: s, min, h, D, W).",
+        ) from None
+    if pd.isna(parsed) or parsed <= pd.Timedelta(0):
+        raise InvalidParameterError(
+            f"{name}={value!r} is not positive.", expected=expected,
+            fix=f"Pass a duration above zero, e.g. {name}='30min'.",
+        )
+    return parsed

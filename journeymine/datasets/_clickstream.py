@@ -23,6 +23,7 @@ from typing import Literal, overload
 import numpy as np
 import pandas as pd
 
+from journeymine._util._params import check_number
 from journeymine.exceptions import InvalidParameterError
 
 __all__ = ["ClickstreamTruth", "make_clickstream"]
@@ -361,18 +362,6 @@ class ClickstreamTruth:
 
 
 # --------------------------------------------------------------------------- validation
-def _check_number(name, value, lo, hi, integer=False):
-    ok_type = (isinstance(value, (int, np.integer)) if integer
-               else isinstance(value, (int, float, np.integer, np.floating)))
-    if isinstance(value, bool) or not ok_type or not lo <= value <= hi:
-        kind = "an integer" if integer else "a number"
-        raise InvalidParameterError(
-            f"{name} must be {kind} from {lo} to {hi}, got {value!r}.",
-            expected=f"{kind} in [{lo}, {hi}].",
-            fix=f"Pass {name} inside the range or leave the default.",
-        )
-
-
 def _timestamp(name, value) -> pd.Timestamp:
     try:
         ts = pd.Timestamp(value)
@@ -529,26 +518,26 @@ def _simulate_sessions(rng, lay, planned, p):
 
 def _validate(n_customers, n_events, p):
     if n_events is not None:
-        _check_number("n_events", n_events, 1, 10**9, integer=True)
+        check_number("n_events", n_events, low=1, high=10**9, integer=True)
         n_customers = max(1, round(n_events / EVENTS_PER_CUSTOMER))
-    _check_number("n_customers", n_customers, 1, 10**8, integer=True)
-    _check_number("days", p["days"], 1, 3650)
-    _check_number("session_tail", p["session_tail"], 1.05, 10.0)
-    _check_number("max_sessions", p["max_sessions"], 1, 10_000, integer=True)
-    _check_number("gap_days", p["gap_days"], 0.1, 365.0)
+    check_number("n_customers", n_customers, low=1, high=10**8, integer=True)
+    check_number("days", p["days"], low=1, high=3650)
+    check_number("session_tail", p["session_tail"], low=1.05, high=10.0)
+    check_number("max_sessions", p["max_sessions"], low=1, high=10_000, integer=True)
+    check_number("gap_days", p["gap_days"], low=0.1, high=365.0)
     for name in ("loop_share", "popup_share", "banner_share", "incident_error_rate",
                  "cut_start", "cut_end", "rare_rate", "reload_rate", "id_in_event",
                  "duplicate_rate", "missing_channel_rate"):
-        _check_number(name, p[name], 0.0, 1.0)
+        check_number(name, p[name], low=0.0, high=1.0)
     if p["popup_share"] + p["banner_share"] > 1 or p["cut_start"] + p["cut_end"] > 1:
         raise InvalidParameterError(
             "popup_share + banner_share and cut_start + cut_end must each be at most 1.",
             expected="shares of the same sessions/customers that add up to <= 1.",
             fix="Lower one of the two shares.")
     for name in ("loop_conversion", "popup_effect", "banner_effect"):
-        _check_number(name, p[name], 0.0, 20.0)
-    _check_number("bottleneck_wait", p["bottleneck_wait"], 1.0, _MAX_WITHIN)
-    _check_number("incident_days", p["incident_days"], 0.0, p["days"])
+        check_number(name, p[name], low=0.0, high=20.0)
+    check_number("bottleneck_wait", p["bottleneck_wait"], low=1.0, high=_MAX_WITHIN)
+    check_number("incident_days", p["incident_days"], low=0.0, high=p["days"])
     return int(n_customers)
 
 
@@ -722,7 +711,7 @@ def make_clickstream(
         duplicate_rate=duplicate_rate, missing_channel_rate=missing_channel_rate,
     )
     n = _validate(n_customers, n_events, p)
-    _check_number("max_steps", max_steps, 2, 10_000, integer=True)
+    check_number("max_steps", max_steps, low=2, high=10_000, integer=True)
     p["max_steps"] = int(max_steps)
     inc_t0 = (t0 + pd.Timedelta(days=75) if incident_start is None
               else _timestamp("incident_start", incident_start))

@@ -31,7 +31,6 @@ from __future__ import annotations
 import dataclasses
 import html
 import logging
-import re
 import warnings
 from collections.abc import Collection
 from datetime import timedelta
@@ -42,6 +41,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from journeymine._util._params import parse_duration
 from journeymine.eventlog._eventlog import EventLog, format_duration
 from journeymine.eventlog._schema import (
     ACTIVITY,
@@ -86,7 +86,6 @@ CASE_SEPARATOR = "#"
 
 DurationLike = str | pd.Timedelta | timedelta | np.timedelta64
 
-_BARE_NUMBER = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$")
 #: Values a suggested gap is rounded to (seconds), so reports show "1h", not "1h 3min 7s".
 _NICE_GAPS = np.array([
     60, 120, 300, 600, 900, 1200, 1800, 2700, 3600, 2 * 3600, 3 * 3600, 4 * 3600, 6 * 3600,
@@ -95,57 +94,6 @@ _NICE_GAPS = np.array([
 
 
 # --------------------------------------------------------------------------- parameters
-def parse_duration(value: Any, name: str = "gap") -> pd.Timedelta:
-    """``value`` as a positive :class:`pandas.Timedelta`.
-
-    Parameters
-    ----------
-    value : str, pandas.Timedelta, datetime.timedelta or numpy.timedelta64
-        A duration such as ``"30min"``, ``"2h"``, ``"7D"`` or ``"1 day"``.
-    name : str
-        The parameter's name, for the error message.
-
-    Returns
-    -------
-    pandas.Timedelta
-
-    Raises
-    ------
-    InvalidParameterError
-        ``value`` is not a duration, has no unit (``"30"``, ``30``), or is
-        not positive.
-
-    Examples
-    --------
-    >>> parse_duration("30min")
-    Timedelta('0 days 00:30:00')
-    >>> parse_duration(30)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    journeymine.exceptions.InvalidParameterError: gap=30 has no unit. ...
-    """
-    expected = "a positive duration such as '30min', '2h', '7D' or a pandas.Timedelta."
-    if isinstance(value, (bool, int, float, np.number)) or (
-            isinstance(value, str) and _BARE_NUMBER.match(value)):
-        raise InvalidParameterError(
-            f"{name}={value!r} has no unit.", expected=expected,
-            fix=f"Say the unit, e.g. {name}='{str(value).strip()}min' for minutes.",
-        )
-    try:
-        parsed = pd.Timedelta(value)
-    except (ValueError, TypeError) as exc:
-        raise InvalidParameterError(
-            f"{name}={value!r} is not a duration ({exc}).", expected=expected,
-            fix=f"Pass e.g. {name}='30min' (units: s, min, h, D, W).",
-        ) from None
-    if pd.isna(parsed) or parsed <= pd.Timedelta(0):
-        raise InvalidParameterError(
-            f"{name}={value!r} is not positive.", expected=expected,
-            fix=f"Pass a duration above zero, e.g. {name}='30min'.",
-        )
-    return parsed
-
-
 def check_grain(grain: Any) -> str:
     """``grain`` if it is one of :data:`GRAINS`, else an error that suggests the closest.
 

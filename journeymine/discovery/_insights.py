@@ -112,6 +112,7 @@ import numpy as np
 import pandas as pd
 
 from journeymine._util._json import envelope, records
+from journeymine._util._params import check_choice
 from journeymine._util._stats import benjamini_hochberg
 from journeymine.discovery._discover import resolve_conversion
 from journeymine.discovery._insight_cases import _build_cases, _pre_presence
@@ -316,7 +317,7 @@ def insights(
     from journeymine.discovery._grains import check_grain
 
     grain = check_grain(grain)
-    _check_choice("lang", lang, LANGS)
+    check_choice("lang", lang, LANGS)
     if not isinstance(min_cases, int | np.integer) or isinstance(min_cases, bool) or min_cases < 1:
         raise InvalidParameterError(f"min_cases={min_cases!r} must be a positive integer.",
                                     expected="an int of at least 1 (30 by default).",
@@ -393,10 +394,3 @@ def _finish(df: pd.DataFrame, alpha: float, grain: str, lang: str) -> pd.DataFra
     df["customers"] = df["customers"].astype(int)
     df["cases"] = df["cases"].astype(int)
     return df[list(COLUMNS)]
-
-
-def _check_choice(name: str, value, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise InvalidParameterError(f"{name}={value!r} is not one of {list(choices)}.",
-                                    expected=f"one of {', '.join(map(repr, choices))}.",
-                                    fix=f"Pass e.g. {name}={choices[0]!r}.")

@@ -28,14 +28,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from journeymine._util._json import envelope, records
-from journeymine._util._params import check_choice, check_number
+from journeymine._util._params import check_choice, check_number, parse_duration
 from journeymine.discovery._discover import resolve_conversion
 from journeymine.discovery._grains import (
     DEFAULT_EPISODE_GAP,
     DurationLike,
     at_grain,
     check_grain,
-    parse_duration,
 )
 from journeymine.discovery._positional import sorted_events
 from journeymine.eventlog._eventlog import EventLog, StagesLike, require_event_log
