@@ -517,8 +517,10 @@ Stages guessed from names for 1 touchpoint (StageMap.guesses): buy_x -> purchase
     def from_frame(cls, frame, touchpoint: str, stage: str) -> StageMap:
         """Build a map from two columns of a DataFrame (the most common stage wins)."""
         pairs = frame[[touchpoint, stage]].dropna().astype(str)
-        # Count canonical stages, so "kesadaran" and "awareness" are one vote.
-        pairs[stage] = pairs[stage].map(normalize_stage)
+        # Count canonical stages, so "kesadaran" and "awareness" are one vote
+        # (each distinct spelling normalised once, not once per row).
+        canonical = {name: normalize_stage(name) for name in pairs[stage].unique()}
+        pairs[stage] = pairs[stage].map(canonical)
         top = pairs.groupby(touchpoint)[stage].agg(lambda s: s.value_counts().index[0])
         return cls(top.to_dict())
 
