@@ -418,7 +418,8 @@ class EventLog:
             p90, max); the data window; the histogram of gaps between a
             customer's consecutive events with the suggested session gap; the
             suggested grain (``"session"`` when the median customer has more
-            than 30 events or spans more than 7 days); the share of
+            than 30 events or spans more than 7 days, or when at least 40% of
+            the events belong to customers with more than 30 events); the share of
             consecutive repeats; duplicates dropped by validation; touchpoints
             without a stage.
 
