@@ -39,7 +39,7 @@ from typer.core import TyperGroup
 
 import journeymine as jm
 from journeymine.exceptions import JourneymineError, OutputError, ReadError
-from journeymine.reporting import humanize_seconds, percent
+from journeymine.reporting import humanize_seconds, percent, short_path
 
 try:  # typer >= 0.2x vendors its own click
     from typer._click import exceptions as _click
@@ -583,13 +583,6 @@ def _available_model(model: str) -> str:
     return "fast"
 
 
-def _short_path(variant: str, steps: int = 8) -> str:
-    """A variant cut to its first ``steps`` touchpoints for the terminal."""
-    parts = variant.split(" > ")
-    return variant if len(parts) <= steps else " > ".join(
-        [*parts[:steps], f"… ({len(parts) - steps} more steps)"])
-
-
 def _insights_table(found: jm.Insights, top: int = 5) -> Table:
     """The top of the ranked barriers and opportunities, one sentence each."""
     table = Table(title=f"What matters (top {min(top, len(found))} of {len(found)})",
@@ -613,7 +606,7 @@ def _summary_table(pm: jm.ProcessMap) -> Table:
                        f"({', '.join(pm.conversion) or 'none'})"),
         ("median journey", humanize_seconds(s["median_journey_seconds"])),
         ("grain", f"{pm.grain} ({s.get('journeys', s['customers']):,} journeys)"),
-        ("top path", _short_path(pm.variants["variant"].iloc[0]) if len(pm.variants) else "–"),
+        ("top path", short_path(pm.variants["variant"].iloc[0], 8) if len(pm.variants) else "–"),
         ("top drop-off", pm.dropoffs["touchpoint"].iloc[0] if len(pm.dropoffs) else "–"),
         ("top bottleneck", bottleneck),
     ):

@@ -8,6 +8,6 @@ classes import from here when asked to render; nothing here imports a result
 module at import time.
 """
 
-from journeymine.reporting._format import humanize_seconds, percent
+from journeymine.reporting._format import humanize_seconds, percent, short_path
 
-__all__ = ["humanize_seconds", "percent"]
+__all__ = ["humanize_seconds", "percent", "short_path"]

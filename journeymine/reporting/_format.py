@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from journeymine._util._json import VARIANT_SEPARATOR
+
 
 def humanize_seconds(seconds: float | None) -> str:
     """Format a duration compactly: ``45s``, ``12m``, ``3.5h``, ``2.1d``.
@@ -48,3 +50,19 @@ def percent(share: float | None, digits: int = 1) -> str:
     if share is None or not math.isfinite(float(share)):
         return "n/a"
     return f"{100 * share:.{digits}f}%"
+
+
+def short_path(variant: str, steps: int) -> str:
+    """A journey (``"a > b > c"``) with its steps past ``steps`` counted instead of listed.
+
+    Examples
+    --------
+    >>> short_path("ad > view > cart > pay", 2)
+    'ad > view … (2 more steps)'
+    >>> short_path("ad > pay", 2)
+    'ad > pay'
+    """
+    parts = variant.split(VARIANT_SEPARATOR)
+    if len(parts) <= steps:
+        return variant
+    return f"{VARIANT_SEPARATOR.join(parts[:steps])} … ({len(parts) - steps:,} more steps)"

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from journeymine._util._json import VARIANT_SEPARATOR
-from journeymine.reporting._format import humanize_seconds, percent
+from journeymine.reporting._format import humanize_seconds, percent, short_path
 from journeymine.reporting._palette import stage_colors
 from journeymine.reporting._svg import MAX_DRAWN_EDGES, MAX_DRAWN_TOUCHPOINTS, coverage_note
 from journeymine.reporting._templates import get_template
@@ -44,14 +43,6 @@ def _more(rows: list[dict], total: int, key: str) -> list[dict]:
     if not rows or total <= len(rows):
         return rows
     return [*rows, {**dict.fromkeys(rows[0], ""), key: f"… and {total - len(rows):,} more"}]
-
-
-def _steps(variant: str) -> str:
-    """A journey with its steps past :data:`_STEPS` counted instead of listed."""
-    steps = variant.split(VARIANT_SEPARATOR)
-    if len(steps) <= _STEPS:
-        return variant
-    return f"{VARIANT_SEPARATOR.join(steps[:_STEPS])} … ({len(steps) - _STEPS:,} more steps)"
 
 
 def _emotion_by_stage(emotions) -> dict[str, dict[str, str]]:
@@ -204,7 +195,8 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
         "variant_caption": f"The top {len(v)} of {len(full.variants):,} distinct paths cover "
                            f"{percent(v['share'].sum())} of customers.",
         "variants": [
-            {"variant": _steps(r.variant), "customers": _n(r.customers), "share": percent(r.share),
+            {"variant": short_path(r.variant, _STEPS), "customers": _n(r.customers),
+             "share": percent(r.share),
              "cum": percent(r.cumulative_share), "conv": percent(r.conversion_rate),
              "duration": humanize_seconds(r.median_duration_seconds)}
             for r in v.itertuples()
