@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from journeymine._util._json import json_safe, records
+from journeymine._util._params import check_number
 from journeymine._util._write import write_bundle, write_text
 from journeymine.eventlog._stages import StageMap
 from journeymine.exceptions import InvalidParameterError
@@ -171,6 +172,8 @@ class ProcessMap:
                     expected="a positive whole number.",
                     fix=f"Pass e.g. {name}=30.",
                 )
+        if min_customers is not None:
+            min_customers = check_number("min_customers", min_customers, low=0, integer=True)
         nodes, edges_df, start, end = base.nodes, base.edges, base.start, base.end
         coverage: dict[str, Any] = {}
         if paths is not None:

@@ -23,6 +23,7 @@ from journeymine._util._duckdb import connect
 from journeymine.eventlog._csv_shape import (
     _check_duplicate_header,
     _check_ragged,
+    _check_sep,
     _duplicate_header_error,
     _ragged_error,
     _ragged_line_error,
@@ -99,8 +100,9 @@ def read_csv(
         The file does not exist, is not a regular file (``/dev/null``, a
         pipe), is a truncated or corrupt gzip file (checked to its end before
         anything is read, so no partial log), has rows with more or fewer
-        fields than its header (the first such line is named), or is not a
-        readable CSV file.
+        fields than its header (the first such line is named), has a header
+        that ``sep`` does not split (the separator it holds is named), or is
+        not a readable CSV file.
     EncodingError
         The file is not in ``encoding`` (the message says which one to try;
         UTF-16/32 is recognised by its byte-order mark or NUL bytes).
@@ -232,6 +234,7 @@ def _read_csv_duckdb(
             header = con.sql(_csv_sql(path, sep, encoding, None) + " LIMIT 0")
             if sep is None:
                 _check_ragged(path, encoding, header.columns)
+            _check_sep(path, sep, header.columns)
             _check_duplicate_header(path, encoding, header.columns, sep)
             sniffed = dict(zip(header.columns, map(str, header.types), strict=True))
             resolved = wanted.resolve(header.columns)
@@ -309,6 +312,7 @@ def _read_csv_pyarrow(
     except UnicodeDecodeError as exc:
         raise _not_encoded_error(path, codec, f" ({exc.reason} at byte {exc.start})",
                                  _pyarrow_encoding_fix(codec, exc)) from None
+    given_sep = sep
     if sep is None:
         try:
             sep = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|").delimiter
@@ -319,6 +323,7 @@ def _read_csv_pyarrow(
     try:
         with pacsv.open_csv(path, read_options=read_opts, parse_options=parse_opts) as reader:
             sniffed = {f.name: str(f.type) for f in reader.schema}
+        _check_sep(path, given_sep, reader.schema.names)
         names = [n.lower() for n in reader.schema.names]  # pyarrow keeps repeated names
         if len(set(names)) < len(names):
             raise _duplicate_header_error(path, [n for n in reader.schema.names

@@ -57,6 +57,27 @@ def _check_ragged(path: str, codec: str, columns: list[str]) -> None:
         raise error
 
 
+def _check_sep(path: str, sep: str | None, columns: list[str]) -> None:
+    """Raise ReadError when an explicit ``sep`` reads the header as one column holding another.
+
+    Without this the header becomes one column named after the whole line,
+    and the error would be that no customer column was found.
+    """
+    if sep is None or len(columns) != 1:
+        return
+    counts = {d: columns[0].count(d) for d in ",;\t|" if d != sep}
+    found = max(counts, key=counts.get)
+    if counts[found]:
+        raise ReadError(
+            f"The separator sep={sep!r} looks wrong for {path!r}: it reads the header as one "
+            f"column ({columns[0][:80]!r}), which holds {counts[found]} {found!r}; the file "
+            f"looks {found!r}-separated.",
+            expected=f"sep to be the character between the fields of the header: {found!r} "
+            "here.",
+            fix=f"Pass sep={found!r}, or leave sep out to detect the separator.",
+        )
+
+
 def _ragged_line_error(path: str, codec: str, sep: str) -> ReadError | None:
     """The ragged-rows ReadError naming the first bad line of ``path`` (or of the
     first file its glob matches), or None when every line has the header's width."""

@@ -38,7 +38,7 @@ def _missing_error(path: PathType, kind: str) -> ReadError:
     )
 
 
-def _not_regular_error(path: str) -> ReadError:
+def _not_regular_error(path: str, wanted: str = "a .csv or .csv.gz file") -> ReadError:
     mode = os.stat(path).st_mode
     kind = ("a character device" if stat.S_ISCHR(mode) else "a named pipe (FIFO)"
             if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
@@ -46,7 +46,7 @@ def _not_regular_error(path: str) -> ReadError:
     empty = " (it is always empty)" if path == os.devnull else ""
     return ReadError(
         f"{path!r} is not a regular file but {kind}{empty}: there are no events to read.",
-        expected="the path of a .csv or .csv.gz file.",
+        expected=f"the path of {wanted}.",
         fix="Save the data to a file and pass its path (or read a stream with pandas and "
         "use EventLog.from_pandas).",
     )
@@ -64,13 +64,17 @@ def _first_file(path: str) -> str | None:
 
 
 def _open_maybe_gzip(path: str):
-    """Open ``path`` for binary reading, transparently gunzipping it."""
+    """Open ``path`` for binary reading, transparently gunzipping it.
+
+    Closing the returned file closes the file on disk too (a ``GzipFile``
+    wrapped around an open file would leave that one open).
+    """
     f = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
-    magic = f.read(2)
-    f.seek(0)
-    if magic == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=f, mode="rb")
-    return f
+    if f.read(2) != b"\x1f\x8b":
+        f.seek(0)
+        return f
+    f.close()
+    return gzip.open(path, "rb")
 
 
 def _head(path: str, size: int = 4096) -> bytes:

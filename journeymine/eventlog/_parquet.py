@@ -10,7 +10,13 @@ import pyarrow as pa
 
 from journeymine._util._duckdb import connect
 from journeymine.eventlog._eventlog import EventLog
-from journeymine.eventlog._files import PathType, _empty_error, _has_glob, _missing_error
+from journeymine.eventlog._files import (
+    PathType,
+    _empty_error,
+    _has_glob,
+    _missing_error,
+    _not_regular_error,
+)
 from journeymine.eventlog._schema import Schema, _split_schema
 from journeymine.eventlog._validate import duckdb_literal, to_arrow
 from journeymine.exceptions import ReadError
@@ -24,7 +30,8 @@ def read_parquet_table(path_str: str) -> pa.Table:
     Raises
     ------
     ReadError
-        Nothing is there, or it is not Parquet.
+        Nothing is there, it is not a regular file (``/dev/null``, a pipe),
+        or it is not Parquet.
     """
     target = path_str
     if not _has_glob(path_str):
@@ -33,6 +40,8 @@ def read_parquet_table(path_str: str) -> pa.Table:
             target = str(p / "**" / "*.parquet")
         elif not p.exists():
             raise _missing_error(path_str, "Parquet")
+        elif not p.is_file():
+            raise _not_regular_error(path_str, "a .parquet file or a directory of them")
     con = connect()
     try:
         return to_arrow(con.sql(f"SELECT * FROM read_parquet({duckdb_literal(target)})"))
@@ -74,7 +83,8 @@ def read_parquet(path: PathType, schema: Schema | None = None, **kwargs: Any) ->
     Raises
     ------
     ReadError
-        Nothing exists at ``path``, or it is not Parquet.
+        Nothing exists at ``path``, it is not a regular file (``/dev/null``, a
+        pipe), or it is not Parquet.
     EmptyLogError
         The files hold no rows.
 

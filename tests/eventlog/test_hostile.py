@@ -335,7 +335,80 @@ def test_a_named_pipe_is_not_a_regular_file(tmp_path):
     refuse_file(path, ReadError, r"named pipe")
 
 
+def test_parquet_from_dev_null_is_not_a_regular_file():
+    with pytest.raises(ReadError, match=r"not a regular file but a character device") as info:
+        jm.read_parquet(os.devnull)
+    assert "Parquet" not in str(info.value).split(".")[0]  # DuckDB's text is not passed on
+    assert ".parquet file" in str(info.value)
+
+
+# ---------------------------------------------------------------- separators
+@pytest.mark.parametrize("given, actual", [(",", ";"), ("\t", ","), (";", "|"), ("|", "\t")])
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])  # the DuckDB and the pyarrow reader
+def test_a_wrong_explicit_separator_names_the_one_the_header_holds(tmp_path, given, actual,
+                                                                     encoding):
+    path = tmp_path / "events.csv"
+    lines = ["customer_id", "touchpoint", "ts"], ["c1", "ad", "2024-05-01 10:00"]
+    path.write_text("".join(actual.join(row) + "\n" for row in lines), encoding=encoding)
+    info = refuse_file(path, ReadError, r"separator sep=.* looks wrong", sep=given,
+                       encoding=encoding)
+    message = str(info.value)
+    assert f"holds 2 {actual!r}" in message  # two separators in a three-column header
+    assert f"Pass sep={actual!r}" in message and "No customer column" not in message
+    assert read_csv(path, sep=actual, encoding=encoding).n_events == 1
+
+
+def test_a_one_column_header_without_another_separator_is_not_blamed_on_sep(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text("events\nc1\n", encoding="utf-8")
+    with pytest.raises(jm.JourneymineError) as info:
+        read_csv(path, sep=",")
+    assert "separator" not in str(info.value).split(".")[0]
+
+
+# ---------------------------------------------------------------- open files
+def _write_logs(folder: Path) -> list[Path]:
+    df = frame(["2024-05-01 10:00", "2024-05-01 10:05"])
+    csv_gz, xes_gz = folder / "e.csv.gz", folder / "e.xes.gz"
+    with gzip.open(csv_gz, "wt", encoding="utf-8") as f:
+        df.to_csv(f, index=False)
+    events = "".join(
+        f'<event><string key="concept:name" value="{a}"/>'
+        f'<date key="time:timestamp" value="{t.replace(" ", "T")}:00"/></event>'
+        for a, t in zip(df["touchpoint"], df["ts"], strict=True))
+    with gzip.open(xes_gz, "wt", encoding="utf-8") as f:
+        f.write(f'<log><trace><string key="concept:name" value="a"/>{events}</trace></log>')
+    return [csv_gz, xes_gz]
+
+
+@pytest.mark.parametrize("reader", ["csv", "xes", "csv-cp1252"])
+def test_gzip_readers_close_their_files(tmp_path, reader):
+    import gc
+    import warnings
+
+    csv_gz, xes_gz = _write_logs(tmp_path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        if reader == "xes":
+            log = jm.read_xes(xes_gz)
+        else:
+            log = read_csv(csv_gz, encoding="cp1252" if reader == "csv-cp1252" else "utf-8")
+        gc.collect()
+    assert log.n_events == 2
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+
+
 # ---------------------------------------------------------------- parameters
+def test_process_map_filter_min_customers_must_be_a_whole_number():
+    pm = jm.discover(jm.datasets.make_journeys(50, random_state=0))
+    for bad in ("x", 1.5, -1, True):
+        with pytest.raises(InvalidParameterError, match=r"min_customers=.* is not a whole number"):
+            pm.filter(min_customers=bad)
+    # 0 keeps every edge; 1 too (every edge has at least one customer)
+    assert len(pm.filter(min_customers=0).edges) == len(pm.filter(min_customers=1).edges) == \
+        len(pm.edges)
+
+
 def test_process_map_filter_share_must_be_a_number():
     pm = jm.discover(jm.datasets.make_journeys(50, random_state=0))
     for bad in ("x", [0.5], 0, 1.5):
