@@ -19,6 +19,17 @@ What customers share are pieces of paths:
   (``"(start)"``) for journeys that stop; a :class:`Paths` table and an SVG
   Sankey diagram.
 
+A sub-path fully explained by a longer one is dropped (``closed=True``, the
+default): when ``a > b`` occurs in exactly as many journeys as ``a > b > c``
+(or ``x > a > b``), every journey with ``a > b`` goes on to ``c`` (came from
+``x``), so the shorter row repeats the longer one with nothing to add (the same
+journeys give the same conversion and lift). Only the longer pattern is kept:
+these are the *closed* patterns of sequence mining. Comparing with the
+patterns one step longer is enough: the journeys of a sub-path can only
+shrink as it grows, so a pattern with a longer equal-count super-path also
+has a one-step extension with that count. Patterns of ``max_len`` steps are
+never dropped (their extensions are not counted).
+
 Both run on an :class:`~journeymine.EventLog` (cut into journeys like
 :func:`~journeymine.discover`: ``grain``, ``rename``, ``collapse_repeats``)
 or on a :class:`~journeymine.ProcessMap`, whose variants already hold every
@@ -168,6 +179,7 @@ def patterns(
     min_journeys: int = 30,
     baseline: str = "first_step",
     sort: str = "journeys",
+    closed: bool = True,
     **options,
 ) -> pd.DataFrame:
     """Frequent contiguous sub-paths, with the journeys containing them and their conversion lift.
@@ -189,6 +201,11 @@ def patterns(
         journeys without it.
     sort : {"journeys", "lift"}, default "journeys"
         Most journeys first, or lowest lift first (barriers first).
+    closed : bool, default True
+        Drop a pattern that occurs in exactly as many journeys as a pattern
+        one step longer that starts or ends with it (every journey with it
+        continues the same way, see the module notes); ``False`` keeps every
+        frequent sub-path.
     **options
         For an EventLog: :func:`~journeymine.discover`'s ``grain``, ``gap``,
         ``session``, ``episode_gap``, ``censor``, ``stages``, ``conversion``,
@@ -208,7 +225,8 @@ def patterns(
     ------
     InvalidParameterError
         Lengths, ``top`` or ``min_journeys`` out of range, unknown
-        ``baseline``/``sort``, or options given with a ProcessMap.
+        ``baseline``/``sort``, ``closed`` not a bool, or options given with a
+        ProcessMap.
 
     Examples
     --------
@@ -221,8 +239,12 @@ def patterns(
     >>> patterns(log, conversion="buy", min_journeys=2)[["pattern", "journeys", "conversion"]]
          pattern  journeys  conversion
     0      a > b         4    0.500000
-    1      b > c         3    0.666667
-    2  a > b > c         3    0.666667
+    1  a > b > c         3    0.666667
+
+    ``b > c`` is in the same 3 journeys as ``a > b > c``, so it is dropped:
+
+    >>> patterns(log, conversion="buy", min_journeys=2, closed=False)["pattern"].tolist()
+    ['a > b', 'b > c', 'a > b > c']
     """
     min_len = _whole("min_len", min_len, 1)
     max_len = _whole("max_len", max_len, min_len)
@@ -230,6 +252,10 @@ def patterns(
     min_journeys = _whole("min_journeys", min_journeys)
     _choice("baseline", baseline, ("first_step", "all"))
     _choice("sort", sort, ("journeys", "lift"))
+    if not isinstance(closed, bool | np.bool_):
+        raise InvalidParameterError(
+            f"closed={closed!r} is not a bool.", expected="True or False.",
+            fix="Pass closed=False to keep sub-paths explained by a longer pattern.")
     coded = _coded(source, options)
     codes, weight, size = coded.codes, coded.weight, max(len(coded.names), 1)
     lengths = coded.lengths
@@ -260,7 +286,30 @@ def patterns(
             frequent = np.flatnonzero(n >= min_journeys)
             start = rows[first_at[frequent]]
             found.append((length, start, n[frequent], x[frequent]))
+    if closed:
+        found = _closed(found, codes)
     return _pattern_table(found, coded, first_n, first_x, total, total_x, baseline, sort, top)
+
+
+def _closed(found: list, codes: np.ndarray) -> list:
+    """``found`` without the patterns explained by one a step longer (same journeys, see notes).
+
+    ``found`` holds, per length in increasing order, ``(length, start, n, x)``:
+    the row where each pattern first occurs, its journeys and conversions.
+    """
+    kept = []
+    for k, (length, start, n1, x1) in enumerate(found):
+        keep = np.ones(len(start), dtype=bool)
+        if k + 1 < len(found) and found[k + 1][0] == length + 1:
+            _, longer, n2, _ = found[k + 1]
+            steps = codes[longer[:, None] + np.arange(length + 1)]
+            explained = {(tuple(s), int(n)) for part in (steps[:, :-1], steps[:, 1:])
+                         for s, n in zip(part.tolist(), n2.tolist(), strict=True)}
+            mine = codes[start[:, None] + np.arange(length)].tolist()
+            keep = np.array([(tuple(s), int(n)) not in explained
+                             for s, n in zip(mine, n1.tolist(), strict=True)], dtype=bool)
+        kept.append((length, start[keep], n1[keep], x1[keep]))
+    return kept
 
 
 def _pattern_table(found, coded: _Coded, first_n, first_x, total: int, total_x: int,

@@ -175,7 +175,7 @@ def test_make_journeys_is_long_tailed_too_but_a_short_tail_is_not_flagged(caplog
 # --------------------------------------------------------------------------- patterns
 def test_patterns_counted_by_hand():
     log = _log(["a b c buy", "a b c", "a b", "x a b c buy", "a b a b"])
-    df = jm.patterns(log, conversion="buy", min_journeys=1, top=None)
+    df = jm.patterns(log, conversion="buy", min_journeys=1, top=None, closed=False)
     row = df.set_index("pattern")
     # a > b is in all 5 journeys (twice in the last one: counted once)
     assert row.loc["a > b", "journeys"] == 5
@@ -194,6 +194,33 @@ def test_patterns_counted_by_hand():
     assert df["share"].max() == 1.0
     assert list(df.columns) == ["pattern", "length", "journeys", "share", "conversion",
                                 "baseline", "lift", "lift_low", "lift_high"]
+
+
+def test_patterns_drop_sub_paths_explained_by_a_longer_one():
+    log = _log(["a b c buy", "a b c", "a b", "x a b c buy", "a b a b"])
+    every = jm.patterns(log, conversion="buy", min_journeys=1, top=None, closed=False)
+    df = jm.patterns(log, conversion="buy", min_journeys=1, top=None)
+    # journeys before the purchase: abc, abc, ab, xabc, abab. Dropped (same journeys as a
+    # pattern one step longer that starts or ends with it):
+    #   b > c (3)  = a > b > c (3): every b > c comes after a
+    #   x > a (1)  = x > a > b (1) = x > a > b > c (1); a > b > c (3) stays, x > a > b > c (1)
+    #   is rarer; b > a (1) = a > b > a (1) = b > a > b (1) = a > b > a > b (1)
+    assert set(every["pattern"]) - set(df["pattern"]) == {
+        "b > c", "x > a", "x > a > b", "b > a", "a > b > a", "b > a > b"}
+    assert df["pattern"].tolist() == ["a > b", "a > b > c", "a > b > a > b", "x > a > b > c"]
+    # what is kept is unchanged: same counts, conversion and lift as without the rule
+    kept = every.set_index("pattern").loc[df["pattern"]].reset_index()
+    pd.testing.assert_frame_equal(df, kept)
+
+
+def test_patterns_never_drop_the_longest_or_a_pattern_with_more_journeys():
+    # a > b in 4 journeys, a > b > c in 3: a > b says something a > b > c does not
+    log = _log(["a b c"] * 3 + ["a b"])
+    df = jm.patterns(log, min_journeys=1, max_len=2, top=None)
+    # with max_len=2 the 3-step extension is not counted, so b > c is kept
+    assert df.set_index("pattern")["journeys"].to_dict() == {"a > b": 4, "b > c": 3}
+    assert jm.patterns(log, min_journeys=1, top=None)["pattern"].tolist() == ["a > b",
+                                                                              "a > b > c"]
 
 
 def test_patterns_min_support_lengths_and_baseline():
@@ -248,6 +275,7 @@ def test_patterns_find_the_planted_checkout_loop_with_lift_below_one(clickstream
     ({"min_len": 0}, "min_len"), ({"min_len": 3, "max_len": 2}, "max_len"),
     ({"top": 0}, "top"), ({"min_journeys": 0}, "min_journeys"),
     ({"baseline": "first"}, "Did you mean 'first_step'"), ({"sort": "lifts"}, "Did you mean"),
+    ({"closed": "yes"}, "closed"),
 ])
 def test_patterns_bad_parameters(kwargs, match):
     with pytest.raises(InvalidParameterError, match=match) as info:
