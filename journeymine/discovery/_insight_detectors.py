@@ -385,6 +385,36 @@ def _switches(cs: _Cases, presence, min_cases: int) -> pd.DataFrame:
                              "source": names[src], "target": names[tgt]})
 
 
+def _median_of(values: np.ndarray) -> float:
+    """Median of already sorted ``values``."""
+    n = len(values)
+    return float(values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2)
+
+
+def _reference_waits(src: np.ndarray, tgt: np.ndarray, wait: np.ndarray, sources: np.ndarray,
+                     targets: np.ndarray, min_waits: int,
+                     typical: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per edge ``sources[k] → targets[k]``: the wait it is compared with, and which one.
+
+    The largest of the typical wait and the median waits of the other steps
+    out of the source and of the other steps into the target, each side when
+    it has at least ``min_waits`` waits. ``which`` is ``"after"`` (out of the
+    source), ``"into"`` (into the target) or ``"all"`` (the typical wait).
+    """
+    reference = np.full(len(sources), typical)
+    which = np.full(len(sources), "all", dtype=object)
+    for group, other, name, mine, theirs in ((src, tgt, "after", sources, targets),
+                                            (tgt, src, "into", targets, sources)):
+        order = np.lexsort((wait, group))
+        group_s, other_s, wait_s = group[order], other[order], wait[order]
+        lo, hi = np.searchsorted(group_s, mine), np.searchsorted(group_s, mine, side="right")
+        for k in range(len(mine)):
+            peers = wait_s[lo[k]:hi[k]][other_s[lo[k]:hi[k]] != theirs[k]]
+            if len(peers) >= min_waits and _median_of(peers) > reference[k]:
+                reference[k], which[k] = _median_of(peers), name
+    return reference, which
+
+
 def _slow_steps(cs: _Cases, grain: str, min_cases: int, slow_factor: float) -> pd.DataFrame:
     T = len(cs.names)
     i = np.flatnonzero(cs.case[:-1] == cs.case[1:])
@@ -403,36 +433,44 @@ def _slow_steps(cs: _Cases, grain: str, min_cases: int, slow_factor: float) -> p
     keys, first, count = np.unique(edge_sorted, return_index=True, return_counts=True)
     median = np.where(count % 2, wait_sorted[first + count // 2],
                       (wait_sorted[first + (count - 1) // 2] + wait_sorted[first + count // 2]) / 2)
-    lo, hi = median_rank_bounds(count)
-    m_low, m_high = wait_sorted[first + lo], wait_sorted[first + hi]
-    above = np.add.reduceat((wait_sorted > typical).astype(np.int64), first)
-    from scipy.stats import binom
-
-    p = binom.sf(above - 1, count, 0.5)
     item = np.searchsorted(keys, edge)
     pcase, pitem = _unique_pairs(cs.case[i], item, len(keys))
     cases = np.bincount(pitem, minlength=len(keys))
-    customers = _distinct_customers(cs, pcase, pitem, len(keys))
+    # Candidates are slow against the typical wait; the reference is at least that.
     tested = np.flatnonzero((cases >= min_cases) & (median >= slow_factor * typical))
-    keys, count, median, m_low, m_high, above, p, cases, customers = (
-        v[tested] for v in (keys, count, median, m_low, m_high, above, p, cases, customers))
+    reference, which = _reference_waits(src, tgt, wait, keys[tested] // T, keys[tested] % T,
+                                        min_cases, typical)
+    slow = median[tested] >= slow_factor * reference
+    tested, reference, which = tested[slow], reference[slow], which[slow]
+    customers = _distinct_customers(cs, pcase, pitem, len(keys))[tested]
+    keys, first, count, median, cases = (v[tested] for v in (keys, first, count, median, cases))
+    lo, hi = median_rank_bounds(count)
+    m_low, m_high = wait_sorted[first + lo], wait_sorted[first + hi]
+    above = np.array([n - np.searchsorted(wait_sorted[f:f + n], r, side="right")
+                      for f, n, r in zip(first, count, reference, strict=True)], dtype=np.int64)
+    from scipy.stats import binom
+
+    p = binom.sf(above - 1, count, 0.5)
     with np.errstate(divide="ignore", invalid="ignore"):
-        effect = 1 - typical / median
-        low = 1 - typical / np.maximum(m_low, 1e-9)
-        high = 1 - typical / np.maximum(m_high, 1e-9)
+        effect = 1 - reference / median
+        low = 1 - reference / np.maximum(m_low, 1e-9)
+        high = 1 - reference / np.maximum(m_high, 1e-9)
     names = cs.names.astype(str)
     s, t = names[keys // T], names[keys % T]
     inside = "within sessions" if grain == "session" else f"within a {grain}'s journey"
+    compared = [{"after": f"other steps after {a}", "into": f"other steps into {b}",
+                 "all": "all steps"}[w] for a, b, w in zip(s, t, which, strict=True)]
     evidence = [f"{int(n):,} waits {inside}: median {humanize_seconds(m)} "
-                f"(95% {humanize_seconds(a)}–{humanize_seconds(b)}) vs typical "
-                f"{humanize_seconds(typical)}; {int(k):,} above typical"
-                for n, m, a, b, k in zip(count, median, m_low, m_high, above, strict=True)]
-    out = _rows("slow step", where=[f"{a} → {b}" for a, b in zip(s, t, strict=True)],
-                customers=customers, cases=cases, effect=effect, effect_low=low,
-                effect_high=high, effect_measure="excess share of the wait",
-                relative_effect=effect, loss=customers * (median - typical) / 3600.0,
-                unit="hours", p_value=p, evidence=evidence, median=median, typical=typical)
-    return out
+                f"(95% {humanize_seconds(a)}–{humanize_seconds(b)}) vs {humanize_seconds(r)} "
+                f"for {c}; {int(k):,} above it"
+                for n, m, a, b, r, c, k in zip(count, median, m_low, m_high, reference, compared,
+                                               above, strict=True)]
+    return _rows("slow step", where=[f"{a} → {b}" for a, b in zip(s, t, strict=True)],
+                 customers=customers, cases=cases, effect=effect, effect_low=low,
+                 effect_high=high, effect_measure="excess share of the wait",
+                 relative_effect=effect, loss=customers * (median - reference) / 3600.0,
+                 unit="hours", p_value=p, evidence=evidence, median=median, typical=reference,
+                 compared=which, source=s, target=t)
 
 
 def _incidents(cs: _Cases, presence, min_cases: int, ratio: float) -> pd.DataFrame:

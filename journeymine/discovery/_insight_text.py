@@ -24,10 +24,10 @@ _SENTENCES = {
                     "converted {p1} against {p0} for similar {units} without the loop.",
     ("loop", "id"): "{customers} pelanggan berputar di {where} ({extra} langkah tambahan); "
                     "konversi mereka {p1} dibanding {p0} untuk {units} serupa tanpa putaran itu.",
-    ("slow step", "en"): "Customers wait a median {median} for {where} ({fold}× the typical "
-                         "{typical} wait): {loss} hours lost across {customers} customers.",
-    ("slow step", "id"): "Pelanggan menunggu median {median} untuk {where} ({fold}× waktu tunggu "
-                         "biasa {typical}): {loss} jam hilang untuk {customers} pelanggan.",
+    ("slow step", "en"): "Customers wait a median {median} for {where} ({fold}× the {compared}): "
+                         "{loss} hours lost across {customers} customers.",
+    ("slow step", "id"): "Pelanggan menunggu median {median} untuk {where} ({fold}× {compared}): "
+                         "{loss} jam hilang untuk {customers} pelanggan.",
     ("event", "en"): "{Units} with {where} converted {p1} against {p0} for {units} of similar "
                      "length without it.",
     ("event", "id"): "{Units} dengan {where} berkonversi {p1} dibanding {p0} untuk {units} "
@@ -53,6 +53,16 @@ _SENTENCES = {
     ("negative emotion", "id"): "{p1} teks tentang {where} bernada negatif, dibanding {p0} di "
                                 "titik sentuh lain ({cases} teks dari {customers} pelanggan).",
 }
+
+
+#: What a slow step's wait is compared with (see ``_slow_steps``): the typical wait of
+#: other steps out of its source, into its target, or of all steps.
+_COMPARED = {("after", "en"): "{typical} of other steps after {source}",
+             ("into", "en"): "{typical} of other steps into {target}",
+             ("all", "en"): "typical {typical} wait",
+             ("after", "id"): "waktu tunggu {typical} langkah lain setelah {source}",
+             ("into", "id"): "waktu tunggu {typical} langkah lain menuju {target}",
+             ("all", "id"): "waktu tunggu biasa {typical}"}
 
 
 _UNITS = {("session", "en"): "sessions", ("episode", "en"): "journeys",
@@ -95,7 +105,9 @@ def _sentence(row: pd.Series, grain: str, lang: str) -> str:
     elif kind == "slow step":
         fold = row["median"] / row["typical"]
         values.update(median=humanize_seconds(row["median"]),
-                      typical=humanize_seconds(row["typical"]),
+                      compared=_COMPARED[row["compared"], lang].format(
+                          typical=humanize_seconds(row["typical"]), source=row["source"],
+                          target=row["target"]),
                       fold=f"{fold:.0f}" if fold >= 10 else f"{fold:.1f}")
     elif kind == "incident":
         values.update(start=f"{row['start']:%Y-%m-%d}", end=f"{row['end']:%Y-%m-%d}",

@@ -46,10 +46,18 @@ Slow steps
     Waits between consecutive events of one case (at the session grain:
     inside sessions only, never the days between visits; at the customer
     and episode grains a move back to an earlier stage is a return, not a
-    wait, and is left out). An edge is slow when its median wait is at
-    least ``slow_factor`` times the typical wait (the median of all waits);
-    sign test of waits above the typical one, distribution-free interval of
-    the median. Loss: customers × (median − typical), in hours.
+    wait, and is left out). A wait is compared with waits of the same
+    kind: its *reference* is the largest of the typical wait (the median of
+    all waits), the median wait of the other steps out of the same
+    touchpoint and that of the other steps into the same touchpoint (each
+    side when it has at least ``min_cases`` waits). A delivery that takes
+    4.5 days after a first order against 1.8 days after a repeat order is
+    slow; a review written hours after a delivery, as after every other
+    step into the review, is not, however long against the minutes between
+    page views. An edge is slow when its median wait is at least
+    ``slow_factor`` times its reference; sign test of waits above the
+    reference, distribution-free interval of the median. Loss: customers ×
+    (median − reference), in hours.
 Events with lift
     Presence of a touchpoint before the outcome against conversion, compared
     within strata of journey length (length before the outcome, in bins:
@@ -94,7 +102,7 @@ proportions (conversion, exit rate, negative share; for waits the excess
 share of the wait); the relative effect puts it on a scale from 0 to 1, the
 share of the outcome the finding explains: ``|p1 − p0| / max(p1, p0)`` for
 conversion rates (loops, events, switches, incidents), ``(rate − baseline) /
-rate`` for exit rates and negative-text shares, ``(median − typical) /
+rate`` for exit rates and negative-text shares, ``(median − reference) /
 median`` for waits. The absolute size alone favours common, mild
 associations (a page reload that costs two points); the relative alone
 favours rare, strong ones; their geometric mean ranks a checkout loop that
@@ -222,7 +230,7 @@ def insights(
     conversion: str | Iterable[str] | None = None,
     min_cases: int = 30,
     alpha: float = 0.05,
-    slow_factor: float = 3.0,
+    slow_factor: float = 2.0,
     funnel_share: float = 0.8,
     event_share: float = 0.2,
     incident_ratio: float = 1.5,
@@ -267,9 +275,10 @@ def insights(
         or loop) for it to be tested.
     alpha : float, default 0.05
         False discovery rate: findings with a larger q-value are dropped.
-    slow_factor : float, default 3
-        An edge is a slow-step candidate when its median wait is at least
-        this many times the typical wait.
+    slow_factor : float, default 2
+        An edge is a slow step when its median wait is at least this many
+        times its reference: the largest of the typical wait and the median
+        waits of the other steps out of its source and into its target.
     funnel_share : float, default 0.8
         A touchpoint that precedes the conversion in at least this share of
         one purchase route's conversions (a route: the conversion touchpoint

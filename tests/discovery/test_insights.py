@@ -146,6 +146,34 @@ def test_slow_steps_are_waits_inside_sessions_not_gaps_between_visits():
     assert slow.iloc[0]["loss"] == pytest.approx(120 * (40 * 60 - 10 - 20) / 3600, rel=0.05)
 
 
+def test_a_slow_step_is_compared_with_steps_of_the_same_kind():
+    # 120 sessions each: A  home > product > cart > payment > delivery > review
+    #                    B  home > product > cart > repurchase > delivery
+    #                    C  home > product > support > review
+    # Steps take 20 s, except payment > delivery 3 h, repurchase > delivery 1 h and the
+    # reviews 5 h after delivery or support. Typical wait: 20 s (8 of 12 waits per triple).
+    # Against the typical wait all four long steps would be slow; against steps of the same
+    # kind only payment > delivery is: 3 h against the 1 h of the other step into delivery.
+    # The reviews take 5 h after both steps into review, so neither is slow.
+    waits = {("payment", "delivery"): "3h", ("repurchase", "delivery"): "1h",
+             ("delivery", "review"): "5h", ("support", "review"): "5h"}
+    paths = [["home", "product", "cart", "payment", "delivery", "review"],
+             ["home", "product", "cart", "repurchase", "delivery"],
+             ["home", "product", "support", "review"]] * 120
+    log = make_log(paths, step="20s", every="1D", waits=waits)
+    for lang, said in (("en", "3.0× the 1h of other steps into delivery"),
+                       ("id", "3.0× waktu tunggu 1h langkah lain menuju delivery")):
+        slow = rows_of(jm.insights(log, conversion="payment", gap="12h", lang=lang),
+                       "slow step")
+        assert slow["where"].tolist() == ["payment → delivery"]
+        row = slow.iloc[0]
+        # loss: 120 customers × (3 h − 1 h); effect: 1 − 1 h / 3 h
+        assert row["loss"] == pytest.approx(240.0)
+        assert row["effect"] == pytest.approx(2 / 3)
+        assert said in row["sentence"]
+    assert "vs 1h for other steps into delivery" in row["evidence"]
+
+
 # ------------------------------------------------------------------ incidents
 def test_an_incident_window_is_dated_within_a_week():
     rng = np.random.default_rng(1)
