@@ -26,7 +26,7 @@ from journeymine.eventlog import (
     read_xes,
 )
 from journeymine.exceptions import JourneymineError
-from journeymine.measurement import Attribution, attribute
+from journeymine.measurement import Attribution, JourneyDiff, attribute, diff
 
 __version__ = "0.1.0"
 
@@ -85,5 +85,6 @@ __all__ = [
 ]
 __all__ += ["GapSuggestion", "Journeys", "episodes", "sessionize", "suggest_gap"]
 __all__ += ["Attribution", "attribute"]
+__all__ += ["JourneyDiff", "diff"]
 __all__ += ["Paths", "collapse_repeats", "group_touchpoints", "paths_from", "paths_to", "patterns",
             "suggest_groups"]

@@ -38,6 +38,8 @@ _INK = "#1f2933"
 _MUTED = "#5f6b7a"
 _PSEUDO = "#37474f"
 _FAST, _MID, _SLOW = "#9aa5b1", "#f28e2b", "#d62728"
+#: Edge colours of a diff map (metric="change"): grew, shrank, no significant change.
+_GREW, _SHRANK, _SAME = "#2166ac", "#d6604d", "#c3c9d0"
 _FONT = (
     "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, "
     "'Noto Sans', 'Liberation Sans', sans-serif"
@@ -84,10 +86,13 @@ def render_process_map(
     start, end : mapping of str to int
         Number of journeys that start / end at each touchpoint. Drawn as edges
         from a "Start" and to an "End" pseudo-node.
-    metric : {"count", "time"}, default "count"
+    metric : {"count", "time", "change"}, default "count"
         ``"count"`` labels edges with their counts; ``"time"`` labels them with
-        the median duration and colours slow edges red. Edge width always
-        follows the count.
+        the median duration and colours slow edges red; ``"change"`` (a
+        journey diff) colours edges whose ``significant`` column is true
+        blue when their ``change`` (required, a share) is positive and red
+        when negative, labelled in points, and the others grey. Edge width
+        always follows the count.
     stage_order : sequence of str, default STAGES
         The stages, in journey order; they colour the nodes and push earlier
         stages towards the top.
@@ -134,10 +139,11 @@ def render_process_map(
     >>> "1h" in render_process_map(nodes, edges, {"instagram_ad": 100}, {}, metric="time")
     True
     """
-    if metric not in ("count", "time"):
+    if metric not in ("count", "time", "change"):
         raise InvalidParameterError(
             f"Unknown metric {metric!r}.",
-            expected="'count' (edge labels show counts) or 'time' (median durations).",
+            expected="'count' (edge labels show counts), 'time' (median durations) or "
+            "'change' (a diff's changes).",
             fix="Pass metric='count' or metric='time'.",
         )
     order = tuple(str(s).strip().lower() for s in stage_order)
@@ -285,9 +291,10 @@ def _count(value: Any, what: str, unit: str) -> float:
 
 
 def _edge_rows(edges: pd.DataFrame, known: set[str], metric: str) -> dict[tuple[str, str], dict]:
-    required = ["source", "target", "count"] + (["median_seconds"] if metric == "time" else [])
-    _require(edges, "edges", required)
-    optional = ("customers", "mean_seconds", "median_seconds", "p90_seconds")
+    needs = {"time": ["median_seconds"], "change": ["change"]}.get(metric, [])
+    _require(edges, "edges", ["source", "target", "count", *needs])
+    optional = ("customers", "mean_seconds", "median_seconds", "p90_seconds", "change",
+                "significant")
     rows: dict[tuple[str, str], dict] = {}
     for rec in edges.to_dict("records"):
         s, t = str(rec["source"]), str(rec["target"])
@@ -572,6 +579,13 @@ class _Renderer:
             text += "; labels: counts; node shade: events"
         parts.append(f'<text x="56" y="{_f(y + 10)}">{_esc(text)}</text>')
         x = 56 + _text_width(text, 10.5) + 20
+        if self.metric == "change":
+            for color, text in ((_GREW, "grew"), (_SHRANK, "shrank"),
+                                (_SAME, "no significant change")):
+                parts.append(f'<rect x="{_f(x)}" y="{_f(y + 2)}" width="18" height="8" '
+                             f'fill="{color}"/><text x="{_f(x + 23)}" y="{_f(y + 10)}">'
+                             f"{_esc(text)}</text>")
+                x += 23 + _text_width(text, 10.5) + 14
         if self.metric == "time":
             for i in range(6):
                 parts.append(
@@ -650,6 +664,11 @@ class _Renderer:
             return width, "#b0b8c1", label
         if self.metric == "count":
             return width, "#6b7785", _int(row["count"])
+        if self.metric == "change":
+            change = row["change"]
+            if row["significant"] != 1 or not math.isfinite(change):
+                return width, _SAME, ""
+            return width, _GREW if change > 0 else _SHRANK, f"{100 * change:+.1f} pts"
         med = row["median_seconds"]
         if not math.isfinite(med):
             return width, _FAST, "n/a"
@@ -661,9 +680,12 @@ class _Renderer:
         head = f"{self.label_of[s]} → {self.label_of[t]}"
         if row.get("pseudo"):
             return f"{head}\njourneys: {_int(row['count'])}"
+        change = ([f"change in share of journeys: {100 * row['change']:+.1f} pts"]
+                  if self.metric == "change" and math.isfinite(row["change"]) else [])
         return "\n".join(
             [
                 head,
+                *change,
                 f"transitions: {_int(row['count'])}",
                 f"customers: {_int(row['customers'])}",
                 f"mean time: {humanize_seconds(row['mean_seconds'])}",
@@ -696,10 +718,11 @@ class _Renderer:
             )
             if label:
                 lx, ly = placer.place(route, _text_width(label, _LABEL_PX) + 4, _LABEL_PX + 3)
-                ink = color if self.metric == "time" and not row.get("pseudo") else _INK
+                ink = (color if self.metric in ("time", "change") and not row.get("pseudo")
+                       else _INK)
                 if ink == _FAST:
                     ink = _MUTED
-                weight = ' font-weight="600"' if self.metric == "time" else ""
+                weight = ' font-weight="600"' if self.metric != "count" else ""
                 labels.append(
                     (
                         (s, t),
