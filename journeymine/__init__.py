@@ -19,6 +19,7 @@ from journeymine.eventlog import (
     EventLog,
     Schema,
     StageMap,
+    read_answers,
     read_csv,
     read_parquet,
     read_sql,
@@ -26,7 +27,14 @@ from journeymine.eventlog import (
     read_xes,
 )
 from journeymine.exceptions import JourneymineError
-from journeymine.measurement import Attribution, JourneyDiff, attribute, diff
+from journeymine.measurement import (
+    Attribution,
+    JourneyDiff,
+    Satisfaction,
+    attribute,
+    diff,
+    satisfaction,
+)
 
 __version__ = "0.1.0"
 
@@ -86,5 +94,6 @@ __all__ = [
 __all__ += ["GapSuggestion", "Journeys", "episodes", "sessionize", "suggest_gap"]
 __all__ += ["Attribution", "attribute"]
 __all__ += ["JourneyDiff", "diff"]
+__all__ += ["Satisfaction", "read_answers", "satisfaction"]
 __all__ += ["Paths", "collapse_repeats", "group_touchpoints", "paths_from", "paths_to", "patterns",
             "suggest_groups"]

@@ -19,9 +19,11 @@ __all__ = [
     "OutputError",
     "ReadError",
     "SchemaError",
+    "ScoreError",
     "StageError",
     "TextTruncatedWarning",
     "TimestampError",
+    "UnknownCustomerError",
     "UnknownTouchpointError",
 ]
 
@@ -70,6 +72,10 @@ class TimestampError(SchemaError):
     """Timestamps could not be parsed."""
 
 
+class ScoreError(SchemaError):
+    """Survey scores are not numbers, or fall outside the scale of the survey kind."""
+
+
 class EncodingError(JourneymineError, UnicodeError):
     """A file is not in the expected text encoding."""
 
@@ -96,6 +102,10 @@ class InvalidParameterError(JourneymineError, ValueError):
 
 class UnknownTouchpointError(JourneymineError, ValueError):
     """A touchpoint or stage named by the user does not occur in the log."""
+
+
+class UnknownCustomerError(JourneymineError, ValueError):
+    """The customers named by the user (e.g. survey respondents) do not occur in the log."""
 
 
 class ModelNotFoundError(JourneymineError, FileNotFoundError):

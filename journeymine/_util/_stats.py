@@ -1,7 +1,8 @@
 """Small vectorised statistics shared by the emotion and insight tables.
 
 Wilson intervals of proportions, Newcombe's interval and a two-sample test
-for the difference of two proportions, Benjamini-Hochberg q-values, the
+for the difference of two proportions, Student-t intervals of means,
+Benjamini-Hochberg q-values, the
 Mantel-Haenszel pooled risk difference over strata (with Sato's variance
 and the Cochran-Mantel-Haenszel test), a distribution-free interval for a
 median, and a binomial scan for the calendar window whose rate departs most
@@ -16,8 +17,8 @@ import math
 import numpy as np
 
 __all__ = ["Z95", "benjamini_hochberg", "binomial_scan", "fisher_exact", "mantel_haenszel",
-           "median_rank_bounds", "newcombe_interval", "normal_two_sided", "two_proportion_test",
-           "wilson_interval"]
+           "median_rank_bounds", "newcombe_interval", "normal_two_sided", "t_interval",
+           "two_proportion_test", "wilson_interval"]
 
 #: The 97.5% quantile of the standard normal: half-width of a 95% interval in standard errors.
 Z95 = 1.959963984540054
@@ -64,6 +65,26 @@ def newcombe_interval(x_a, n_a, x_b, n_b, z: float = Z95) -> tuple[np.ndarray, n
     low = d - np.sqrt((p_b - lo_b) ** 2 + (hi_a - p_a) ** 2)
     high = d + np.sqrt((hi_b - p_b) ** 2 + (p_a - lo_a) ** 2)
     return low, high
+
+
+def t_interval(mean, std, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Student-t interval ``mean ± t(1 - α/2, n - 1) · std / sqrt(n)`` (vectorised).
+
+    NaN bounds where ``n`` < 2 (no spread to estimate).
+
+    Examples
+    --------
+    >>> low, high = t_interval(3.0, 1.0, 4)
+    >>> round(float(low), 3), round(float(high), 3)
+    (1.409, 4.591)
+    """
+    from scipy import stats
+
+    mean, std, n = (np.asarray(a, dtype=float) for a in (mean, std, n))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dof = np.where(n > 1, n - 1, np.nan)
+        half = stats.t.ppf(0.5 + confidence / 2, dof) * std / np.sqrt(n)
+    return mean - half, mean + half
 
 
 def two_proportion_test(x_a, n_a, x_b, n_b, *, min_expected: float = 5.0) -> np.ndarray:

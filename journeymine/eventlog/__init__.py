@@ -3,11 +3,13 @@
 This layer owns everything about the input: the :class:`Schema` naming the
 columns, the :class:`StageMap` placing touchpoints in the journey stages
 (English and Indonesian names), the readers for events (CSV, Parquet, XES, SQL,
-DataFrames) and for customer texts, and validation (types, time zones, nulls,
+DataFrames), for customer texts and for survey answers, the linking of texts
+and answers to the journey, and validation (types, time zones, nulls,
 duplicates, ordering by customer and time). Nothing here imports discovery,
 personas, sentiment or reporting.
 """
 
+from journeymine.eventlog._answers import read_answers
 from journeymine.eventlog._eventlog import EventLog
 from journeymine.eventlog._readers import read_csv, read_parquet, read_sql, read_xes
 from journeymine.eventlog._schema import Schema
@@ -20,6 +22,7 @@ __all__ = [
     "Schema",
     "StageMap",
     "normalize_stage",
+    "read_answers",
     "read_csv",
     "read_parquet",
     "read_sql",

@@ -55,7 +55,7 @@ _CANDIDATES: dict[str, tuple[str, ...]] = {
     "channel": ("channel", "kanal", "saluran", "medium", "source", "platform"),
     "stage": ("stage", "journey_stage", "funnel_stage", "tahap", "tahapan", "phase"),
     "text": ("text", "review", "comment", "message", "feedback", "ulasan", "pesan", "komentar"),
-    "rating": ("rating", "stars", "score", "nps", "csat", "nilai_ulasan", "bintang"),
+    "rating": ("rating", "stars", "score", "nps", "csat", "nilai_ulasan", "bintang", "skor"),
     "revenue": (
         "revenue", "amount", "order_value", "value", "price", "total", "gmv",
         "sales", "pendapatan", "nilai", "harga",

@@ -1,10 +1,11 @@
 """Emotions over the journey: the entry point :func:`emotions` and its result.
 
-:func:`emotions` links every text to the journey (:mod:`._linking`), tags it
-(:mod:`._tags`) and returns a :class:`JourneyEmotions` with emotion and
-sentiment per touchpoint, stage, channel and persona, the emotion curve, pain
-points and delights (:mod:`._stats`), quotes (:mod:`._quotes`) and key
-phrases (:mod:`._phrases`). :func:`run_emotions` also writes the HTML report
+:func:`emotions` links every text to the journey
+(:mod:`journeymine.eventlog._linking`), tags it (:mod:`._tags`) and returns a
+:class:`JourneyEmotions` with emotion and sentiment per touchpoint, stage,
+channel and persona, the emotion curve, pain points and delights
+(:mod:`._stats`), quotes (:mod:`._quotes`) and key phrases (:mod:`._phrases`).
+:func:`run_emotions` also writes the HTML report
 (:mod:`journeymine.reporting._emotion_report`), JSON and CSV.
 """
 
@@ -23,15 +24,16 @@ import numpy as np
 import pandas as pd
 
 from journeymine._util._json import json_safe, records
+from journeymine._util._params import parse_duration
 from journeymine._util._stats import wilson_interval
 from journeymine._util._write import write_bundle
 from journeymine.eventlog._eventlog import EventLog, StagesLike
+from journeymine.eventlog._linking import UNLINKED_REASONS, link_texts, persona_of
 from journeymine.eventlog._schema import CUSTOMER, suggest
 from journeymine.eventlog._stages import StageMap
 from journeymine.eventlog._texts import read_texts
 from journeymine.exceptions import InvalidParameterError, SchemaError, UnknownTouchpointError
 from journeymine.reporting._format import humanize_seconds
-from journeymine.sentiment._linking import UNLINKED_REASONS, link_texts, parse_window, persona_of
 from journeymine.sentiment._phrases import distinctive_phrases
 from journeymine.sentiment._quotes import diverse_quotes, quote_records
 from journeymine.sentiment._stats import excess_test, mean_interval
@@ -94,8 +96,9 @@ def emotions(
         ``None`` links to the last event however old.
     stages : StageMap, dict or path, optional
         Touchpoint to stage map; by default :meth:`EventLog.stage_map`.
-    personas : Series or dict, optional
-        ``customer_id -> persona``, for :meth:`JourneyEmotions.by` ``("persona")``.
+    personas : Series, dict or PersonaModel, optional
+        ``customer_id -> persona`` (or a fitted model's ``labels_``), for
+        :meth:`JourneyEmotions.by` ``("persona")``.
     adapt_priors : bool, default False
         Re-estimate the emotion and sentiment class priors of these texts by
         EM before labelling them (label-shift adaptation, Saerens et al. 2002;
@@ -146,7 +149,7 @@ def emotions(
             expected="a validated event log.",
             fix="Build one with jm.read_csv(...) or jm.EventLog.from_pandas(df).",
         )
-    span = parse_window(window)
+    span = None if window is None else parse_duration(window, "window")
     frame = read_texts(texts)
     links = link_texts(log, frame, span)
     tags = clean_labels(tag_texts(frame, tagger, adapt_priors=adapt_priors))

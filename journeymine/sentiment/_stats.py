@@ -18,7 +18,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from journeymine._util._stats import benjamini_hochberg
+from journeymine._util._stats import benjamini_hochberg, t_interval
 
 __all__ = ["excess_test", "mean_interval"]
 
@@ -43,14 +43,10 @@ def mean_interval(grouped: pd.core.groupby.SeriesGroupBy) -> pd.DataFrame:
     >>> mean_interval(values.groupby(["a", "a", "a", "b"])).round(3).values.tolist()
     [[0.0, -2.484, 2.484], [1.0, nan, nan]]
     """
-    from scipy import stats
-
     agg = grouped.agg(["mean", "std", "count"])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dof = (agg["count"] - 1).where(agg["count"] > 1)
-        half = stats.t.ppf(0.975, dof) * agg["std"] / np.sqrt(agg["count"])
-    return pd.DataFrame({"mean_sentiment": agg["mean"], "mean_sentiment_low": agg["mean"] - half,
-                         "mean_sentiment_high": agg["mean"] + half})
+    low, high = t_interval(agg["mean"], agg["std"], agg["count"])
+    return pd.DataFrame({"mean_sentiment": agg["mean"], "mean_sentiment_low": low,
+                         "mean_sentiment_high": high}, index=agg.index)
 
 
 def excess_test(hits: pd.Series, totals: pd.Series, min_total: int) -> pd.DataFrame:

@@ -1,11 +1,13 @@
-"""Linking customer texts to the journey: to their touchpoint, or the customer's nearest event.
+"""Linking what customers said to the journey: to their touchpoint, or the customer's nearest event.
 
-A text with a ``touchpoint`` is linked to it (the touchpoint must occur in the
-log); any other text to its customer's last event at or before it, if that
-event is at most ``window`` older. All texts are linked by one DuckDB query
-with ASOF joins (:func:`link_texts`); a text that cannot be linked keeps one
-reason of :data:`UNLINKED_REASONS`. :func:`persona_of` looks up the persona
-of each text's customer.
+Texts (:func:`journeymine.emotions`) and survey answers
+(:func:`journeymine.satisfaction`) are linked the same way. A row with a
+``touchpoint`` is linked to it (the touchpoint must occur in the log); any
+other row to its customer's last event at or before it, if that event is at
+most ``window`` older. All rows are linked by one DuckDB query with ASOF
+joins (:func:`link_texts`); a row that cannot be linked keeps one reason of
+:data:`UNLINKED_REASONS`. :func:`persona_of` looks up the persona of each
+row's customer.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from journeymine.eventlog._schema import ACTIVITY, CHANNEL, CUSTOMER, EVENT_INDE
 from journeymine.eventlog._validate import to_arrow
 from journeymine.exceptions import InvalidParameterError
 
-__all__ = ["UNLINKED_REASONS", "link_texts", "parse_window", "persona_of"]
+__all__ = ["UNLINKED_REASONS", "link_texts", "persona_of"]
 
 #: Why a text could not be linked to the journey.
 UNLINKED_REASONS = {
@@ -33,29 +35,6 @@ UNLINKED_REASONS = {
     "no_event_before": "its customer has no event at or before it",
     "outside_window": "its customer's last event before it is older than the window",
 }
-
-
-def parse_window(window: Any) -> pd.Timedelta | None:
-    """``window`` as a positive Timedelta (None stays None).
-
-    Examples
-    --------
-    >>> parse_window("48h"), parse_window(None)
-    (Timedelta('2 days 00:00:00'), None)
-    """
-    if window is None:
-        return None
-    try:
-        value = pd.Timedelta(window)
-    except (ValueError, TypeError):
-        value = None
-    if value is None or pd.isna(value) or value <= pd.Timedelta(0):
-        raise InvalidParameterError(
-            f"window={window!r} is not a positive duration.",
-            expected="a pandas duration such as '7D', '48h', '30min' or a Timedelta (or None).",
-            fix="Pass e.g. window='7D'; None links to the last event however old.",
-        )
-    return value
 
 
 def link_texts(log: EventLog, texts: pd.DataFrame, window: pd.Timedelta | None) -> pd.DataFrame:
@@ -130,7 +109,20 @@ def link_texts(log: EventLog, texts: pd.DataFrame, window: pd.Timedelta | None) 
 
 
 def persona_of(personas: Any, customers: pd.Series) -> pd.Series:
-    """The persona of each customer in ``customers`` (object dtype, NaN when unknown)."""
+    """The persona of each customer in ``customers`` (object dtype, NaN when unknown).
+
+    ``personas`` is a Series or dict ``customer_id -> persona``, a one-column
+    DataFrame indexed by customer, or a fitted model with a ``labels_``
+    Series (a :class:`~journeymine.PersonaModel`).
+
+    Examples
+    --------
+    >>> persona_of({"a": "loyal"}, pd.Series(["a", "b"])).tolist()
+    ['loyal', nan]
+    """
+    labels = getattr(personas, "labels_", None)
+    if isinstance(labels, pd.Series):
+        personas = labels
     if isinstance(personas, pd.DataFrame) and personas.shape[1] == 1:
         personas = personas.iloc[:, 0]
     if isinstance(personas, Mapping):
@@ -138,7 +130,7 @@ def persona_of(personas: Any, customers: pd.Series) -> pd.Series:
     if not isinstance(personas, pd.Series):
         raise InvalidParameterError(
             f"personas must map customer ids to personas; got {type(personas).__name__}.",
-            expected="a pandas Series indexed by customer_id (or a dict).",
+            expected="a pandas Series indexed by customer_id, a dict, or a fitted PersonaModel.",
             fix="Pass e.g. df.set_index('customer_id')['persona'].",
         )
     lookup = personas.set_axis(personas.index.astype(str))
