@@ -29,10 +29,14 @@ from journeymine.eventlog import (
 from journeymine.exceptions import JourneymineError
 from journeymine.measurement import (
     Attribution,
+    Conformance,
     JourneyDiff,
+    ProcessModel,
     Satisfaction,
     attribute,
+    conformance,
     diff,
+    process_model,
     satisfaction,
 )
 
@@ -95,5 +99,6 @@ __all__ += ["GapSuggestion", "Journeys", "episodes", "sessionize", "suggest_gap"
 __all__ += ["Attribution", "attribute"]
 __all__ += ["JourneyDiff", "diff"]
 __all__ += ["Satisfaction", "read_answers", "satisfaction"]
+__all__ += ["Conformance", "ProcessModel", "conformance", "process_model"]
 __all__ += ["Paths", "collapse_repeats", "group_touchpoints", "paths_from", "paths_to", "patterns",
             "suggest_groups"]

@@ -141,3 +141,32 @@ def test_every_module_imports_only_its_layer_or_lower_ones(graph):
         if layer(mod) is not None and layer(dep) is not None and layer(dep) > layer(mod)
     )
     assert not upward, upward
+
+
+#: Optional heavy dependencies and the one private module allowed to import each.
+ONLY_IMPORTED_BY = {"pm4py": "journeymine.measurement._pm4py"}
+
+
+def all_imports(path: Path) -> set[str]:
+    """Top-level names of every module ``path`` imports, at any depth (functions too)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+@pytest.mark.parametrize("dependency", sorted(ONLY_IMPORTED_BY))
+def test_an_optional_dependency_is_imported_in_one_module(dependency):
+    importers = sorted(module_name(p) for p in PACKAGE.rglob("*.py")
+                       if dependency in all_imports(p))
+    assert importers == [ONLY_IMPORTED_BY[dependency]]
+
+
+def test_the_pm4py_module_imports_it_only_inside_functions():
+    body = ast.parse((PACKAGE / "measurement" / "_pm4py.py").read_text("utf-8")).body
+    top = {a.name for node in body if isinstance(node, ast.Import) for a in node.names}
+    top |= {node.module for node in body if isinstance(node, ast.ImportFrom) and node.module}
+    assert not any(m.split(".")[0] == "pm4py" for m in top)

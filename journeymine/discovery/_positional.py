@@ -24,7 +24,7 @@ from journeymine._util._json import VARIANT_SEPARATOR
 from journeymine.eventlog._schema import ACTIVITY, CHANNEL, CUSTOMER, EVENT_INDEX, TIMESTAMP
 from journeymine.eventlog._validate import dictionary_encode, is_increasing, same_as_next
 
-__all__ = ["as_codes", "journeys_table", "sorted_events", "steps_table"]
+__all__ = ["as_codes", "journeys_table", "sequence_ids", "sorted_events", "steps_table"]
 
 
 def sorted_events(table: pa.Table) -> pa.Table:
@@ -273,3 +273,18 @@ def as_codes(steps: pa.Table) -> tuple[pa.Table, dict[str, pa.Array]]:
             dictionaries[field.name] = column.dictionary
             steps = steps.set_column(i, field.name, column.indices)
     return steps, dictionaries
+
+
+def sequence_ids(codes: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, int]:
+    """An id per sequence (``codes`` cut at ``starts``), equal for equal sequences.
+
+    Each sequence's codes are viewed as one binary string (4 bytes a code,
+    no copy into Python objects) that Arrow hashes.
+    """
+    if not len(codes):
+        return np.zeros(0, dtype=np.int64), 0
+    data = pa.py_buffer(np.ascontiguousarray(codes, dtype=np.uint32))
+    offsets = pa.py_buffer(np.append(starts, len(codes)).astype(np.int64) * 4)
+    strings = pa.Array.from_buffers(pa.large_binary(), len(starts), [None, offsets, data])
+    encoded = pc.dictionary_encode(strings)
+    return encoded.indices.to_numpy().astype(np.int64), len(encoded.dictionary)

@@ -36,7 +36,7 @@ from journeymine.discovery._grains import (
     at_grain,
     check_grain,
 )
-from journeymine.discovery._positional import sorted_events
+from journeymine.discovery._positional import sequence_ids, sorted_events
 from journeymine.eventlog._eventlog import EventLog, StagesLike, require_event_log
 from journeymine.eventlog._schema import (
     ACTIVITY,
@@ -393,7 +393,7 @@ def _coalitions(t: _Touches, n_units: int):
     new[1:] = (journey[1:] != journey[:-1]) | (code[1:] != code[:-1])
     journey, code = journey[new], code[new]
     starts = np.flatnonzero(np.concatenate(([True], journey[1:] != journey[:-1])))
-    set_of, n_sets = _sequence_ids(code, starts)  # per journey
+    set_of, n_sets = sequence_ids(code, starts)  # per journey
     journeys = np.bincount(set_of, minlength=n_sets)
     value = np.bincount(set_of, weights=np.where(t.converted, t.value, 0.0), minlength=n_sets)
     rep = np.zeros(n_sets, dtype=np.int64)
@@ -648,19 +648,4 @@ def _scale(effects: np.ndarray, total: float) -> np.ndarray:
 
 def _n_paths(t: _Touches) -> int:
     """Number of distinct touch sequences."""
-    return _sequence_ids(t.code, np.flatnonzero(t.first))[1]
-
-
-def _sequence_ids(codes: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, int]:
-    """An id per sequence (``codes`` cut at ``starts``), equal for equal sequences.
-
-    Each sequence's codes are viewed as one binary string (4 bytes a code,
-    no copy into Python objects) that Arrow hashes.
-    """
-    if not len(codes):
-        return np.zeros(0, dtype=np.int64), 0
-    data = pa.py_buffer(np.ascontiguousarray(codes, dtype=np.uint32))
-    offsets = pa.py_buffer(np.append(starts, len(codes)).astype(np.int64) * 4)
-    strings = pa.Array.from_buffers(pa.large_binary(), len(starts), [None, offsets, data])
-    encoded = pc.dictionary_encode(strings)
-    return encoded.indices.to_numpy().astype(np.int64), len(encoded.dictionary)
+    return sequence_ids(t.code, np.flatnonzero(t.first))[1]
