@@ -2,15 +2,17 @@
 
 For each size, a time-ordered clickstream from :func:`journeymine.datasets.make_clickstream`
 (many visits per customer, long-tailed page names, a session column) is validated
-once, then timed, each step best of ``--repeat`` runs in this process:
+once, then timed in this process:
 
 * ``discover`` at customer grain (one journey per customer history),
 * ``sessionize`` by a 30-minute gap, and by the session column,
 * ``discover`` at session grain (sessionize included) with the gap and with the column,
 * ``insights`` at session grain.
 
-The ratio column is each time ÷ customer-grain ``discover`` (target: session
-grain within 1.5×). Run::
+Each step is best of ``--repeat`` rounds, the rounds interleaving the steps.
+Ratios are each time ÷ customer-grain ``discover`` (target: session grain
+within 1.5×), for wall-clock and for CPU seconds (all threads of the
+process): on a shared machine the CPU ratio is the steadier one. Run::
 
     python benchmarks/bench_grains.py --events 1000000 10000000
 """
@@ -18,22 +20,21 @@ grain within 1.5×). Run::
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import warnings
 
 import journeymine as jm
 
 
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+def timed(fn) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (all threads of this process) of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def run(n_events: int, repeat: int) -> list[tuple[str, float]]:
+def run(n_events: int, repeat: int) -> tuple[list[tuple[str, float, float]], int]:
     df = jm.datasets.make_clickstream(max(n_events // 13, 100), n_events=n_events,
                                       random_state=0)
     log = jm.EventLog.from_pandas(df, customer="customer_id", activity="event",
@@ -49,7 +50,13 @@ def run(n_events: int, repeat: int) -> list[tuple[str, float]]:
          lambda: jm.discover(log, grain="session", stages=stages)),
         ("insights, session grain", lambda: jm.insights(log, stages=stages)),
     ]
-    return [(name, best(fn, repeat)) for name, fn in steps], log.n_events
+    # Rounds interleave the steps, so a change of machine load hits every step alike.
+    best = {name: (float("inf"), float("inf")) for name, _ in steps}
+    for _ in range(repeat):
+        for name, fn in steps:
+            wall, cpu = timed(fn)
+            best[name] = (min(best[name][0], wall), min(best[name][1], cpu))
+    return [(name, *best[name]) for name, _ in steps], log.n_events
 
 
 def main() -> None:
@@ -60,12 +67,11 @@ def main() -> None:
     warnings.simplefilter("ignore")  # the long tail's stage guesses: not what is timed
     for n in args.events:
         rows, n_events = run(n, args.repeat)
-        base = rows[0][1]
-        print(f"\n{n_events:,} events")
-        print(f"{'step':<36}{'seconds':>9}{'÷ customer grain':>18}")
-        for name, seconds in rows:
-            print(f"{name:<36}{seconds:>9.2f}{seconds / base:>18.2f}")
-
+        wall0, cpu0 = rows[0][1], rows[0][2]
+        print(f"\n{n_events:,} events (load average {os.getloadavg()[0]:.1f})")
+        print(f"{'step':<36}{'wall s':>8}{'÷ customer':>12}{'CPU s':>8}{'÷ customer':>12}")
+        for name, wall, cpu in rows:
+            print(f"{name:<36}{wall:>8.2f}{wall / wall0:>12.2f}{cpu:>8.2f}{cpu / cpu0:>12.2f}")
 
 if __name__ == "__main__":
     main()
