@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib.util
+import json
 import logging
 import os
 import re
@@ -415,6 +416,7 @@ class LoadedLog:
     stages: jm.StageMap | None
     conversion: list[str] | None
     demo_texts: Any = None
+    demo_designed: Any = None
 
 
 def _flag(name: str) -> str:
@@ -485,7 +487,8 @@ def load_log(opts: LogOptions, *, log_flag: str = "LOG") -> LoadedLog:
             )
         demo = jm.datasets.load_demo()
         return LoadedLog(demo.log, "the bundled demo shop (jm.datasets.load_demo)",
-                         stages or demo.stages, opts.conversion, demo.texts)
+                         stages or demo.stages, opts.conversion, demo.texts,
+                         demo.designed_journey)
     if stages is not None:
         kwargs["stages"] = stages
     with console.status("Reading the event log…"):
@@ -794,6 +797,100 @@ def emotions(
         written = result.save(staging)
     say(repr(result))
     _wrote(out, [p.name for p in written])
+
+
+_CONFORMANCE_HELP = """Compare the actual customer journeys with the designed journey.
+
+Replays each customer's journey on the designed one (pm4py: pip install
+"journeymine[process]") and writes conformance.json (summary, deviations),
+customers.csv (fitness and deviations per customer) and deviations.csv
+(skipped, unexpected and out-of-order steps with the customers affected) into
+OUT. --designed is a CSV of steps (step, touchpoint, stage), a .bpmn or a
+.pnml file; with --demo it defaults to the demo shop's designed journey. With
+--model it also writes the discovered journey as a process model
+(discovered.bpmn, discovered.pnml).
+
+[b]Examples[/b]
+
+  python -m journeymine conformance --demo --out out/
+
+  python -m journeymine conformance events.csv --designed designed_journey.csv --out out/
+
+  python -m journeymine conformance events.parquet --designed journey.bpmn --out out/
+
+  python -m journeymine conformance --demo --method alignments --sample 500 --model --out out/
+"""
+
+
+def _deviations_table(result: jm.Conformance, top: int = 5) -> Table:
+    """The most common deviations, with the customers affected."""
+    table = Table(title=f"Deviations from the designed journey (top {top})")
+    for column in ("deviation", "touchpoint", "customers", "share"):
+        table.add_column(column)
+    for r in result.deviations.head(top).itertuples():
+        table.add_row(Text(r.kind.replace("_", " ")), Text(clean(r.touchpoint)),
+                      Text(f"{r.customers:,}"), Text(percent(r.share)))
+    return table
+
+
+@app.command(help=_CONFORMANCE_HELP)
+def conformance(
+    log: LogArg = None,
+    out: OutOpt = Path("out"),
+    demo: DemoOpt = False,
+    customer: CustomerOpt = None,
+    activity: ActivityOpt = None,
+    timestamp: TimestampOpt = None,
+    tz: TzOpt = None,
+    timestamp_format: TimestampFormatOpt = None,
+    encoding: EncodingOpt = None,
+    sep: SepOpt = None,
+    stages: StagesOpt = None,
+    designed: Annotated[Path | None, typer.Option(
+        "--designed", help="The designed journey: CSV of steps (touchpoint, optional step and "
+                           "stage), .bpmn or .pnml (default with --demo: the demo's).",
+        show_default=False)] = None,
+    method: Annotated[str, typer.Option(
+        metavar="token_replay|alignments",
+        help="token_replay (fast) or alignments (exact, slower).")] = "token_replay",
+    sample: Annotated[int, typer.Option(
+        help="Replay at most this many distinct journeys (a random sample of customers "
+             "beyond).")] = 2000,
+    require_end: Annotated[bool, typer.Option(
+        "--require-end", help="Expect every step up to the designed end (default: stopping "
+                              "early is drop-off, not a deviation).")] = False,
+    model: Annotated[bool, typer.Option(
+        "--model", help="Also write the discovered journey as discovered.bpmn and "
+                        "discovered.pnml.")] = False,
+    random_state: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
+    debug: DebugOpt = False,
+) -> None:
+    opts = LogOptions.of(locals())
+    with _run(debug), _output_dir(out) as staging:
+        loaded = load_log(opts)
+        design = designed if designed is not None else loaded.demo_designed
+        if design is None:
+            raise JourneymineError(
+                "Give the designed journey with --designed FILE (or use --demo).",
+                expected="a CSV of steps, a .bpmn or a .pnml file.",
+                fix="Run `journeymine conformance --help` for examples.")
+        with console.status(f"Replaying the journeys of {loaded.log.n_customers:,} customers…"):
+            result = jm.conformance(loaded.log, designed=design, method=method, sample=sample,
+                                    require_end=require_end, random_state=random_state,
+                                    stages=loaded.stages)
+        (staging / "conformance.json").write_text(
+            json.dumps(result.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+        result.customers.to_csv(staging / "customers.csv", index=False)
+        result.deviations.to_csv(staging / "deviations.csv", index=False)
+        names = ["conformance.json", "customers.csv", "deviations.csv"]
+        if model:
+            with console.status("Mining a process model of the discovered journey…"):
+                discovered = jm.process_model(jm.discover(loaded.log, stages=loaded.stages))
+            names += [discovered.save(staging / name).name
+                      for name in ("discovered.bpmn", "discovered.pnml")]
+    say(clean(result.headline))
+    out_console.print(_deviations_table(result))
+    _wrote(out, names)
 
 
 model_app = typer.Typer(help="The default emotion model.", no_args_is_help=True)

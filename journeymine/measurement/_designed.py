@@ -19,8 +19,10 @@ Every touchpoint the design names must occur in the log.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import functools
+import io
 import itertools
 import os
 from collections.abc import Mapping
@@ -239,7 +241,12 @@ def _read_file(path: Path) -> DesignedJourney:
         net = read_net(path)
         return DesignedJourney(tuple(sorted(net.labels)), source=source, net=net)
     try:
-        df = pd.read_csv(path, sep=None, engine="python", dtype=str, encoding="utf-8-sig")
+        text = path.read_bytes().decode("utf-8-sig")
+        try:  # a one-column file has no separator to find
+            sep = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|").delimiter
+        except csv.Error:
+            sep = ","
+        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError,
             ValueError) as exc:
         raise ReadError(

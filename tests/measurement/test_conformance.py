@@ -147,6 +147,10 @@ def test_csv_design_with_indonesian_stages(tmp_path):
     assert stage["page"] == "consideration"
     same = jm.conformance(make_log(TINY), designed=DESIGN, method="alignments")
     pd.testing.assert_frame_equal(c.customers, same.customers)
+    for text in ("touchpoint\nad\npage\nbuy\n",
+                 "\ufefftouchpoint;stage\nad;kesadaran\npage;\nbuy;pembelian\n"):
+        path.write_text(text, encoding="utf-8")  # one column; ';' with a BOM
+        assert jm.conformance(make_log(TINY), designed=path).designed == tuple(DESIGN)
     path.write_text("touchpoint,stage\nad,tahap_aneh\n", encoding="utf-8")
     with pytest.raises(StageError):
         jm.conformance(make_log(TINY), designed=path)
