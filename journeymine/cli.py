@@ -564,13 +564,13 @@ the journey map; for 500 to 200,000 customers it also writes the persona report
 """
 
 
-def _choose_grain(log: jm.EventLog, grain: str, gap: str | None) -> tuple[str, str]:
+def _choose_grain(profile: jm.eventlog.LogProfile | None, grain: str,
+                  gap: str | None) -> tuple[str, str]:
     """The grain to discover at, and a sentence saying why when it was chosen here."""
     if grain != "auto":
         return grain, ""
     if gap is not None:
         return "session", f"Journeys are sessions split at {gap} of inactivity (--gap)."
-    profile = log.describe()
     if profile.suggested_grain == "customer":
         return "customer", ""
     return "session", (f"Journeys are sessions (visits), not whole customer histories: "
@@ -646,7 +646,9 @@ def discover(
         first_note = len(_diagnostics.shown)
         loaded = load_log(opts)
         notes = _diagnostics.shown[first_note:]  # what reading the log warned about
-        grain, why = _choose_grain(loaded.log, grain, gap)
+        # the suggested grain and the gap histogram behind the session gap
+        profile = loaded.log.describe() if grain in ("auto", "session") else None
+        grain, why = _choose_grain(profile, grain, gap)
         if why:
             say(why)
             notes.append(why)
@@ -656,9 +658,8 @@ def discover(
         if pm.summary.get("long_tail"):
             tail = (f"Long tail: the 10 most common paths cover "
                     f"{percent(pm.summary['path_coverage_top10'])} of the journeys with 2+ "
-                    f"steps; read the patterns and step-by-step paths instead of the variants.")
+                    f"steps; the report shows patterns and step-by-step paths instead.")
             say(tail)
-            notes.append(tail)
         if texts is None and loaded.demo_texts is not None:
             texts = loaded.demo_texts  # the demo ships reviews, chats and NPS comments
         emo = None
@@ -669,7 +670,8 @@ def discover(
                                 conversion=loaded.conversion)
         with console.status("Writing the report…"):
             written = pm.save(staging, source=loaded.source, notes=notes, emotions=emo,
-                              insights=found)
+                              insights=found,
+                              gaps=None if profile is None else profile.gaps)
         if emo is not None:
             written += emo.save(staging)
         if personas or (personas is None

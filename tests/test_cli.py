@@ -500,3 +500,17 @@ def test_bad_timestamp_format_is_one_line(fmt, small_log, tmp_path):
                                          "--timestamp-format", fmt]))
     assert "--timestamp-format" in line and "strptime" in line
     assert not out.exists()
+
+
+def test_report_draws_the_gap_histogram_and_says_the_long_tail_once(tmp_path):
+    df = jm.datasets.make_clickstream(800, random_state=2)
+    log = tmp_path / "clicks.csv"
+    df.to_csv(log, index=False)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["discover", str(log), "--out", str(out), "--grain", "session",
+                                 "--no-personas"])
+    assert result.exit_code == 0, result.output
+    html = (out / "report.html").read_text("utf-8")
+    assert html.count('class="jm-gaps"') == 1 and 'id="returns"' in html
+    assert "Long tail" in result.output
+    assert html.count("Long tail") == 1  # the callout, not also a note

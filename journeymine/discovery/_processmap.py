@@ -20,7 +20,10 @@ from journeymine.eventlog._stages import StageMap
 from journeymine.exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
+    from journeymine.discovery._grains import GapSuggestion
     from journeymine.discovery._insights import Insights
+    from journeymine.discovery._patterns import Paths
+    from journeymine.eventlog._eventlog import LogProfile
     from journeymine.sentiment._journey import JourneyEmotions
 
 __all__ = ["LONG_TAIL_K", "LONG_TAIL_SHARE", "ProcessMap", "variant_coverage"]
@@ -255,13 +258,19 @@ class ProcessMap:
 
     def to_html(self, *, title: str = "Customer journey report", source: str = "an event log",
                 notes: list[str] | None = None, emotions: JourneyEmotions | None = None,
-                insights: Insights | None = None) -> str:
+                insights: Insights | None = None,
+                gaps: GapSuggestion | LogProfile | None = None) -> str:
         """The self-contained HTML journey report as a string.
 
         The report has the journey map by stage, the process map (frequency
-        and time views), the funnel, drop-offs, bottlenecks, top variants,
-        loops and channel switches. It loads nothing from the network and
-        escapes every name.
+        and time views), the funnel, drop-offs, bottlenecks, returns (at
+        session and episode grain), top variants, loops and channel switches.
+        When the paths have a long tail (``summary["long_tail"]``) it says so
+        first and adds the frequent sub-paths of :func:`~journeymine.patterns`
+        and the step-by-step paths (:func:`~journeymine.paths_to` the most
+        common conversion touchpoint, :func:`~journeymine.paths_from` the top
+        drop-off point) as tables and Sankey diagrams. It loads nothing from
+        the network and escapes every name.
 
         Parameters
         ----------
@@ -277,23 +286,54 @@ class ProcessMap:
         insights : Insights, optional
             Shown first as "What matters": the ranked barriers and
             opportunities of :func:`journeymine.insights`.
+        gaps : GapSuggestion or LogProfile, optional
+            Draws the histogram of gaps between a customer's events behind the
+            session gap (from :func:`journeymine.suggest_gap` or
+            :meth:`EventLog.describe`), with the suggested gap marked.
 
         Examples
         --------
         >>> import journeymine as jm
-        >>> pm = jm.discover(jm.datasets.make_journeys(50, random_state=0))
-        >>> pm.to_html().startswith("<!DOCTYPE html>")
-        True
+        >>> log = jm.EventLog.from_pandas(jm.datasets.make_journeys(50, random_state=0))
+        >>> pm = jm.discover(log)
+        >>> pm.to_html(gaps=jm.suggest_gap(log)).count('class="jm-gaps"')
+        1
         """
+        from journeymine.eventlog._eventlog import LogProfile
         from journeymine.reporting._journey_report import render_report
 
+        if isinstance(gaps, LogProfile):
+            gaps = gaps.gaps
+        patterns, paths = self._long_tail_views()
         return render_report(self, title=title, source=source, notes=notes, emotions=emotions,
-                             insights=insights)
+                             insights=insights, gaps=gaps, patterns=patterns, paths=paths)
+
+    def _long_tail_views(self) -> tuple[pd.DataFrame | None, tuple[Paths, ...]]:
+        """Patterns and step-by-step paths for the report when the paths have a long tail.
+
+        The paths run to the conversion touchpoint most journeys reach and from
+        the top drop-off point (when it is another touchpoint).
+        """
+        base = self.full or self
+        if not base.summary.get("long_tail"):
+            return None, ()
+        from journeymine.discovery._patterns import paths_from, paths_to, patterns
+
+        found = patterns(base, top=None)
+        reach = base.nodes.set_index("touchpoint")["customers"]
+        converting = sorted((tp for tp in base.conversion if tp in reach.index),
+                            key=lambda tp: (-reach[tp], tp))
+        paths = [paths_to(base, converting[0])] if converting else []
+        drop = base.dropoffs["touchpoint"].head(1).tolist()
+        if drop and drop[0] not in converting[:1]:
+            paths.append(paths_from(base, drop[0]))
+        return found, tuple(paths)
 
     def save(self, out_dir: str | PathLike[str], *, title: str = "Customer journey report",
              source: str = "an event log", notes: list[str] | None = None,
              emotions: JourneyEmotions | None = None,
-             insights: Insights | None = None) -> list[Path]:
+             insights: Insights | None = None,
+             gaps: GapSuggestion | LogProfile | None = None) -> list[Path]:
         """Write the journey report and its tables into ``out_dir``; return the files.
 
         Writes ``report.html`` (:meth:`to_html`), ``process_map.json``
@@ -306,7 +346,7 @@ class ProcessMap:
         ----------
         out_dir : path-like
             Output folder, created if missing.
-        title, source, notes, emotions, insights
+        title, source, notes, emotions, insights, gaps
             See :meth:`to_html`.
 
         Raises
@@ -323,7 +363,7 @@ class ProcessMap:
         """
         base = self.full or self
         html_text = self.to_html(title=title, source=source, notes=notes, emotions=emotions,
-                                 insights=insights)
+                                 insights=insights, gaps=gaps)
         tables = {
             "variants.csv": base.variants.drop(columns=["path"]),
             "funnel.csv": base.funnel, "edges.csv": base.edges, "dropoffs.csv": base.dropoffs,

@@ -10,7 +10,7 @@ personas, sentiment or reporting.
 """
 
 from journeymine.eventlog._answers import read_answers
-from journeymine.eventlog._eventlog import EventLog
+from journeymine.eventlog._eventlog import EventLog, LogProfile
 from journeymine.eventlog._readers import read_csv, read_parquet, read_sql, read_xes
 from journeymine.eventlog._schema import Schema
 from journeymine.eventlog._stages import STAGES, StageMap, normalize_stage
@@ -19,6 +19,7 @@ from journeymine.eventlog._texts import read_texts
 __all__ = [
     "STAGES",
     "EventLog",
+    "LogProfile",
     "Schema",
     "StageMap",
     "normalize_stage",

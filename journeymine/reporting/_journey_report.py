@@ -5,11 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from journeymine.reporting._format import humanize_seconds, percent, short_path
+from journeymine.reporting._histogram import render_gap_histogram
 from journeymine.reporting._palette import stage_colors
 from journeymine.reporting._svg import MAX_DRAWN_EDGES, MAX_DRAWN_TOUCHPOINTS, coverage_note
 from journeymine.reporting._templates import get_template
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from journeymine.discovery._grains import GapSuggestion
+    from journeymine.discovery._patterns import Paths
     from journeymine.discovery._processmap import ProcessMap
 
 __all__ = ["render_report"]
@@ -103,7 +108,9 @@ def _stage_rows(pm: ProcessMap, emotions=None) -> list[dict]:
 
 def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
                   source: str = "an event log", notes: list[str] | None = None,
-                  top: int = 10, emotions=None, insights=None) -> str:
+                  top: int = 10, emotions=None, insights=None,
+                  gaps: GapSuggestion | None = None, patterns: pd.DataFrame | None = None,
+                  paths: tuple[Paths, ...] = ()) -> str:
     """Render the journey report of ``pm`` as one self-contained HTML string.
 
     Parameters
@@ -123,6 +130,15 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
         pain points and delights with quotes (see :func:`journeymine.emotions`).
     insights : Insights, optional
         The ranked barriers and opportunities, shown first ("What matters").
+    gaps : GapSuggestion, optional
+        The gap histogram behind the session gap (:func:`journeymine.suggest_gap`),
+        drawn with the suggested gap (and the gap used, when different) marked.
+    patterns : DataFrame, optional
+        :func:`journeymine.patterns` rows (all of them), shown by journeys and
+        by conversion lift.
+    paths : tuple of Paths
+        Step-by-step paths around anchors (:func:`journeymine.paths_from` /
+        ``paths_to``), each as a table and an SVG Sankey.
 
     Returns
     -------
@@ -212,6 +228,11 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
             for r in full.channel_switches.head(top).itertuples()
         ], len(full.channel_switches), "switch"),
         "insights": _insight_rows(insights, top=15),
+        "long_tail": _long_tail_note(s),
+        "returns": _return_rows(full, top),
+        "gaps": _gap_context(gaps, s),
+        "patterns": _pattern_rows(patterns, top),
+        "paths": [_paths_context(p) for p in paths],
     }
     return get_template("report.html.j2").render(**context)
 
@@ -229,3 +250,91 @@ def _insight_rows(insights, top: int) -> list[dict]:
         "sentence": r.sentence,
     } for r in table.head(top).itertuples()]
     return _more(rows, len(table), "where")
+
+
+def _long_tail_note(summary: dict) -> str:
+    """The warning shown first when the most common paths cover little (else empty)."""
+    if not summary.get("long_tail"):
+        return ""
+    return (f"Long tail: the 10 most common paths cover only "
+            f"{percent(summary.get('path_coverage_top10'))} of the journeys with two or more "
+            "steps, so the list of journeys below is mostly one-offs. Read the patterns "
+            "(frequent sub-paths) and the step-by-step paths instead.")
+
+
+def _return_rows(pm: ProcessMap, top: int) -> dict | None:
+    """The "Returns" section: how long until customers come back after each touchpoint."""
+    if pm.grain == "customer":
+        return None
+    r = pm.returns
+    gap = pm.summary.get("gap_seconds")
+    rows = _more([
+        {"touchpoint": x.touchpoint, "count": _n(x.count), "customers": _n(x.customers),
+         "median": humanize_seconds(x.median_seconds), "p90": humanize_seconds(x.p90_seconds)}
+        for x in r.head(top).itertuples()
+    ], len(r), "touchpoint")
+    unit = "session" if pm.grain == "session" else "episode"
+    above = f" (gaps above the {humanize_seconds(gap)} session gap)" if gap else ""
+    return {"rows": rows,
+            "caption": f"The time between the end of one {unit} and the customer's next one"
+                       f"{above}, by the last touchpoint before leaving. These are returns, "
+                       "not waits, so they are not counted as bottlenecks."}
+
+
+def _gap_context(gaps: GapSuggestion | None, summary: dict) -> dict | None:
+    """The gap histogram with the suggested (and the used) session gap marked."""
+    if gaps is None:
+        return None
+    suggested = gaps.gap.total_seconds()
+    used = summary.get("gap_seconds")
+    marks = [("suggested", suggested)]
+    if used and abs(used - suggested) > 0.5:
+        marks.append(("used", used))
+    modes = [humanize_seconds(m) for m in (gaps.within_mode_seconds, gaps.between_mode_seconds)
+             if m is not None]
+    return {"svg": render_gap_histogram(gaps.bin_edges, gaps.counts, marks=marks),
+            "reason": gaps.reason, "n_gaps": _n(gaps.n_gaps), "zero": _n(gaps.zero_gaps),
+            "bins": len(gaps.counts),
+            "modes": " and ".join(modes)}
+
+
+def _lift(r) -> str:
+    if r.lift != r.lift:
+        return "n/a"
+    return f"{r.lift:.2f} ({r.lift_low:.2f}–{r.lift_high:.2f})"
+
+
+def _pattern_rows(patterns: pd.DataFrame | None, top: int) -> dict | None:
+    """The patterns, most journeys first and lowest lift first, ``top`` rows each."""
+    if patterns is None:
+        return None
+
+    def rows(table) -> list[dict]:
+        return _more([
+            {"pattern": short_path(r.pattern, _STEPS), "journeys": _n(r.journeys),
+             "share": percent(r.share), "conv": percent(r.conversion),
+             "base": percent(r.baseline), "lift": _lift(r)}
+            for r in table.head(top).itertuples()
+        ], len(table), "pattern")
+
+    by_lift = patterns[patterns["lift"].notna()].sort_values(
+        ["lift", "journeys", "pattern"], ascending=[True, False, True], kind="mergesort")
+    return {"by_journeys": rows(patterns), "by_lift": rows(by_lift), "total": _n(len(patterns))}
+
+
+def _paths_context(paths: Paths) -> dict:
+    """One step-by-step view: its title, the Sankey and one table row per step.
+
+    Each step lists its touchpoints (at most the ``top`` kept by the Paths,
+    plus "other" and where journeys stop), so the table is bounded.
+    """
+    word = "after" if paths.direction == "from" else "before"
+    steps = paths.steps()
+    rows = [{"step": "anchor" if step == 0 else f"{step:+d}",
+             "touchpoints": " · ".join(f"{r.touchpoint} {percent(r.share)} ({r.journeys:,})"
+                                       for r in group.itertuples())}
+            for step, group in steps.groupby("step", sort=True)]
+    title = f"Journeys {word} {paths.anchor} ({paths.journeys:,})"
+    return {"id": f"paths-{paths.direction}", "title": title, "rows": rows,
+            "journeys": f"{paths.journeys:,}",
+            "svg": paths.to_svg(title=title)}

@@ -63,6 +63,24 @@ BUNDLE = ["bottlenecks.csv", "dropoffs.csv", "edges.csv", "funnel.csv", "process
           "report.html", "returns.csv", "variants.csv"]
 
 
+def test_browser_renders_the_long_tail_returns_and_gap_sections(tmp_path):
+    df = jm.datasets.make_clickstream(1200, random_state=1)
+    log = jm.EventLog.from_pandas(df)
+    pm = jm.discover(log, grain="session")
+    page = pm.save(tmp_path, gaps=log.describe())[0]
+    dom = dump_dom(page)
+    for heading in ("Returns", "Session gap", "Patterns", "Step by step"):
+        assert f"<h2>{heading}</h2>" in dom
+    assert re.search(r'<div class="callout" id="long-tail"[^>]*><strong>Long tail', dom)
+    # the inline SVGs survive parsing: two Sankeys with their bands, one histogram with bars
+    sankeys = re.findall(r'<svg[^>]*class="jm-sankey".*?</svg>', dom, flags=re.S)
+    assert len(sankeys) == 2 and all(s.count("<path") > 3 for s in sankeys)
+    gaps = re.search(r'<svg[^>]*class="jm-gaps".*?</svg>', dom, flags=re.S).group(0)
+    assert gaps.count('class="jm-bar"') > 10 and 'class="jm-mark"' in gaps
+    png = screenshot(page, tmp_path / "tail.png", size="1280,9000")
+    assert png.stat().st_size > 100_000
+
+
 def test_save_writes_the_bundle_and_nothing_else(pm, tmp_path):
     written = pm.save(tmp_path / "new" / "out", notes=["a note <i>"])
     assert sorted(p.name for p in written) == BUNDLE

@@ -63,7 +63,7 @@ def test_report_is_small_and_its_map_bounded(big, tmp_path):
     written = big.save(tmp_path)
     html = written[0].read_text("utf-8")
     assert len(html.encode()) < 5_000_000
-    svgs = re.findall(r"<svg.*?</svg>", html, flags=re.S)
+    svgs = re.findall(r'<svg[^>]*class="jm-pmap".*?</svg>', html, flags=re.S)
     assert len(svgs) == 2
     for svg in svgs:
         nodes, edges = drawn(svg)
@@ -84,6 +84,19 @@ def test_unmapped_note_and_tables_are_capped(big):
     assert note.split(" … ")[0].split(", ") == sorted(big.unmapped)[:8]
     assert f"… and {len(big.dropoffs) - 10:,} more" in html
     assert f"… and {len(big.bottlenecks) - 10:,} more" in html
+
+
+def test_long_tail_sections_stay_bounded(big):
+    # every journey is unique here: the report adds patterns and paths, each bounded
+    assert big.summary["long_tail"]
+    html = big.to_html()
+    patterns = re.search(r'<section id="patterns">.*?</section>', html, flags=re.S).group(0)
+    for body in re.findall(r"<tbody>(.*?)</tbody>", patterns, flags=re.S):
+        assert body.count("<tr>") <= 11  # 10 rows and "… and N more"
+    sankeys = re.findall(r'<svg[^>]*class="jm-sankey".*?</svg>', html, flags=re.S)
+    assert len(sankeys) == 1  # no conversion: paths from the top drop-off only
+    # 1 anchor + 3 steps of at most 5 touchpoints, "other" and "(end)"
+    assert sankeys[0].count("<rect") <= 1 + 3 * 7
 
 
 def test_stage_table_lists_few_touchpoints_per_stage():

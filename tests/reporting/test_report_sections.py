@@ -1,0 +1,165 @@
+"""The report's returns, session-gap histogram and long-tail sections (no browser needed)."""
+
+from __future__ import annotations
+
+import html as html_lib
+import logging
+import re
+
+import pandas as pd
+import pytest
+
+import journeymine as jm
+from journeymine.reporting._histogram import render_gap_histogram
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    logging.disable(logging.WARNING)  # unmapped touchpoints, duplicates
+    yield
+    logging.disable(logging.NOTSET)
+
+
+def small_log() -> jm.EventLog:
+    """Three customers, two sessions each at a 30 min gap (hand-countable returns)."""
+    rows = [("a", "home", "2024-01-01 10:00"), ("a", "cart", "2024-01-01 10:05"),
+            ("a", "home", "2024-01-03 10:00"),
+            ("b", "home", "2024-01-01 10:00"), ("b", "cart", "2024-01-02 10:00"),
+            ("b", "pay", "2024-01-02 10:01"),
+            ("c", "home", "2024-01-01 12:00"), ("c", "cart", "2024-01-01 12:10"),
+            ("c", "home", "2024-01-01 18:10")]
+    return jm.EventLog.from_pandas(pd.DataFrame(rows, columns=["customer_id", "touchpoint", "ts"]))
+
+
+def section(html: str, sid: str) -> str:
+    found = re.search(rf'<section id="{sid}">.*?</section>', html, flags=re.S)
+    assert found, f"no section {sid}"
+    return found.group(0)
+
+
+def cells(html: str) -> list[list[str]]:
+    return [[html_lib.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)] for row in
+            re.findall(r"<tr>(.*?)</tr>", html, flags=re.S) if "<td" in row]
+
+
+@pytest.fixture(scope="module")
+def tail():
+    df = jm.datasets.make_clickstream(1500, random_state=0)
+    log = jm.EventLog.from_pandas(df)
+    pm = jm.discover(log, grain="session")
+    assert pm.summary["long_tail"]
+    return log, pm
+
+
+# --------------------------------------------------------------------------- returns
+def test_returns_are_counted_by_hand_and_kept_apart_from_bottlenecks():
+    pm = jm.discover(small_log(), grain="session", gap="30min", conversion="pay")
+    rows = cells(section(pm.to_html(), "returns"))
+    # after cart: a comes back 2 days − 5 min later (172,500 s), c after 6 h (21,600 s):
+    # median 97,050 s = 1.1d, p90 21,600 + 0.9 × 150,900 = 157,410 s = 1.8d
+    # after home: b comes back 24 h later
+    assert rows == [["cart", "2", "2", "1.1d", "1.8d"], ["home", "1", "1", "1d", "1d"]]
+    assert "above the 30m session gap" in section(pm.to_html(), "returns")
+    bottlenecks = section(pm.to_html(), "bottlenecks")
+    assert "1.1d" not in bottlenecks and "1d" not in bottlenecks
+
+
+def test_no_returns_section_at_customer_grain():
+    html = jm.discover(small_log(), conversion="pay").to_html()
+    assert 'id="returns"' not in html
+
+
+def test_returns_table_is_capped(tail):
+    _, pm = tail
+    rows = cells(section(pm.to_html(), "returns"))
+    assert len(pm.returns) > 10 and len(rows) == 11
+    assert rows[-1][0] == f"… and {len(pm.returns) - 10:,} more"
+    assert [r[0] for r in rows[:10]] == pm.returns["touchpoint"].head(10).tolist()
+
+
+# --------------------------------------------------------------------------- gap histogram
+def test_gap_histogram_has_one_bar_per_bin_and_marks_the_gap(tail):
+    log, pm = tail
+    gaps = jm.suggest_gap(log)
+    html = pm.to_html(gaps=gaps)
+    block = section(html, "session-gap")
+    svg = re.search(r'<svg[^>]*class="jm-gaps".*?</svg>', block, flags=re.S).group(0)
+    assert svg.count('class="jm-bar"') == len(gaps.counts)
+    # the bars' tooltips hold the counts: they add up to the positive gaps
+    counts = [int(n.replace(",", "")) for n in re.findall(r": ([\d,]+)</title></rect>", svg)]
+    assert sum(counts) == gaps.counts.sum() == gaps.n_gaps - gaps.zero_gaps
+    assert svg.count('class="jm-mark"') == 1 and "suggested 30m" in svg
+    assert gaps.reason in block
+    # a LogProfile works too and gives the same picture
+    assert pm.to_html(gaps=log.describe()) == html
+    assert 'id="session-gap"' not in pm.to_html()
+
+
+def test_gap_histogram_marks_the_gap_used_when_it_differs(tail):
+    log, _ = tail
+    pm = jm.discover(log, grain="session", gap="2h", session=False)
+    svg = re.search(r'<svg[^>]*class="jm-gaps".*?</svg>', pm.to_html(gaps=jm.suggest_gap(log)),
+                    flags=re.S).group(0)
+    assert svg.count('class="jm-mark"') == 2 and "used 2h" in svg and "suggested 30m" in svg
+
+
+def test_gap_histogram_positions_bars_on_a_log_axis():
+    svg = render_gap_histogram([1, 10, 100, 1000], [4, 0, 2], marks=[("gap", 10)])
+    xs = [float(x) for x in re.findall(r'class="jm-bar" x="([\d.]+)"', svg)]
+    # equal widths on the log axis: three bins of one decade each
+    assert xs[1] - xs[0] == pytest.approx(xs[2] - xs[1], abs=0.2)
+    heights = [float(h) for h in re.findall(r'class="jm-bar"[^>]*height="([\d.]+)"', svg)]
+    assert heights[0] == pytest.approx(2 * heights[2]) and heights[1] == 0
+    mark = float(re.search(r'class="jm-mark" x1="([\d.]+)"', svg).group(1))
+    assert mark == pytest.approx(xs[1], abs=0.01)  # 10 s is the second bin's left edge
+    assert render_gap_histogram([1, 10], [0, 1]) == ""  # edges and counts do not match
+
+
+# --------------------------------------------------------------------------- long tail
+def test_long_tail_is_said_first_and_patterns_and_paths_are_shown(tail):
+    _, pm = tail
+    html = pm.to_html()
+    note = re.search(r'<div class="callout" id="long-tail"[^>]*>(.*?)</div>', html, flags=re.S)
+    coverage = f"{100 * pm.summary['path_coverage_top10']:.1f}%"
+    assert note and coverage in note.group(1)
+    assert html.index('id="long-tail"') < html.index('id="journey-map"')
+    found = jm.patterns(pm, top=None)
+    block = section(html, "patterns")
+    tables = re.findall(r"<tbody>(.*?)</tbody>", block, flags=re.S)
+    by_journeys, by_lift = (cells(t) for t in tables)
+    assert [r[0] for r in by_journeys[:10]] == found["pattern"].head(10).tolist()
+    assert by_journeys[-1][0] == f"… and {len(found) - 10:,} more"
+    lowest = found.dropna(subset=["lift"]).sort_values(["lift", "journeys", "pattern"],
+                                                       ascending=[True, False, True])
+    assert [r[0] for r in by_lift[:10]] == lowest["pattern"].head(10).tolist()
+    first = found.iloc[0]
+    assert by_journeys[0][1] == f"{first['journeys']:,}"
+    assert by_journeys[0][5] == (f"{first['lift']:.2f} ({first['lift_low']:.2f}–"
+                                 f"{first['lift_high']:.2f})")
+
+
+def test_long_tail_paths_run_to_the_conversion_and_from_the_top_dropoff(tail):
+    _, pm = tail
+    html = pm.to_html()
+    block = section(html, "paths")
+    to = jm.paths_to(pm, "order_complete")
+    after = jm.paths_from(pm, pm.dropoffs["touchpoint"].iloc[0])
+    for paths, sid, word in ((to, "paths-to", "before"), (after, "paths-from", "after")):
+        part = re.search(rf'<div id="{sid}">.*?</table>', block, flags=re.S).group(0)
+        title = f"Journeys {word} {paths.anchor} ({paths.journeys:,})"
+        assert paths.to_svg(title=title) in part  # the Sankey, byte for byte
+        rows = cells(part)
+        steps = paths.steps()
+        assert len(rows) == steps["step"].nunique() == 4  # anchor and 3 steps
+        anchor = next(r for r in rows if r[0] == "anchor")[1]
+        assert anchor == f"{paths.anchor} 100.0% ({paths.journeys:,})"
+    assert html.count('class="jm-sankey"') == 2
+    assert "<script" not in html.lower()
+
+
+def test_a_short_tail_shows_no_patterns_or_paths():
+    pm = jm.discover(small_log(), grain="session", gap="30min")
+    assert not pm.summary.get("long_tail")
+    html = pm.to_html()
+    for sid in ("long-tail", "patterns", "paths"):
+        assert f'id="{sid}"' not in html
