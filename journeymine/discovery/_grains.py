@@ -605,12 +605,19 @@ def _column_cuts(table: pa.Table, column: str, cut: np.ndarray, long_gap: np.nda
     """Mark the rows where the session id changes; rows without an id follow ``long_gap``."""
     n = table.num_rows
     values = table.column(column)
-    codes = dictionary_encode(values).indices
-    codes = (codes.fill_null(-1) if codes.null_count else codes).to_numpy()
-    valid = codes >= 0
-    customers = table.column(CUSTOMER)
     starts = np.ones(n, dtype=bool)
-    starts[1:] = ~same_as_next(customers)[:-1]
+    starts[1:] = ~same_as_next(table.column(CUSTOMER))[:-1]
+    if values.null_count == 0:
+        # every row has an id: compare each with the row before, no encoding
+        change = np.zeros(n, dtype=bool)
+        change[1:] = ~same_as_next(values)[:-1]
+        change &= ~starts
+        cut |= change
+        _check_session_ids(values, starts, np.flatnonzero(change | starts), column)
+        return
+    codes = dictionary_encode(values).indices
+    codes = codes.fill_null(-1).to_numpy()
+    valid = codes >= 0
     first_row = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
     last_valid = np.maximum.accumulate(np.where(valid, np.arange(n), -1))
     before = np.full(n, -1)
@@ -622,27 +629,38 @@ def _column_cuts(table: pa.Table, column: str, cut: np.ndarray, long_gap: np.nda
     cut |= change
     cut[~compare] |= long_gap[~compare]
     missing = n - int(valid.sum())
-    if missing:
-        warnings.warn(
-            f"{missing:,} event(s) have no session id in {column!r}; they are assigned to "
-            "sessions by the inactivity gap.", DataQualityWarning, stacklevel=4,
-        )
-    if missing == n:
+    warnings.warn(
+        f"{missing:,} event(s) have no session id in {column!r}; they are assigned to "
+        "sessions by the inactivity gap.", DataQualityWarning, stacklevel=4,
+    )
+    if missing < n:
+        _check_session_ids(values, starts, np.flatnonzero(valid & (change | ~has_before)),
+                           column)
+
+
+def _check_session_ids(values: pa.ChunkedArray, starts: np.ndarray, runs: np.ndarray,
+                       column: str) -> None:
+    """Warn when session ids are shared by customers or come back after another session.
+
+    ``runs`` are the first rows of each run of one id within a customer; only
+    those are encoded (a few per session instead of every event).
+    """
+    if not len(runs):
         return
-    # distinct (customer, session id) pairs by integer key; rows are grouped by
+    codes = dictionary_encode(values.take(pa.array(runs))).indices.to_numpy()
+    # distinct (customer, session id) pairs by integer key; runs are grouped by
     # customer, so the key is nearly sorted and a sort beats hashing
     width = int(codes.max()) + 1
-    key = np.sort((np.cumsum(starts) - 1)[valid] * width + codes[valid])
+    key = np.sort((np.cumsum(starts) - 1)[runs] * width + codes)
     pairs = key[np.concatenate(([True], key[1:] != key[:-1]))]
     shared = int(np.count_nonzero(np.bincount(pairs % width) > 1))
-    runs = int(np.count_nonzero(valid & (change | ~has_before)))
-    split = runs - len(pairs)
+    split = len(runs) - len(pairs)
     if shared or split:
         warnings.warn(
             f"Sessions are per customer and per run of events: {shared:,} session id(s) in "
             f"{column!r} are shared by several customers and {split:,} session(s) were split "
             "because an id came back after another session; each part is its own session.",
-            DataQualityWarning, stacklevel=4,
+            DataQualityWarning, stacklevel=5,
         )
 
 
