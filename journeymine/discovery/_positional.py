@@ -280,6 +280,14 @@ def sequence_ids(codes: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, int
 
     Each sequence's codes are viewed as one binary string (4 bytes a code,
     no copy into Python objects) that Arrow hashes.
+
+    Examples
+    --------
+    Sequences ``[0, 1]``, ``[2]``, ``[0, 1]``: the first and last are the same.
+
+    >>> ids, n = sequence_ids(np.array([0, 1, 2, 0, 1]), np.array([0, 2, 3]))
+    >>> ids.tolist(), n
+    ([0, 1, 0], 2)
     """
     if not len(codes):
         return np.zeros(0, dtype=np.int64), 0
