@@ -1,35 +1,54 @@
-"""Journey discovery: journeymine vs pm4py vs plain pandas on the same generated log.
+"""Journey discovery from real-shaped inputs: journeymine vs pm4py vs pandas vs a DuckDB floor.
 
-Each implementation runs in its own subprocess on the same Parquet file, so its
-peak memory (max RSS) is its own. The timed part starts from a pandas DataFrame
-already in memory (reading the Parquet file is not timed), with each library
-already imported, and ends when the directly-follows graph with counts and
-durations and the variants are computed.
+Inputs (the same generated events, ``customer_id, activity, timestamp,
+channel``, naive ISO timestamps):
 
-* journeymine: ``EventLog.from_pandas`` (validation, UTC timestamps, stable
-  ordering, de-duplication) + ``discover`` (DFG with count/customers/mean/
-  median/p90, variants, funnel, drop-offs, loops, bottlenecks, channel switches).
-* journeymine-dfg: the same validation, then only what pm4py computes below
-  (DFG with counts and durations, start/end, variants as tuples), through the
-  same code ``discover`` uses.
-* pm4py: ``format_dataframe`` + ``discover_dfg`` + ``discover_performance_dfg`` +
-  ``get_variants``.
-* pandas: sort, ``groupby().shift()`` for the DFG with mean/median/p90,
-  ``groupby().agg(" > ".join)`` for variants.
+* ``csv-time``: a CSV file in time order (rows sorted by timestamp, customers
+  interleaved), as analytics exports, order tables and CRM dumps come;
+* ``parquet-time``: the same rows as a Parquet file;
+* ``frame-grouped``: a pandas DataFrame already grouped by customer and in
+  time order within each (the best case; loading it is not timed);
+* ``csv-shuffled``: a CSV file in random row order.
 
-With ``--csv`` the timed part also includes reading the log from a CSV file
-(``jm.read_csv`` for journeymine, ``pandas.read_csv`` with date parsing for the
-others), the way most users start.
+Runners (each in a fresh process; the clock starts after the imports, which
+are a one-off cost per process, and stops when the results are computed):
 
-Each runner runs ``--repeat`` times (fresh processes, rounds in rotated
-order) and the median is reported; "pm4py ÷" is pm4py's median time divided
-by the runner's, i.e. how many times faster than pm4py it is.
+* ``jm``: read (``jm.read_csv``, ``jm.read_parquet`` or
+  ``EventLog.from_pandas``: validation, UTC timestamps, ordering by customer,
+  de-duplication) + the full ``jm.discover`` (DFG with counts, customers,
+  mean/median/p90 durations, variants, funnel, drop-offs, loops,
+  bottlenecks, channel switches);
+* ``jm-like``: the same read, then only what pm4py computes below (DFG with
+  counts and durations, start/end, variants as tuples), through the code
+  ``discover`` uses;
+* ``pm4py``: ``pandas.read_csv``/``read_parquet`` (pm4py has no CSV or
+  Parquet reader of its own; its documentation starts from pandas) +
+  ``format_dataframe`` + ``discover_dfg`` + ``discover_performance_dfg`` +
+  ``get_variants``;
+* ``pandas``: the same read, sort, ``groupby().shift()`` for the DFG with
+  mean/median/p90 and ``groupby().agg(" > ".join)`` for variants;
+* ``floor``: DuckDB reading the same four columns in one scan with one
+  ``GROUP BY customer_id`` (count, first/last timestamp, an activity and a
+  channel per customer), counted: no engine can read and group the events
+  faster, so ``÷ floor`` says how close to the limit a runner is;
+* ``cli``: ``python -m journeymine discover FILE --out DIR --no-personas``
+  timed from the outside as one whole process (interpreter, imports,
+  reading, discovery and every file of the journey report), for the file
+  inputs. Without ``--no-personas`` the command also fits personas for logs
+  of 500 to 200,000 customers, which is another benchmark
+  (``bench_personas.py``).
+
+Each runner runs ``--repeat`` times, in rounds in rotated order; the median
+is reported with the range, ``pm4py ÷`` (pm4py's median over the runner's: how
+many times faster than pm4py), ``÷ floor`` (the runner's median over the
+floor's) and the peak resident memory of the whole process (``ru_maxrss``
+from ``wait4``, interpreter and imports included).
 
 Usage::
 
     python benchmarks/bench_discovery.py --events 1000000 10000000
-    python benchmarks/bench_discovery.py --events 1000000 --shuffle
-    python benchmarks/bench_discovery.py --events 1000000 --csv
+    python benchmarks/bench_discovery.py --events 1000000 --inputs csv-time --runners jm pm4py
+    python benchmarks/bench_discovery.py --events 10000000 --repeat 1 --data /scratch/jm-bench
 """
 
 from __future__ import annotations
@@ -37,7 +56,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -45,82 +63,99 @@ import tempfile
 import time
 from pathlib import Path
 
-RUNNERS = ("journeymine", "journeymine-dfg", "pm4py", "pandas")
+INPUTS = ("csv-time", "parquet-time", "frame-grouped", "csv-shuffled")
+RUNNERS = ("jm", "jm-like", "pm4py", "pandas", "floor", "cli")
+COLUMNS = ("customer_id", "activity", "timestamp", "channel")
 #: Modules each runner imports before the clock starts: import time is a one-off
 #: cost per Python process (pm4py ~1.7 s, journeymine + Ibis ~1.1 s), not per log.
 IMPORTS = {
-    "journeymine": ("journeymine", "journeymine.discovery._discover",
-                    "journeymine.discovery._queries", "journeymine.discovery._positional",
-                    "ibis.backends.duckdb"),
+    "jm": ("journeymine", "journeymine.discovery._discover",
+           "journeymine.discovery._queries", "journeymine.discovery._positional",
+           "ibis.backends.duckdb"),
     "pm4py": ("pm4py",),
     "pandas": ("pandas",),
+    "floor": ("duckdb", "pandas"),
 }
 
 
-def make_log(n_events: int, path: Path, seed: int = 0, shuffle: bool = False) -> int:
-    """Write a generated log with about ``n_events`` events to Parquet or CSV; return its size.
+def make_inputs(n_events: int, folder: Path, seed: int = 0) -> dict[str, Path]:
+    """Write the four inputs of about ``n_events`` events into ``folder`` (once; then reused).
 
-    The generator writes customers one after the other, in time order; with
-    ``shuffle`` the rows are in random order instead.
+    Events come from :func:`journeymine.datasets.make_journeys`; DuckDB writes
+    the files, in time order, grouped by customer (a Parquet file the
+    DataFrame input is loaded from) and shuffled.
     """
+    paths = {"csv-time": folder / f"log_{n_events}_time.csv",
+             "parquet-time": folder / f"log_{n_events}_time.parquet",
+             "frame-grouped": folder / f"log_{n_events}_grouped.parquet",
+             "csv-shuffled": folder / f"log_{n_events}_shuffled.csv"}
+    if all(p.exists() for p in paths.values()):
+        return paths
+    import duckdb
+
     import journeymine as jm
 
     probe = jm.datasets.make_journeys(2000, random_state=seed)
-    per_customer = probe.n_events / 2000
-    log = jm.datasets.make_journeys(int(n_events / per_customer), random_state=seed)
-    df = log.to_pandas()[["customer_id", "activity", "timestamp", "channel"]]
-    if shuffle:
-        df = df.sample(frac=1.0, random_state=seed).reset_index(drop=True)
-    if path.suffix == ".csv":
-        df.to_csv(path, index=False)
-    else:
-        df.to_parquet(path, index=False)
-    return len(df)
+    log = jm.datasets.make_journeys(int(n_events * 2000 / probe.n_events), random_state=seed)
+    events = log.table.select([*COLUMNS, "event_index"])  # noqa: F841 - scanned by DuckDB
+    con = duckdb.connect()
+    cols = ", ".join(COLUMNS)
+    orders = {"csv-time": "timestamp, event_index", "parquet-time": "timestamp, event_index",
+              "frame-grouped": "event_index", "csv-shuffled": f"hash(event_index + {seed})"}
+    for name, path in paths.items():
+        fmt = "PARQUET" if path.suffix == ".parquet" else "CSV, HEADER"
+        con.execute(f"COPY (SELECT {cols} FROM events ORDER BY {orders[name]}) "
+                    f"TO '{path}' (FORMAT {fmt})")
+    con.close()
+    return paths
 
 
-def read_csv_pandas(path: str):
-    """The pandas way to load the CSV log for pm4py and pandas."""
+def read_pandas(path: str):
+    """The pandas way to load the log for pm4py and pandas."""
     import pandas as pd
 
+    if path.endswith(".parquet"):
+        return pd.read_parquet(path)
     return pd.read_csv(path, dtype={"customer_id": str}, parse_dates=["timestamp"])
 
 
-def load_journeymine(df):
-    """Validate the log the journeymine way (from the DataFrame, or the CSV path)."""
+def load_journeymine(source):
+    """The validated log, the journeymine way (from the DataFrame, a CSV or a Parquet path)."""
     import journeymine as jm
 
     names = {"customer": "customer_id", "activity": "activity", "timestamp": "timestamp",
              "channel": "channel"}
-    read = jm.read_csv if isinstance(df, str) else jm.EventLog.from_pandas
-    return read(df, **names)
+    if not isinstance(source, str):
+        return jm.EventLog.from_pandas(source, **names)
+    read = jm.read_parquet if source.endswith(".parquet") else jm.read_csv
+    return read(source, **names)
 
 
-def run_journeymine(df):
+def run_jm(source):
     import journeymine as jm
 
-    pm = jm.discover(load_journeymine(df))
+    pm = jm.discover(load_journeymine(source))
     return len(pm.edges), len(pm.variants)
 
 
-def run_journeymine_dfg(df):
+def run_jm_like(source):
     from journeymine.discovery import _discover as d
     from journeymine.discovery import _queries as q
     from journeymine.discovery._engine import JourneyTables
 
-    tables = JourneyTables(load_journeymine(df), {}, ())
+    tables = JourneyTables(load_journeymine(source), {}, ())
     steps, decode = tables.steps, tables.decode
     edges = d._fetch(decode(q.edges(steps).to_pyarrow()), "-count", "source", "target")
-    d._fetch(decode(q.nodes(steps).to_pyarrow()), "-count", "id")
+    d._fetch(decode(q.nodes(steps).to_pyarrow()), "-count", "touchpoint")
     variants = d._fetch(q.variants(tables.journeys).to_pyarrow(), "-customers", "variant")
     d._split_paths(variants["variant"])  # pm4py's variants are tuples too
     return len(edges), len(variants)
 
 
-def run_pm4py(df):
+def run_pm4py(source):
     import pm4py
 
-    if isinstance(df, str):
-        df = read_csv_pandas(df)
+    df = read_pandas(source) if isinstance(source, str) else source
     f = pm4py.format_dataframe(df, case_id="customer_id", activity_key="activity",
                                timestamp_key="timestamp")
     dfg, _, _ = pm4py.discover_dfg(f)
@@ -129,9 +164,8 @@ def run_pm4py(df):
     return len(dfg), len(variants)
 
 
-def run_pandas(df):
-    if isinstance(df, str):
-        df = read_csv_pandas(df)
+def run_pandas(source):
+    df = read_pandas(source) if isinstance(source, str) else source
     d = df.sort_values(["customer_id", "timestamp"], kind="stable")
     g = d.groupby("customer_id", sort=False)
     d = d.assign(target=g["activity"].shift(-1),
@@ -144,93 +178,136 @@ def run_pandas(df):
     )
     paths = df.sort_values(["customer_id", "timestamp"], kind="stable").groupby(
         "customer_id", sort=False)["activity"].agg(" > ".join)
-    variants = paths.value_counts()
-    return len(edges), len(variants)
+    return len(edges), len(paths.value_counts())
 
 
-def _rss_mb(field: str) -> float:
-    """``VmRSS`` or ``VmHWM`` (peak) of this process in MB, from /proc (Linux)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def run_floor(source):
+    import duckdb
+
+    con = duckdb.connect()
+    if not isinstance(source, str):
+        src = "source"
+        con.register(src, source)
+    elif source.endswith(".parquet"):
+        src = f"read_parquet('{source}')"
+    else:
+        src = f"read_csv('{source}', types={{'customer_id': 'VARCHAR'}})"
+    groups = con.execute(
+        f"SELECT count(*) FROM (SELECT customer_id, count(*), min(timestamp), max(timestamp), "
+        f"max(activity), max(channel) FROM {src} GROUP BY customer_id)").fetchone()[0]
+    return 0, groups
 
 
-def child(runner: str, source: str) -> None:
-    """Time one runner in this process and print JSON.
-
-    ``peak_mb`` is the peak resident memory during the timed part only: the
-    peak counter is reset after the input DataFrame is loaded (Linux
-    ``/proc/self/clear_refs``), so the input's own memory is counted but the
-    Parquet reader's temporary buffers are not.
-    """
+def child(runner: str, input_name: str, path: str) -> None:
+    """Time one runner on one input in this process and print JSON."""
     import importlib
 
-    import pandas as pd
+    source = path
+    if input_name == "frame-grouped":
+        import pandas as pd
 
-    df = source if source.endswith(".csv") else pd.read_parquet(source)
-    for module in IMPORTS[runner.removesuffix("-dfg")]:
+        source = pd.read_parquet(path)
+    for module in IMPORTS[runner.removesuffix("-like")]:
         importlib.import_module(module)
-    Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
-    base = _rss_mb("VmRSS")
     start, cpu_start = time.perf_counter(), time.process_time()
-    n_edges, n_variants = globals()[f"run_{runner.replace('-', '_')}"](df)
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-    print(json.dumps({"runner": runner, "seconds": seconds, "cpu_seconds": cpu,
-                      "peak_mb": _rss_mb("VmHWM"),
-                      "extra_mb": _rss_mb("VmHWM") - base, "edges": n_edges,
-                      "variants": n_variants}))
+    n_edges, n_variants = globals()[f"run_{runner.replace('-', '_')}"](source)
+    print(json.dumps({"seconds": time.perf_counter() - start,
+                      "cpu_seconds": time.process_time() - cpu_start,
+                      "edges": n_edges, "variants": n_variants}))
 
 
-def _run_child(runner: str, path: Path) -> dict | None:
-    out = subprocess.run([sys.executable, __file__, "--child", runner, str(path)],
-                         capture_output=True, text=True, check=False)
-    if out.returncode:
-        print(f"{runner} failed on {path.name}:\n{out.stderr[-1500:]}")
+def _run(runner: str, input_name: str, path: Path, out: Path) -> dict | None:
+    """Run one fresh process; its result with ``peak_mb`` (max RSS, from wait4)."""
+    if runner == "cli":
+        command = [sys.executable, "-m", "journeymine", "discover", str(path), "--out", str(out),
+                   "--no-personas"]
+    else:
+        command = [sys.executable, __file__, "--child", runner, input_name, str(path)]
+    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
+        start = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=stdout, stderr=stderr, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak memory
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        stdout.seek(0)
+        stderr.seek(0)
+        stdout, stderr = stdout.read(), stderr.read()
+    if proc.returncode:
+        print(f"{runner} failed on {path.name}:\n{stderr[-1500:]}", file=sys.stderr)
         return None
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    if runner == "cli":
+        result = {"seconds": seconds, "cpu_seconds": float("nan"), "edges": 0, "variants": 0}
+    else:
+        result = json.loads(stdout.strip().splitlines()[-1])
+    result["peak_mb"] = usage.ru_maxrss / 1024
+    return result
+
+
+def _table(rows: list[dict]) -> str:
+    """The results as a Markdown table."""
+    head = ("| events | input | runner | seconds (min-max) | pm4py ÷ | ÷ floor | peak MB |\n"
+            "|---:|---|---|---:|---:|---:|---:|")
+    lines = [head]
+    for r in rows:
+        lines.append(f"| {r['events']:,} | {r['input']} | {r['runner']} | "
+                     f"{r['seconds']:.2f} ({r['min']:.2f}-{r['max']:.2f}) | "
+                     f"{r['vs_pm4py']:.1f} | {r['vs_floor']:.1f} | {r['peak_mb']:,.0f} |")
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, nargs="+", default=[1_000_000])
-    parser.add_argument("--csv", action="store_true", help="time reading a CSV file too")
-    parser.add_argument("--shuffle", action="store_true",
-                        help="shuffle the rows (a log not ordered by customer and time)")
+    parser.add_argument("--inputs", nargs="+", default=list(INPUTS), choices=INPUTS)
+    parser.add_argument("--runners", nargs="+", default=list(RUNNERS), choices=RUNNERS)
     parser.add_argument("--repeat", type=int, default=3,
                         help="fresh processes per runner; the median is reported (default 3)")
-    parser.add_argument("--runners", nargs="+", default=list(RUNNERS), choices=RUNNERS)
-    parser.add_argument("--child", nargs=2, metavar=("RUNNER", "PARQUET"), help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, default=None,
+                        help="folder for the generated inputs, kept and reused (default: a "
+                        "temporary folder)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
+    parser.add_argument("--child", nargs=3, metavar=("RUNNER", "INPUT", "PATH"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
         return
     rows = []
+    load_start = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
+        folder = args.data or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
         for n in args.events:
-            path = Path(tmp) / f"log_{n}.{'csv' if args.csv else 'parquet'}"
-            actual = make_log(n, path, shuffle=args.shuffle)
-            runs: dict[str, list[dict]] = {r: [] for r in args.runners}
-            for i in range(args.repeat):  # rounds, each in a rotated order, to spread drift
-                order = args.runners[i % len(args.runners):] + args.runners[:i % len(args.runners)]
-                for runner in order:
-                    if (result := _run_child(runner, path)) is not None:
-                        runs[runner].append(result)
-            medians = {r: {k: statistics.median(x[k] for x in rs) for k in rs[0]
-                           if k != "runner"} for r, rs in runs.items() if rs}
-            pm4py = medians.get("pm4py", {}).get("seconds", float("nan"))
-            for runner, m in medians.items():
-                times = [x["seconds"] for x in runs[runner]]
-                rows.append((actual, runner, m["seconds"], min(times), max(times),
-                             pm4py / m["seconds"], m["cpu_seconds"], m["extra_mb"],
-                             m["edges"], m["variants"]))
-    print(f"\nload average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
-          f"median of {args.repeat} fresh process(es) per runner")
-    print(f"\n{'events':>12} {'runner':<16} {'seconds':>8} {'min-max':>12} {'pm4py ÷':>8} "
-          f"{'cpu s':>7} {'+MB':>7} {'edges':>6} {'variants':>9}")
-    for actual, runner, sec, lo, hi, ratio, cpu, extra, e, v in rows:
-        print(f"{actual:>12,} {runner:<16} {sec:>8.2f} {f'{lo:.2f}-{hi:.2f}':>12} {ratio:>8.1f} "
-              f"{cpu:>7.2f} {extra:>7.0f} {e:>6.0f} {v:>9,.0f}")
+            paths = make_inputs(n, folder)
+            for input_name in args.inputs:
+                runners = [r for r in args.runners
+                           if not (r == "cli" and input_name.startswith("frame"))]
+                runs: dict[str, list[dict]] = {r: [] for r in runners}
+                for i in range(args.repeat):  # rounds in rotated order, to spread drift
+                    k = i % len(runners)
+                    for runner in runners[k:] + runners[:k]:
+                        result = _run(runner, input_name, paths[input_name], Path(tmp) / "out")
+                        if result is not None:
+                            runs[runner].append(result)
+                medians = {r: {key: statistics.median(x[key] for x in rs) for key in rs[0]}
+                           for r, rs in runs.items() if rs}
+                nan = float("nan")
+                pm4py = medians.get("pm4py", {}).get("seconds", nan)
+                floor = medians.get("floor", {}).get("seconds", nan)
+                for runner, m in medians.items():
+                    times = [x["seconds"] for x in runs[runner]]
+                    rows.append({"events": n, "input": input_name, "runner": runner,
+                                 "seconds": m["seconds"], "min": min(times), "max": max(times),
+                                 "vs_pm4py": pm4py / m["seconds"], "vs_floor": m["seconds"] / floor,
+                                 "cpu_seconds": m["cpu_seconds"], "peak_mb": m["peak_mb"],
+                                 "edges": m["edges"], "variants": m["variants"]})
+                print(_table(rows[-len(medians):]), flush=True)
+    load = f"{load_start[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+    print(f"\nload average {load}, on {os.cpu_count()} cores; median of {args.repeat} fresh "
+          f"process(es) per runner\n")
+    print(_table(rows))
+    if args.json:
+        args.json.write_text(json.dumps({"load": load, "rows": rows}, indent=1))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ it::
 """
 
 from journeymine import datasets
+from journeymine._util._config import config_context, get_config, set_config
 from journeymine.discovery import ProcessMap, discover
 from journeymine.discovery._grains import GapSuggestion, Journeys, episodes, sessionize, suggest_gap
 from journeymine.discovery._insights import Insights, insights
@@ -100,5 +101,6 @@ __all__ += ["Attribution", "attribute"]
 __all__ += ["JourneyDiff", "diff"]
 __all__ += ["Satisfaction", "read_answers", "satisfaction"]
 __all__ += ["Conformance", "ProcessModel", "conformance", "process_model"]
+__all__ += ["config_context", "get_config", "set_config"]
 __all__ += ["Paths", "collapse_repeats", "group_touchpoints", "paths_from", "paths_to", "patterns",
             "suggest_groups"]

@@ -7,6 +7,7 @@ from numbers import Integral
 
 import duckdb
 
+from journeymine._util._config import get_config
 from journeymine.exceptions import InvalidParameterError
 
 __all__ = ["check_tz", "connect", "resolve_n_jobs"]
@@ -50,6 +51,9 @@ def check_tz(tz: object) -> None:
 def connect(tz: str | None = None, n_jobs: int | None = None) -> duckdb.DuckDBPyConnection:
     """A fresh in-memory DuckDB connection in time zone ``tz`` (UTC by default).
 
+    The memory limit and spill directory of :func:`journeymine.set_config`
+    apply to it.
+
     Parameters
     ----------
     tz : str, optional
@@ -80,4 +84,8 @@ def connect(tz: str | None = None, n_jobs: int | None = None) -> duckdb.DuckDBPy
             expected="an IANA time zone name such as 'Asia/Jakarta' or 'UTC'.",
             fix="Pass tz='Asia/Jakarta' (WIB), 'Asia/Makassar' (WITA) or 'Asia/Jayapura' (WIT).",
         ) from exc
+    settings = get_config()
+    for name in ("memory_limit", "temp_directory"):
+        if settings[name] is not None:
+            con.execute(f"SET {name} = $1", [settings[name]])
     return con

@@ -541,13 +541,15 @@ def _is_sorted(table: pa.Table, same_customer: np.ndarray) -> bool:
     return bool(np.all(in_order.to_numpy(zero_copy_only=False) | ~same_customer[:-1]))
 
 
-def _journey_order(table: pa.Table) -> np.ndarray:
-    """Row order by customer, then timestamp, then input row.
+def _journey_order(table: pa.Table) -> tuple[np.ndarray, pa.Array]:
+    """Row order by customer, then timestamp, then input row; and the customers in that order.
 
     Stable sorts of integers instead of a string sort: by timestamp first
     (nearly free when the log is in time order, as exports usually are),
     then by each customer's rank among the distinct ids, 16 bits at a time
     (NumPy's radix sort). Three times faster than sorting by the strings.
+    The sorted customer column is read off the sorted distinct ids (each
+    copied in order) rather than gathered row by row.
     """
     customers = dictionary_encode(table.column(CUSTOMER))
     rank = pc.rank(customers.dictionary, sort_keys="ascending").to_numpy().astype(np.uint32)
@@ -562,7 +564,35 @@ def _journey_order(table: pa.Table) -> np.ndarray:
     for shift in (0, 16) if len(rank) > 2**16 else (0,):
         by_digit = np.argsort(((group >> shift) & 0xFFFF).astype(np.uint16), kind="stable")
         order, group = order[by_digit], group[by_digit]
-    return order if base is None else base[order]
+    by_rank = np.empty(len(rank), dtype=np.int64)
+    by_rank[rank - 1] = np.arange(len(rank))
+    ordered = customers.dictionary.take(pa.array(by_rank)).take(pa.array(group))
+    return (order if base is None else base[order]), ordered
+
+
+#: Text roles with few distinct values: reordered through their codes (twice as fast).
+_FEW_VALUES = (ACTIVITY, CANONICAL["channel"], STAGE)
+
+
+def _reorder(table: pa.Table, order: np.ndarray, customers: pa.Array) -> pa.Table:
+    """``table.take(order)``, given its customer column already in that order.
+
+    Moving a string row by row touches scattered memory; a column with few
+    distinct values (touchpoints, channels, stages) moves its small integer
+    codes instead and is decoded from a dictionary that stays in cache.
+    """
+    indices = pa.array(order)
+    columns = []
+    for field in table.schema:
+        column = table.column(field.name)
+        if field.name == CUSTOMER:
+            column = customers
+        elif field.name in _FEW_VALUES and pa.types.is_string(field.type):
+            column = dictionary_encode(column).take(indices).cast(pa.string())
+        else:
+            column = column.take(indices)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=table.schema)
 
 
 def _canonical(typed: pa.Table, schema: Schema, *, drop_duplicates: bool) -> tuple[pa.Table, dict]:
@@ -593,7 +623,7 @@ def _canonical(typed: pa.Table, schema: Schema, *, drop_duplicates: bool) -> tup
         )
     same_customer = same_as_next(typed.column(CUSTOMER))
     if not _is_sorted(typed, same_customer):
-        typed = typed.take(_journey_order(typed))
+        typed = _reorder(typed, *_journey_order(typed))
         same_customer = same_as_next(typed.column(CUSTOMER))
     if drop_duplicates:
         rows = typed.num_rows

@@ -478,4 +478,25 @@ def test_journey_order_is_a_stable_sort_by_customer_and_time(n_customers):
     })
     expected = pa.compute.sort_indices(table, sort_keys=[
         ("customer_id", "ascending"), ("timestamp", "ascending"), (_ROW, "ascending")])
-    assert np.array_equal(_journey_order(table), expected.to_numpy())
+    order, customers = _journey_order(table)
+    assert np.array_equal(order, expected.to_numpy())
+    assert customers.equals(table.column("customer_id").take(expected).combine_chunks())
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_reorder_moves_every_column_like_take(shuffled):
+    from journeymine.eventlog._validate import _ROW, _journey_order, _reorder
+
+    rng = np.random.default_rng(2)
+    n = 5_000
+    rows = rng.permutation(n) if shuffled else np.arange(n)
+    table = pa.table({
+        "customer_id": [f"c{i}" for i in rng.integers(0, 300, n)],
+        "activity": pa.array([None if i == 3 else f"t{i}" for i in rng.integers(0, 8, n)]),
+        "channel": [f"ch{i}" for i in rng.integers(0, 3, n)],
+        "text": [f"review {i}" for i in range(n)],
+        "timestamp": pa.array(rng.integers(0, 40, n) * 1_000_000, pa.timestamp("us")),
+        _ROW: rows,
+    })
+    order, customers = _journey_order(table)
+    assert _reorder(table, order, customers).equals(table.take(order))
