@@ -151,6 +151,8 @@ _FLAGS = {
     "tz": "--tz", "stages": "--stages", "conversion": "--conversion",
     "n_personas": "--n-personas", "method": "--method", "random_state": "--random-state",
     "window": "--window", "backend": "--backend", "out_dir": "--out",
+    "model": "--model", "by": "--by", "grain": "--grain", "value": "--value",
+    "lookback": "--lookback",
 }
 _KWARG = re.compile(r"\b(" + "|".join(_FLAGS) + r")=(\"[^\"]*\"|'[^']*'|[^\s,;)]+)")
 _BARE = re.compile(r"\b(" + "|".join(k for k in _FLAGS if "_" in k) + r")\b")
@@ -893,6 +895,89 @@ def conformance(
     say(clean(result.headline))
     out_console.print(_deviations_table(result))
     _wrote(out, names)
+
+
+_ATTRIBUTE_HELP = """Credit channels (or touchpoints) with the conversions they led to.
+
+Writes attribution.csv (credit and share per model and channel), roles.csv (the
+converting journeys each channel opens, assists and closes), attribution.json
+and attribution.html into OUT, and prints the shares. Models: first_touch,
+last_touch, linear, time_decay, position, participation, markov, shapley
+(default: all but participation).
+
+[b]Examples[/b]
+
+  python -m journeymine attribute --demo --out out/
+
+  python -m journeymine attribute events.csv --out out/ --model first_touch,last_touch,markov
+
+  python -m journeymine attribute events.csv --by touchpoint --grain episode --out out/
+"""
+
+
+def _models(values: list[str] | None) -> list[str] | None:
+    """``--model``: names separated by commas, the option repeatable; None for the default."""
+    names = [name.strip() for value in values or () for name in value.split(",")]
+    return [name for name in names if name] or None
+
+
+def _shares_table(result: jm.Attribution) -> Table:
+    shares = result.shares()
+    table = Table(title=f"Share of {result.value} by {result.by}")
+    for column in (result.by, *shares.columns):
+        first = column == result.by
+        table.add_column(Text(clean(column.replace("_", " "))), no_wrap=first,
+                         justify="left" if first else "right")
+    for channel, values in zip(shares.index, shares.to_numpy(), strict=True):
+        table.add_row(Text(clean(channel)), *(Text(percent(v)) for v in values))
+    return table
+
+
+@app.command(help=_ATTRIBUTE_HELP)
+def attribute(
+    log: LogArg = None,
+    out: OutOpt = Path("out"),
+    demo: DemoOpt = False,
+    customer: CustomerOpt = None,
+    activity: ActivityOpt = None,
+    timestamp: TimestampOpt = None,
+    tz: TzOpt = None,
+    timestamp_format: TimestampFormatOpt = None,
+    encoding: EncodingOpt = None,
+    sep: SepOpt = None,
+    stages: StagesOpt = None,
+    conversion: ConversionOpt = None,
+    model: Annotated[list[str] | None, typer.Option(
+        "--model", metavar="MODEL[,MODEL...]", show_default=False,
+        help="Attribution models, separated by commas (repeatable).")] = None,
+    by: Annotated[str, typer.Option(
+        "--by", metavar="channel|touchpoint", help="What gets credit.")] = "channel",
+    grain: Annotated[str, typer.Option(
+        "--grain", metavar="customer|episode",
+        help="customer: the journey to the first purchase; episode: every purchase.")
+    ] = "customer",
+    value: Annotated[str, typer.Option(
+        "--value", metavar="conversions|revenue", help="What is credited.")] = "conversions",
+    lookback: Annotated[str | None, typer.Option(
+        "--lookback", metavar="DURATION", show_default=False,
+        help="Only touches within this of the conversion count, e.g. 30D.")] = None,
+    random_state: Annotated[int, typer.Option(help="Seed of the sampled Shapley value.")] = 0,
+    debug: DebugOpt = False,
+) -> None:
+    opts = LogOptions.of(locals())
+    with _run(debug), _output_dir(out) as staging:
+        loaded = load_log(opts)
+        models = _models(model)
+        options = {"model": models} if models else {}
+        with console.status(f"Attributing the journeys of {loaded.log.n_customers:,} "
+                            "customers…"):
+            result = jm.attribute(loaded.log, loaded.conversion, by=by, grain=grain,
+                                  value=value, lookback=lookback, stages=loaded.stages,
+                                  random_state=random_state, **options)
+        written = result.save(staging)
+    say(repr(result))
+    out_console.print(_shares_table(result))
+    _wrote(out, [p.name for p in written])
 
 
 model_app = typer.Typer(help="The default emotion model.", no_args_is_help=True)

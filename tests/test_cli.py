@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 import journeymine as jm
 from journeymine import cli
 from journeymine.cli import app
+from tests._browser import dump_dom
 
 runner = CliRunner()
 
@@ -195,7 +196,7 @@ def command_args(command: str, log: Path, texts: Path, out: Path) -> list[str]:
     return [command, str(log), "--out", str(out)]
 
 
-@pytest.mark.parametrize("command", ["discover", "personas", "emotions"])
+@pytest.mark.parametrize("command", ["discover", "personas", "emotions", "attribute"])
 def test_every_log_command_has_the_same_log_options(command):
     result = runner.invoke(app, [command, "--help"], terminal_width=200)
     assert result.exit_code == 0
@@ -207,7 +208,7 @@ def test_every_log_command_has_the_same_log_options(command):
     assert "stage -> list of touchpoints" in words  # no help text eaten as markup
 
 
-@pytest.mark.parametrize("command", ["discover", "personas", "emotions"])
+@pytest.mark.parametrize("command", ["discover", "personas", "emotions", "attribute"])
 def test_out_is_an_existing_file(command, small_log, texts_csv, tmp_path):
     out = tmp_path / "taken"
     out.write_text("keep me", "utf-8")
@@ -216,7 +217,7 @@ def test_out_is_an_existing_file(command, small_log, texts_csv, tmp_path):
     assert out.read_text("utf-8") == "keep me"
 
 
-@pytest.mark.parametrize("command", ["discover", "personas", "emotions"])
+@pytest.mark.parametrize("command", ["discover", "personas", "emotions", "attribute"])
 def test_out_cannot_be_created(command, small_log, texts_csv, tmp_path):
     if os.geteuid() == 0:  # root may write anywhere: use a path that cannot be created
         parent, out = None, Path("/proc/journeymine-test/out")
@@ -443,8 +444,8 @@ def test_version():
         assert result.exit_code == 0 and result.stdout.strip() == jm.__version__
 
 
-@pytest.mark.parametrize("args", [[], ["discover"], ["personas"], ["emotions"], ["model"],
-                                  ["model", "train"], ["version"]])
+@pytest.mark.parametrize("args", [[], ["discover"], ["personas"], ["emotions"], ["attribute"],
+                                  ["model"], ["model", "train"], ["version"]])
 def test_every_help_is_readable(args):
     result = runner.invoke(app, [*args, "--help"], terminal_width=100)
     assert result.exit_code == 0 and "Usage:" in result.output
@@ -514,3 +515,47 @@ def test_report_draws_the_gap_histogram_and_says_the_long_tail_once(tmp_path):
     assert html.count('class="jm-gaps"') == 1 and 'id="returns"' in html
     assert "Long tail" in result.output
     assert html.count("Long tail") == 1  # the callout, not also a note
+
+
+# ---------------------------------------------------------------------------- attribute
+def test_attribute_demo_writes_the_tables_and_page(tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["attribute", "--demo", "--model", "first_touch,last_touch",
+                                 "--model", "markov", "--out", str(out)], terminal_width=160)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["attribution.csv", "attribution.html",
+                                                     "attribution.json", "roles.csv"]
+    table = pd.read_csv(out / "attribution.csv")
+    assert list(table["model"].unique()) == ["first_touch", "last_touch", "markov"]
+    assert table.groupby("model")["share"].sum().round(6).eq(1).all()
+    expected = jm.attribute(jm.datasets.load_demo().log,
+                            model=["first_touch", "last_touch", "markov"]).table
+    pd.testing.assert_series_equal(table["credit"], expected["credit"], check_names=False)
+    assert "Share of conversions by channel" in result.stdout and "markov" in result.stdout
+    dom = dump_dom(out / "attribution.html")
+    assert "Share of conversions by channel" in dom and "Opens, assists, closes" in dom
+
+
+def test_attribute_by_touchpoint_on_a_log_without_channels(small_log, tmp_path):
+    # u1: instagram_ad > checkout (the purchase-stage conversion): the ad gets the credit
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["attribute", str(small_log), "--by", "touchpoint",
+                                 "--conversion", "checkout", "--model", "linear",
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "attribution.csv").set_index("channel")
+    assert table.loc["instagram_ad", "credit"] == 1.0
+    assert table["credit"].sum() == 1.0
+
+
+def test_attribute_bad_input_is_one_line_and_writes_nothing(small_log, tmp_path):
+    out = tmp_path / "out"
+    line = one_error(runner.invoke(app, ["attribute", "--demo", "--model", "linaer",
+                                         "--out", str(out)]))
+    assert "Unknown attribution model 'linaer'" in line and "Did you mean 'linear'?" in line
+    line = one_error(runner.invoke(app, ["attribute", str(small_log), "--out", str(out)]))
+    assert "needs a channel column" in line and "--by touchpoint" in line
+    line = one_error(runner.invoke(app, ["attribute", "--demo", "--by", "chanel",
+                                         "--out", str(out)]))
+    assert "Did you mean 'channel'?" in line and "--by" in line
+    assert not out.exists()

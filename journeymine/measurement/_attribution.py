@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import json
 import math
 from collections.abc import Iterable, Sequence
+from os import PathLike
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,6 +32,7 @@ import pyarrow.compute as pc
 
 from journeymine._util._json import envelope, records
 from journeymine._util._params import check_choice, check_number, parse_duration
+from journeymine._util._write import write_bundle
 from journeymine.discovery._discover import resolve_conversion
 from journeymine.discovery._grains import (
     DEFAULT_EPISODE_GAP,
@@ -155,6 +159,49 @@ class Attribution:
         return (f"Attribution({len(self.models)} models × {s['channels']} {self.by}s, "
                 f"{s['total']:,.0f} {unit} of {s['converting']:,} converting / "
                 f"{s['journeys']:,} {self.grain} journeys{top})")
+
+    def shares(self) -> pd.DataFrame:
+        """Shares as channel × model (models in the order asked for), by the last model's share.
+
+        Examples
+        --------
+        >>> import journeymine as jm
+        >>> a = jm.attribute(jm.datasets.make_journeys(300, random_state=0),
+        ...                  model=["first_touch", "linear"])
+        >>> a.shares().sum().round(6).tolist()
+        [1.0, 1.0]
+        """
+        out = self.table.pivot(index="channel", columns="model", values="share")
+        out = out[list(self.models)].sort_values(self.models[-1], ascending=False)
+        out.columns.name = None
+        return out
+
+    def to_html(self, *, title: str = "Channel attribution") -> str:
+        """A self-contained HTML page: each channel's share under every model, and its roles."""
+        from journeymine.reporting._attribution_report import render_attribution_report
+
+        return render_attribution_report(self, title=title)
+
+    def save(self, out_dir: str | PathLike[str]) -> list[Path]:
+        """Write ``attribution.csv``, ``roles.csv``, ``attribution.json`` and ``attribution.html``.
+
+        All or nothing, into ``out_dir`` (created if missing); returns the paths.
+
+        Examples
+        --------
+        >>> import tempfile, journeymine as jm
+        >>> a = jm.attribute(jm.datasets.make_journeys(300, random_state=0), model="linear")
+        >>> [p.name for p in a.save(tempfile.mkdtemp())]
+        ['attribution.csv', 'roles.csv', 'attribution.json', 'attribution.html']
+        """
+        page = self.to_html()
+        return write_bundle(out_dir, {
+            "attribution.csv": lambda p: self.table.to_csv(p, index=False),
+            "roles.csv": lambda p: self.roles.to_csv(p, index=False),
+            "attribution.json": lambda p: p.write_text(
+                json.dumps(self.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8"),
+            "attribution.html": lambda p: p.write_text(page, encoding="utf-8"),
+        })
 
     def _repr_html_(self) -> str:
         shares = self.table.pivot(index="channel", columns="model", values="share")
