@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from journeymine._util._duckdb import resolve_n_jobs
 from journeymine._util._json import VARIANT_SEPARATOR
+from journeymine.discovery._channels import GAP_COLUMNS, channel_gaps, gap_table
 from journeymine.discovery._engine import JourneyTables, connect
 from journeymine.discovery._grains import (
     DEFAULT_EPISODE_GAP,
@@ -408,6 +409,7 @@ def discover(
                    "ping_pongs": run(q.ping_pongs(st))}
         if CHANNEL in log.table.column_names:
             results["switches"] = run(q.channel_switches(st))
+            results["gaps"] = run(channel_gaps(st), "from_channel", "to_channel")
         if "returns" in extra:
             results["returns"] = run(returns_query(extra["returns"]), "-count", "touchpoint")
         tables.build_journeys()
@@ -436,6 +438,8 @@ def discover(
         variants = _variants(results["variants"].result(), n_customers)
         totals = _journey_totals(results["totals"].result())
         n_converted = totals["converted"]
+        gaps = (gap_table(results["gaps"].result(), n_converted / max(n_customers, 1))
+                if "gaps" in results else pd.DataFrame(columns=list(GAP_COLUMNS)))
         funnel = _funnel(results["funnel"].result(), stage_map, n_customers)
         lost = results["dropoffs"].result()
         dropoffs = _dropoffs(lost, nodes, int(lost["customers"].sum()))
@@ -475,6 +479,7 @@ def discover(
         loops=loops,
         bottlenecks=bottlenecks,
         channel_switches=switches,
+        channel_gaps=gaps,
         summary=summary,
         stages=stage_map,
         conversion=conv,

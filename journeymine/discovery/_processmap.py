@@ -90,6 +90,16 @@ class ProcessMap:
         (not waits, so not bottlenecks): per last touchpoint before the
         return, ``count``, ``customers``, ``median_seconds``, ``p90_seconds``.
         Empty at customer grain.
+    channel_gaps : DataFrame
+        Per channel pair (``from_channel``, ``to_channel``), what a switch
+        costs, worst first (see :mod:`journeymine.discovery._channels`):
+        ``switches``, ``journeys`` that switch before converting,
+        ``converted_after`` and ``conversion_after`` (with Wilson
+        ``conversion_low``/``conversion_high``), ``ended_at_switch`` and
+        ``ended_share``, ``median_seconds`` of a switch against
+        ``within_median_seconds`` on the channel left (``extra_seconds``),
+        and ``lost_conversions`` against the overall conversion rate.
+        Empty without a channel column.
     """
 
     nodes: pd.DataFrame
@@ -110,6 +120,7 @@ class ProcessMap:
     full: ProcessMap | None = None
     grain: str = "customer"
     returns: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    channel_gaps: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
     # ------------------------------------------------------------------ filtering
     def filter(

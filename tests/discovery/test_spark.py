@@ -47,3 +47,7 @@ def test_spark_gives_the_same_process_map(spark_con):
         on_duckdb.funnel[["stage", "reached", "visited"]])
     assert on_spark.dropoffs["lost_customers"].sum() == on_duckdb.dropoffs["lost_customers"].sum()
     assert on_spark.summary["converted"] == on_duckdb.summary["converted"]
+    gap_key = ["from_channel", "to_channel"]
+    gap_counts = [*gap_key, "switches", "journeys", "converted_after", "ended_at_switch"]
+    assert on_spark.channel_gaps[gap_counts].sort_values(gap_key, ignore_index=True).equals(
+        on_duckdb.channel_gaps[gap_counts].sort_values(gap_key, ignore_index=True))
