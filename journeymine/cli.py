@@ -363,6 +363,17 @@ GapOpt = Annotated[str | None, typer.Option(
     help="Session grain: the inactivity that starts a new session, e.g. 30min "
          "(default: the log's session column, else suggested from its gaps).",
     show_default=False)]
+CollapseOpt = Annotated[bool, typer.Option(
+    "--collapse-repeats",
+    help="Merge consecutive events at the same touchpoint into one step (a page reloaded "
+         "five times is one step) in the paths, variants and patterns.")]
+GroupOpt = Annotated[str | None, typer.Option(
+    "--group", metavar="auto|FILE",
+    help="Group event names that mean the same step. auto: names that differ only by case, "
+         "separators or a trailing id (product_view_123 -> product_view). FILE: YAML "
+         "({name or regex: group} or a list of [regex, group] pairs) or CSV with a header "
+         "and two columns (name or regex, group); regexes match whole names and the first "
+         "match wins.", show_default=False)]
 TextsOpt = Annotated[Path | None, typer.Option(
     "--texts", help="Reviews/chats (customer id, timestamp, text), tagged with emotions.",
     show_default=False)]
@@ -442,6 +453,46 @@ def load_stages(path: Path) -> jm.StageMap:
                 expected=exc.expected, fix="Fix the file's syntax at that line.",
             ) from cause
         raise
+
+
+def load_groups(value: str, log: jm.EventLog) -> list[tuple[str, str]]:
+    """The ``--group`` rules: suggested from ``log`` (``auto``) or read from a YAML or CSV file."""
+    if value.strip().lower() == "auto":
+        return sorted(jm.suggest_groups(log).items())
+    path = Path(value)
+    expected = ("a YAML mapping {name or regex: group} or list of [regex, group] pairs, or a "
+                "CSV file with a header and two columns (name or regex, group).")
+    if not path.is_file():
+        raise ReadError(f"The group file {value!r} does not exist.", expected=expected,
+                        fix="Pass --group auto, or the path of a .yaml or .csv file.")
+    suffix = path.suffix.lower()
+    if suffix not in (".yaml", ".yml", ".csv"):
+        raise ReadError(f"The group file {value!r} is neither YAML nor CSV.",
+                        expected=expected, fix="Name it .yaml, .yml or .csv.")
+    import csv
+
+    import yaml
+
+    try:
+        if suffix == ".csv":
+            with path.open(encoding="utf-8", newline="") as handle:
+                pairs: Any = list(csv.reader(handle))[1:]
+        else:
+            pairs = yaml.safe_load(path.read_text(encoding="utf-8"))
+            pairs = list(pairs.items()) if isinstance(pairs, dict) else pairs
+    except (OSError, UnicodeDecodeError, csv.Error, yaml.YAMLError) as exc:
+        problem = " ".join(str(exc).split())
+        raise ReadError(f"The group file {value!r} cannot be read: {problem}",
+                        expected=expected, fix="Save it as UTF-8 YAML or CSV.") from exc
+    if not isinstance(pairs, list) or not pairs:
+        raise ReadError(f"The group file {value!r} holds no (name, group) rules.",
+                        expected=expected, fix="Write one rule per line or row.")
+    bad = next((p for p in pairs if not (isinstance(p, list | tuple) and len(p) == 2)), None)
+    if bad is not None:
+        raise ReadError(f"The group file {value!r} has a rule that is not a (name, group) "
+                        f"pair: {bad!r}.", expected=expected,
+                        fix="Give each rule exactly two values: the name or regex, and its group.")
+    return [(str(old), str(new)) for old, new in pairs]
 
 
 def _read_file(path: Path, kwargs: dict[str, Any]) -> jm.EventLog:
@@ -563,6 +614,10 @@ the journey map; for 500 to 200,000 customers it also writes the persona report
   python -m journeymine discover log.csv --customer user --activity page --timestamp time --out out/
 
   python -m journeymine discover excel.csv --encoding cp1252 --sep ';' --out out/
+
+  python -m journeymine discover clicks.csv --collapse-repeats --group auto --out out/
+
+  python -m journeymine discover clicks.csv --group groups.yaml --out out/
 """
 
 
@@ -635,6 +690,8 @@ def discover(
     conversion: ConversionOpt = None,
     grain: GrainOpt = "auto",
     gap: GapOpt = None,
+    collapse_repeats: CollapseOpt = False,
+    group: GroupOpt = None,
     texts: TextsOpt = None,
     emotion_model: EmotionModelOpt = "default",
     personas: Annotated[bool | None, typer.Option(
@@ -648,6 +705,8 @@ def discover(
         first_note = len(_diagnostics.shown)
         loaded = load_log(opts)
         notes = _diagnostics.shown[first_note:]  # what reading the log warned about
+        if group is not None:
+            loaded = _grouped(loaded, load_groups(group, loaded.log), notes)
         # the suggested grain and the gap histogram behind the session gap
         profile = loaded.log.describe() if grain in ("auto", "session") else None
         grain, why = _choose_grain(profile, grain, gap)
@@ -656,7 +715,7 @@ def discover(
             notes.append(why)
         with console.status(f"Discovering journeys of {loaded.log.n_customers:,} customers…"):
             pm = jm.discover(loaded.log, grain=grain, gap=gap, stages=loaded.stages,
-                             conversion=loaded.conversion)
+                             conversion=loaded.conversion, collapse_repeats=collapse_repeats)
         if pm.summary.get("long_tail"):
             tail = (f"Long tail: the 10 most common paths cover "
                     f"{percent(pm.summary['path_coverage_top10'])} of the journeys with 2+ "
@@ -683,6 +742,18 @@ def discover(
     out_console.print(_summary_table(pm))
     out_console.print(_insights_table(found))
     _wrote(out, [p.name for p in written])
+
+
+def _grouped(loaded: LoadedLog, rules: list[tuple[str, str]], notes: list[str]) -> LoadedLog:
+    """``loaded`` with its touchpoints grouped by ``rules``, once for every later step."""
+    before = len(loaded.log.activities)
+    log = jm.group_touchpoints(loaded.log, rules) if rules else loaded.log
+    after = len(log.activities)
+    said = (f"Grouped {before:,} event names into {after:,} touchpoints (--group)."
+            if after < before else "--group renamed no event name.")
+    say(said)
+    notes.append(said)
+    return dataclasses.replace(loaded, log=log)
 
 
 def _save_personas(loaded: LoadedLog, emo: jm.JourneyEmotions | None, staging: Path,

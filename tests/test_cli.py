@@ -558,4 +558,80 @@ def test_attribute_bad_input_is_one_line_and_writes_nothing(small_log, tmp_path)
     line = one_error(runner.invoke(app, ["attribute", "--demo", "--by", "chanel",
                                          "--out", str(out)]))
     assert "Did you mean 'channel'?" in line and "--by" in line
+
+
+# ---------------------------------------------------------------------------- long tail options
+@pytest.fixture()
+def messy_log(tmp_path):
+    """Names that differ by an id or by case; u1 reloads home three times."""
+    return write_log(tmp_path / "messy.csv", [
+        ("u1", "home", "2024-05-01 10:00"), ("u1", "home", "2024-05-01 10:01"),
+        ("u1", "home", "2024-05-01 10:02"), ("u1", "product_view_12", "2024-05-01 10:03"),
+        ("u1", "checkout", "2024-05-01 10:04"),
+        ("u2", "home", "2024-05-02 09:00"), ("u2", "Product View", "2024-05-02 09:01"),
+        ("u3", "home", "2024-05-03 09:00"), ("u3", "product_view_7", "2024-05-03 09:02"),
+        ("u3", "checkout", "2024-05-03 09:03")])
+
+
+def touchpoints(out: Path) -> set[str]:
+    data = json.loads((out / "process_map.json").read_text("utf-8"))
+    return {n["touchpoint"] for n in data["nodes"]}
+
+
+def test_help_documents_collapse_repeats_and_group():
+    result = runner.invoke(app, ["discover", "--help"], terminal_width=200)
+    assert "--collapse-repeats" in result.output and "--group" in result.output
+    assert "auto|FILE" in result.output and "--group auto" in result.output
+
+
+def test_collapse_repeats_merges_reloads_in_the_paths(messy_log, tmp_path):
+    runs = {}
+    for flag in ([], ["--collapse-repeats"]):
+        out = tmp_path / ("collapsed" if flag else "raw")
+        result = runner.invoke(app, ["discover", str(messy_log), "--out", str(out),
+                                     "--grain", "customer", "--conversion", "checkout", *flag])
+        assert result.exit_code == 0, result.output
+        runs[bool(flag)] = set(pd.read_csv(out / "variants.csv")["variant"])
+    assert "home > home > home > product_view_12 > checkout" in runs[False]
+    assert "home > product_view_12 > checkout" in runs[True]
+    assert not any("home > home" in v for v in runs[True])
+
+
+@pytest.mark.parametrize("kind", ["yaml", "csv", "auto"])
+def test_group_renames_once_for_the_report_and_the_insights(kind, messy_log, tmp_path):
+    if kind == "yaml":
+        rules = tmp_path / "groups.yaml"
+        rules.write_text('"product_view_\\\\d+": product_view\n"Product View": product_view\n',
+                         "utf-8")
+    elif kind == "csv":
+        rules = tmp_path / "groups.csv"
+        rules.write_text("name,group\nproduct_view_\\d+,product_view\nProduct View,product_view\n",
+                         "utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["discover", str(messy_log), "--out", str(out), "--grain",
+                                 "customer", "--group", "auto" if kind == "auto" else str(rules)])
+    assert result.exit_code == 0, result.output
+    # 5 names (home, checkout, product_view_12, product_view_7, Product View) -> 3
+    assert "Grouped 5 event names into 3 touchpoints (--group)." in result.output
+    assert touchpoints(out) == {"home", "product_view", "checkout"}
+    assert "Grouped 5 event names" in (out / "report.html").read_text("utf-8")
+    assert set(pd.read_csv(out / "edges.csv")["source"]) <= {"home", "product_view", "checkout"}
+
+
+@pytest.mark.parametrize("content, suffix, said", [
+    (None, ".yaml", "does not exist"),
+    ("a: b\n", ".txt", "neither YAML nor CSV"),
+    ("- [a, b, c]\n", ".yaml", "not a (name, group) pair"),
+    ("[unclosed\n", ".yaml", "cannot be read"),
+    ("name,group\n", ".csv", "holds no (name, group) rules"),
+])
+def test_bad_group_file_is_one_error_and_writes_nothing(content, suffix, said, messy_log,
+                                                       tmp_path):
+    rules = tmp_path / f"groups{suffix}"
+    if content is not None:
+        rules.write_text(content, "utf-8")
+    out = tmp_path / "out"
+    line = one_error(runner.invoke(app, ["discover", str(messy_log), "--out", str(out),
+                                         "--group", str(rules)]))
+    assert said in line
     assert not out.exists()
