@@ -18,7 +18,7 @@ from journeymine.eventlog._files import (
     _not_regular_error,
 )
 from journeymine.eventlog._schema import Schema, _split_schema
-from journeymine.eventlog._validate import duckdb_literal, to_arrow
+from journeymine.eventlog._validate import duckdb_literal, stream_to_arrow
 from journeymine.exceptions import ReadError
 
 __all__ = ["read_parquet", "read_parquet_table"]
@@ -26,6 +26,9 @@ __all__ = ["read_parquet", "read_parquet_table"]
 
 def read_parquet_table(path_str: str) -> pa.Table:
     """Read a Parquet file, a directory of ``.parquet`` files or a glob into Arrow (DuckDB).
+
+    Streamed in batches of a million rows: the peak memory is about the
+    table itself.
 
     Raises
     ------
@@ -44,8 +47,8 @@ def read_parquet_table(path_str: str) -> pa.Table:
             raise _not_regular_error(path_str, "a .parquet file or a directory of them")
     con = connect()
     try:
-        return to_arrow(con.sql(f"SELECT * FROM read_parquet({duckdb_literal(target)})"))
-    except duckdb.Error as exc:
+        return stream_to_arrow(con.sql(f"SELECT * FROM read_parquet({duckdb_literal(target)})"))
+    except (duckdb.Error, OSError) as exc:
         message = str(exc)
         if "No files found" in message:
             raise ReadError(

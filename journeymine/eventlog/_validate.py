@@ -50,6 +50,18 @@ def to_arrow(result) -> pa.Table:
     return fetch()
 
 
+def stream_to_arrow(result, batch_rows: int = 1 << 20) -> pa.Table:
+    """Fetch a DuckDB relation as an Arrow table batch by batch (any DuckDB >= 1.3).
+
+    DuckDB never holds the whole result beside the Arrow copy, so the peak
+    is about the table itself (:func:`to_arrow` holds both for a moment).
+    An error found while streaming (a corrupt file) comes out as an
+    ``OSError`` carrying DuckDB's message, not as a ``duckdb.Error``.
+    """
+    reader = getattr(result, "to_arrow_reader", None) or result.fetch_record_batch
+    return reader(batch_rows).read_all()
+
+
 #: The supported timestamps: from 1900 to the last microsecond a pandas
 #: ``datetime64[ns]`` can hold, so every log converts to pandas (and pm4py)
 #: intact. Earlier or later values are placeholders or unit mix-ups.

@@ -266,6 +266,21 @@ def test_read_parquet_errors(tmp_path):
         read_parquet(tmp_path / "fake.parquet")
 
 
+def test_read_parquet_data_damaged_after_the_footer_is_a_read_error(tmp_path):
+    # The footer is whole, so the file opens; the damage is met while streaming the rows.
+    n = 200_000
+    pd.DataFrame({"customer_id": [f"c{i % 5000}" for i in range(n)],
+                  "activity": [f"t{i % 7}" for i in range(n)],
+                  "timestamp": pd.date_range("2024-01-01", periods=n, freq="s")},
+                 ).to_parquet(tmp_path / "events.parquet", row_group_size=50_000)
+    data = bytearray((tmp_path / "events.parquet").read_bytes())
+    for i in range(len(data) // 2, len(data) // 2 + 2000):
+        data[i] ^= 0x5A
+    (tmp_path / "events.parquet").write_bytes(bytes(data))
+    with pytest.raises(ReadError, match=r"as Parquet: .*decompression"):
+        read_parquet(tmp_path / "events.parquet")
+
+
 # ---------------------------------------------------------------- SQL
 def test_read_sql_reads_files_with_a_new_connection(tmp_path, monkeypatch):
     _events_frame().to_parquet(tmp_path / "events.parquet")
