@@ -305,7 +305,7 @@ class ProcessMap:
         Examples
         --------
         >>> import journeymine as jm
-        >>> log = jm.EventLog.from_pandas(jm.datasets.make_journeys(50, random_state=0))
+        >>> log = jm.datasets.make_journeys(50, random_state=0)
         >>> pm = jm.discover(log)
         >>> pm.to_html(gaps=jm.suggest_gap(log)).count('class="jm-gaps"')
         1
