@@ -133,6 +133,43 @@ def test_emotions_compare_customers_with_negative_texts(hand_logs):
     assert t.loc[("emotion", "anger (any stage)"), "change"] == pytest.approx(0.5)
 
 
+def test_one_set_of_texts_is_split_like_the_log(hand_logs):
+    """By a segment: texts follow their customer; by period: when they were written."""
+    frames = [period_frame("a", "2024-01-01", 8, 2), period_frame("b", "2024-02-01", 1, 9)]
+    log = log_of(pd.concat([frames[0].assign(segment="x"), frames[1].assign(segment="y")]))
+    # a00..a09 write in January, b00..b09 in February; 1 of 10 negative in a, 9 of 10 in b
+    texts = pd.DataFrame({
+        "customer_id": [f"{p}{i:02d}" for p in "ab" for i in range(10)],
+        "timestamp": [pd.Timestamp(day, tz="UTC") for day in ("2024-01-05", "2024-02-05")
+                      for _ in range(10)],
+        "stage": "consideration", "emotion": "neutral", "link": "touchpoint",
+        "sentiment": ["negative"] + ["neutral"] * 9 + ["negative"] * 9 + ["neutral"]})
+    kw = dict(stages=STAGES, conversion="buy", min_count=5, emotions=texts)
+    for result in (jm.diff(log, by="segment", **kw),
+                   jm.diff(log, by="period", at="2024-01-15", **kw)):
+        row = result.table.set_index(["kind", "where"]).loc[
+            ("emotion", "negative at consideration")]
+        assert (row["a"], row["b"], row["n_a"], row["n_b"]) == (0.1, 0.9, 10, 10)
+    with pytest.raises(InvalidParameterError, match="One set of texts"):
+        jm.diff(*hand_logs, emotions=texts)
+    with pytest.raises(SchemaError, match="not tagged texts"):
+        jm.diff(log, by="segment", emotions=texts.drop(columns="sentiment"))
+
+
+def test_session_grain_finds_a_payment_incident():
+    """make_clickstream with payment errors from 1 March: sessions before vs from that day."""
+    df = jm.datasets.make_clickstream(2000, random_state=0, days=120,
+                                      incident_start="2024-03-01", incident_days=60)
+    log = jm.EventLog.from_pandas(df, customer="customer_id", activity="event",
+                                  timestamp="timestamp")
+    result = jm.diff(log, by="period", at="2024-03-01", grain="session")
+    assert result.summary["grain"] == "session"
+    sig = result.significant.set_index(["kind", "where"])
+    assert sig.loc[("edge", "payment → payment_error"), "change"] > 0
+    assert sig.loc[("conversion", "overall"), "change"] < 0
+    assert result.summary["attribution"] == []  # no attribution at session grain
+
+
 def plant_cart_exit(log: jm.EventLog, share: float, seed: int) -> pd.DataFrame:
     """``log``'s events with ``share`` of the customers who reach add_to_cart leaving there."""
     df = log.to_pandas()
