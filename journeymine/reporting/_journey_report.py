@@ -305,7 +305,8 @@ def _lift(r) -> str:
 
 
 def _pattern_rows(patterns: pd.DataFrame | None, top: int) -> dict | None:
-    """The patterns, most journeys first and lowest lift first, ``top`` rows each."""
+    """The patterns, most journeys first, and the barriers (lift below 1 with 95% confidence,
+    lowest lift first), ``top`` rows each."""
     if patterns is None:
         return None
 
@@ -317,7 +318,7 @@ def _pattern_rows(patterns: pd.DataFrame | None, top: int) -> dict | None:
             for r in table.head(top).itertuples()
         ], len(table), "pattern")
 
-    by_lift = patterns[patterns["lift"].notna()].sort_values(
+    by_lift = patterns[patterns["lift_high"] < 1].sort_values(
         ["lift", "journeys", "pattern"], ascending=[True, False, True], kind="mergesort")
     return {"by_journeys": rows(patterns), "by_lift": rows(by_lift), "total": _n(len(patterns))}
 
