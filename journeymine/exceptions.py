@@ -7,6 +7,7 @@ its message says what was wrong, what was expected and how to fix it.
 from __future__ import annotations
 
 __all__ = [
+    "BackendError",
     "ColumnNotFoundError",
     "DataQualityWarning",
     "EmptyLogError",
@@ -90,6 +91,10 @@ class ReadError(JourneymineError, OSError):
 
 class OutputError(JourneymineError, OSError):
     """An output file or folder cannot be written (a file in the way, read-only, full)."""
+
+
+class BackendError(JourneymineError, TypeError):
+    """An operation cannot run where the log's events are (e.g. it needs them in memory)."""
 
 
 class OptionalDependencyError(JourneymineError, ImportError):

@@ -42,6 +42,7 @@ from journeymine.eventlog._eventlog import EventLog, StagesLike, require_event_l
 from journeymine.eventlog._schema import ACTIVITY, CHANNEL, CUSTOMER, REVENUE, suggest
 from journeymine.eventlog._stages import StageMap, format_names, is_checkout_step, is_failure
 from journeymine.exceptions import (
+    BackendError,
     InvalidParameterError,
     StageError,
     UnknownTouchpointError,
@@ -165,7 +166,7 @@ def _default_conversion(log: EventLog, stage_map: StageMap) -> Conversion:
     failed = sorted(a for a in log.activities if is_failure(a))
     usable = [a for a in log.activities if a not in set(failed)]
     purchase = [a for a in usable if stage_map.get(a) == "purchase"]
-    paid = _paid_shares(log) if REVENUE in log.table.column_names else {}
+    paid = _paid_shares(log) if REVENUE in log.columns else {}
     paid = {a: share for a, share in paid.items() if a in usable}
     notes = []
     if paid:
@@ -182,7 +183,7 @@ def _default_conversion(log: EventLog, stage_map: StageMap) -> Conversion:
     else:
         pool = purchase
         rule = ("purchase-stage touchpoints (no event has revenue > 0)"
-                if REVENUE in log.table.column_names else
+                if REVENUE in log.columns else
                 "purchase-stage touchpoints (no revenue column)")
     done = [a for a in pool if not is_checkout_step(a)]
     if done and len(done) < len(pool):
@@ -201,10 +202,15 @@ def _default_conversion(log: EventLog, stage_map: StageMap) -> Conversion:
 
 def _paid_shares(log: EventLog) -> dict[str, float]:
     """``{touchpoint: share of its events with revenue > 0}`` for touchpoints with any."""
-    t = log.table.select([ACTIVITY, REVENUE])
-    flag = pc.greater(pc.fill_null(t[REVENUE], 0), 0)
-    counts = pa.table({"a": t[ACTIVITY], "paid": flag.cast(pa.int64())}).group_by("a").aggregate(
-        [("paid", "sum"), ("paid", "count")])
+    if log.backend is not None:  # counted where the events are (Spark)
+        from journeymine.discovery._queries import paid_counts
+
+        counts = paid_counts(log.to_ibis()).to_pyarrow()
+    else:
+        t = log.table.select([ACTIVITY, REVENUE])
+        flag = pc.greater(pc.fill_null(t[REVENUE], 0), 0)
+        counts = pa.table({"a": t[ACTIVITY], "paid": flag.cast(pa.int64())}).group_by(
+            "a").aggregate([("paid", "sum"), ("paid", "count")])
     columns = (counts[c].to_pylist() for c in ("a", "paid_sum", "paid_count"))
     return {a: paid / n for a, paid, n in zip(*columns, strict=True) if paid}
 
@@ -259,6 +265,9 @@ def prepare_log(
     within journeys (a run never spans two sessions).
     """
     require_event_log(log, "Discovery")
+    if log.backend is not None:
+        _check_on_backend(grain=grain != "customer", censor=censor not in (None, False),
+                          rename=rename is not None, collapse_repeats=collapse_repeats is True)
     if not isinstance(collapse_repeats, bool):
         raise InvalidParameterError(
             f"collapse_repeats={collapse_repeats!r} is not True or False.",
@@ -277,6 +286,19 @@ def prepare_log(
     if collapse_repeats:
         cases = _collapse(cases)
     return PreparedLog(log, cases, journeys, stage_map, conv, groups, collapse_repeats)
+
+
+def _check_on_backend(**used: bool) -> None:
+    """Raise BackendError naming the options that need the events in memory."""
+    names = [name for name, on in used.items() if on]
+    if names:
+        raise BackendError(
+            f"discover() on a log whose events stay in Spark cannot use {names}: cutting "
+            "sessions or episodes, grouping names and collapsing repeats run in memory.",
+            expected="grain='customer' without censor, rename or collapse_repeats.",
+            fix="Prepare the events in Spark (e.g. a session id column passed as "
+            "customer=..., renamed touchpoints), or build an in-memory log of a sample.",
+        )
 
 
 def discover(
@@ -391,6 +413,7 @@ def discover(
     grain, journeys = check_grain(grain), prep.journeys
     stage_map, conv, log = prep.stage_map, prep.conversion, prep.log
     rank = {tp: stage_map.order.index(s) for tp, s in stage_map.mapping.items()}
+    con = log.backend if con is None else con  # a read_spark log runs on its own backend
     if journeys is not None:
         con = connect(n_jobs) if con is None else con
     tables = JourneyTables(prep.cases, rank, conv, con, n_jobs=n_jobs)
@@ -407,7 +430,7 @@ def discover(
         results = {"edges": run(q.edges(st), "-count", "source", "target"),
                    "nodes": run(q.nodes(st), "-count", "touchpoint"),
                    "ping_pongs": run(q.ping_pongs(st))}
-        if CHANNEL in log.table.column_names:
+        if CHANNEL in log.columns:
             results["switches"] = run(q.channel_switches(st))
             results["gaps"] = run(channel_gaps(st), "from_channel", "to_channel")
         if "returns" in extra:

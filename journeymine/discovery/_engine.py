@@ -35,6 +35,8 @@ def register(log: EventLog, con=None):
     """
     import ibis
 
+    if log.backend is not None:  # the events already are on a backend (read_spark)
+        return log.to_ibis(con)
     if _is_duckdb(con):
         return _register_arrow(con or connect(), f"jm_events_{id(log):x}", log.table)
     # Other backends (PySpark): a temporary view; they reject temp=True tables.

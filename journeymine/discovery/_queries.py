@@ -14,7 +14,14 @@ import ibis
 import ibis.expr.types as ir
 
 from journeymine._util._json import VARIANT_SEPARATOR
-from journeymine.eventlog._schema import ACTIVITY, CHANNEL, CUSTOMER, EVENT_INDEX, TIMESTAMP
+from journeymine.eventlog._schema import (
+    ACTIVITY,
+    CHANNEL,
+    CUSTOMER,
+    EVENT_INDEX,
+    REVENUE,
+    TIMESTAMP,
+)
 
 #: Output columns of these queries that hold a steps column's values, by that column.
 #: An engine that stores touchpoints and channels as integer codes decodes them with it.
@@ -89,6 +96,13 @@ def steps(events: ir.Table, stage_rank: Mapping[str, int], conversion: Collectio
         *[out[c] for c in out.columns],
         seconds_to_next_stage=arrival.jm_arrival - out[TIMESTAMP].epoch_seconds(),
     )
+
+
+def paid_counts(events: ir.Table) -> ir.Table:
+    """Per touchpoint (``a``): events (``paid_count``) and those with revenue > 0 (``paid_sum``)."""
+    paid = (events[REVENUE].fill_null(0) > 0).cast("int64")
+    return events.group_by(a=events[ACTIVITY]).aggregate(paid_sum=paid.sum(),
+                                                         paid_count=events.count())
 
 
 def edges(st: ir.Table) -> ir.Table:

@@ -13,6 +13,7 @@ from journeymine.eventlog._answers import read_answers
 from journeymine.eventlog._eventlog import EventLog, LogProfile
 from journeymine.eventlog._readers import read_csv, read_parquet, read_sql, read_xes
 from journeymine.eventlog._schema import Schema
+from journeymine.eventlog._spark import SparkEventLog, read_spark
 from journeymine.eventlog._stages import STAGES, StageMap, normalize_stage
 from journeymine.eventlog._texts import read_texts
 
@@ -21,11 +22,13 @@ __all__ = [
     "EventLog",
     "LogProfile",
     "Schema",
+    "SparkEventLog",
     "StageMap",
     "normalize_stage",
     "read_answers",
     "read_csv",
     "read_parquet",
+    "read_spark",
     "read_sql",
     "read_texts",
     "read_xes",

@@ -356,6 +356,16 @@ class EventLog:
         return cls.from_arrow(table, schema, **kwargs)
 
     # ------------------------------------------------------------------ views
+    #: The Ibis backend holding the events, or None when they are in memory
+    #: (this Arrow table, queried by DuckDB). :func:`~journeymine.read_spark`
+    #: logs keep their events on the Spark backend.
+    backend = None
+
+    @property
+    def columns(self) -> list[str]:
+        """The canonical column names."""
+        return self.table.column_names
+
     @property
     def n_events(self) -> int:
         """Number of events."""
@@ -377,7 +387,7 @@ class EventLog:
     @property
     def has_channel(self) -> bool:
         """Whether the log has a channel column."""
-        return CHANNEL in self.table.column_names
+        return CHANNEL in self.columns
 
     def time_range(self) -> tuple[Any, Any]:
         """First and last timestamp (UTC)."""
@@ -398,15 +408,18 @@ class EventLog:
         :meth:`StageMap.unmapped`. Unmapped touchpoints are never dropped.
         """
         chosen = as_stage_map(stages) or self.stages
-        if chosen is None and STAGE in self.table.column_names:
-            chosen = StageMap.from_frame(
-                self.table.select([ACTIVITY, STAGE]).to_pandas(), ACTIVITY, STAGE
-            )
+        if chosen is None and STAGE in self.columns:
+            chosen = self._stage_column_map()
         chosen = (chosen or StageMap()).with_guesses(self.activities)
         note = chosen.report(self.activities)
         if note:
             logger.warning(note)
         return chosen
+
+    def _stage_column_map(self) -> StageMap:
+        """The most common stage of each touchpoint in the stage column."""
+        return StageMap.from_frame(self.table.select([ACTIVITY, STAGE]).to_pandas(),
+                                   ACTIVITY, STAGE)
 
     def describe(self) -> LogProfile:
         """Profile the log: sizes, lengths, time gaps, and the grain to read it at.

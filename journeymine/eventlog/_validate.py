@@ -260,6 +260,23 @@ def _stage_sql(con: duckdb.DuckDBPyConnection, col: str) -> str:
     values = [r[0] for r in con.execute(
         f"SELECT DISTINCT CAST({quote(col)} AS VARCHAR) FROM raw WHERE {quote(col)} IS NOT NULL"
     ).fetchall()]
+    mapping = stage_mapping(values, col)
+    if not mapping:
+        return "CAST(NULL AS VARCHAR)"
+    cases = " ".join(
+        f"WHEN {duckdb_literal(k)} THEN {duckdb_literal(v)}" for k, v in mapping.items()
+    )
+    return f"CASE CAST({quote(col)} AS VARCHAR) {cases} END"
+
+
+def stage_mapping(values: list[str], col: str) -> dict[str, str]:
+    """Each distinct value of the stage column ``col`` mapped to its canonical stage.
+
+    Raises
+    ------
+    StageError
+        A value is not a stage name (English or Indonesian).
+    """
     mapping, unknown = {}, []
     for value in values:
         try:
@@ -273,12 +290,7 @@ def _stage_sql(con: duckdb.DuckDBPyConnection, col: str) -> str:
             "(kesadaran, pertimbangan, pembelian, retensi, advokasi).",
             fix="Rename those values, or drop the column (stage=False) and pass a StageMap.",
         )
-    if not mapping:
-        return "CAST(NULL AS VARCHAR)"
-    cases = " ".join(
-        f"WHEN {duckdb_literal(k)} THEN {duckdb_literal(v)}" for k, v in mapping.items()
-    )
-    return f"CASE CAST({quote(col)} AS VARCHAR) {cases} END"
+    return mapping
 
 
 def row_numbers(n: int) -> pa.Array:
@@ -352,6 +364,28 @@ def duckdb_literal(value: str) -> str:
 _TEXT_ROLES = (CUSTOMER, ACTIVITY, CANONICAL["channel"], CANONICAL["text"])
 
 
+def extra_columns(columns: list[str], schema: Schema, *, stacklevel: int) -> list[str]:
+    """The columns of the input that play no role and are kept under their own names.
+
+    Every canonical name is reserved, bound or not: consumers test for a role
+    by its column name, so an unused "channel" column must not pose as one.
+    Such columns are dropped with a :class:`~journeymine.exceptions.DataQualityWarning`
+    (``stacklevel`` points it at the user's call).
+    """
+    canon_names = set(CANONICAL.values()) | {EVENT_INDEX, _ROW}
+    extras = [c for c in columns if c not in schema.mapping and c not in canon_names]
+    shadowed = [c for c in columns if c not in schema.mapping and c in canon_names]
+    if shadowed:
+        warnings.warn(
+            f"Dropped input column(s) {shadowed}: their names are reserved for the "
+            f"canonical columns, and the roles are played by: {schema.describe()}. "
+            "Rename those columns first to keep them as extra columns.",
+            DataQualityWarning,
+            stacklevel=stacklevel,
+        )
+    return extras
+
+
 def normalize_table(
     table: pa.Table,
     schema: Schema,
@@ -392,19 +426,7 @@ def normalize_table(
         )
     table, aware = utc_naive(table, schema.timestamp)
     tz = None if aware else tz
-    # Every canonical name is reserved, bound or not: consumers test for a role
-    # by its column name, so an unused "channel" column must not pose as one.
-    canon_names = set(CANONICAL.values()) | {EVENT_INDEX, _ROW}
-    extras = [c for c in table.column_names if c not in schema.mapping and c not in canon_names]
-    shadowed = [c for c in table.column_names if c not in schema.mapping and c in canon_names]
-    if shadowed:
-        warnings.warn(
-            f"Dropped input column(s) {shadowed}: their names are reserved for the "
-            f"canonical columns, and the roles are played by: {schema.describe()}. "
-            "Rename those columns first to keep them as extra columns.",
-            DataQualityWarning,
-            stacklevel=4,
-        )
+    extras = extra_columns(table.column_names, schema, stacklevel=5)
     typed = _typed_by_arrow(table, schema, extras, tz=tz, timestamp_format=timestamp_format)
     if typed is None:
         typed = _typed_by_sql(table, schema, extras, tz=tz, timestamp_format=timestamp_format)

@@ -1,10 +1,24 @@
-"""The discovery queries run unchanged on Ibis' PySpark backend (local[2])."""
+"""Discovery on Spark (local[2]): jm.read_spark and the Ibis queries on the PySpark backend.
+
+One Spark session serves the module and the logs are small: Spark's cost here
+is per job, not per event. ``discover`` on a read_spark log must give the
+DuckDB process map while only aggregated results reach the driver.
+"""
 
 import shutil
+import warnings
 
+import pandas as pd
 import pytest
 
 import journeymine as jm
+from journeymine.exceptions import (
+    BackendError,
+    ColumnNotFoundError,
+    DataQualityWarning,
+    SchemaError,
+    TimestampError,
+)
 
 pytest.importorskip("pyspark")
 if shutil.which("java") is None:  # pragma: no cover - every project machine has Java 17
@@ -12,26 +26,67 @@ if shutil.which("java") is None:  # pragma: no cover - every project machine has
 
 
 @pytest.fixture(scope="module")
-def spark_con():
-    import ibis
+def spark():
     from pyspark.sql import SparkSession
 
-    spark = (
+    session = (
         SparkSession.builder.master("local[2]")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .getOrCreate()
     )
-    yield ibis.pyspark.connect(spark)
-    spark.stop()
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
 
 
-def test_spark_gives_the_same_process_map(spark_con):
-    log = jm.datasets.make_journeys(300, random_state=3)
-    on_spark = jm.discover(log, con=spark_con)
+@pytest.fixture(scope="module")
+def log():
+    return jm.datasets.make_journeys(300, random_state=3)
+
+
+class Collected:
+    """Records the size of every result Spark hands to the driver."""
+
+    def __init__(self, monkeypatch, spark):
+        frame = type(spark.range(1))  # pyspark.sql.classic.dataframe.DataFrame on Spark 4
+        self.rows: list[tuple[int, tuple[str, ...]]] = []
+        for name in ("toPandas", "collect", "toArrow"):
+            original = getattr(frame, name)
+
+            def wrapper(df, *args, _original=original, **kwargs):
+                out = _original(df, *args, **kwargs)
+                self.rows.append((len(out) if not hasattr(out, "num_rows") else out.num_rows,
+                                  tuple(df.columns)))
+                return out
+
+            monkeypatch.setattr(frame, name, wrapper)
+
+
+def events_frame(log):
+    return log.to_pandas().drop(columns="event_index")
+
+
+@pytest.fixture(scope="module")
+def on_spark(spark, log):
+    """read_spark + discover of ``log``, with every result that reached the driver."""
+    with pytest.MonkeyPatch.context() as mp:
+        collected = Collected(mp, spark)
+        events = spark.createDataFrame(events_frame(log))
+        spark_log = jm.read_spark(events)
+        pm = jm.discover(spark_log)
+    return spark_log, pm, collected.rows
+
+
+def test_read_spark_and_duckdb_give_the_same_process_map(on_spark, log):
+    spark_log, on_spark, _ = on_spark
     on_duckdb = jm.discover(log)
+    assert isinstance(on_spark, jm.ProcessMap)
+    assert (spark_log.n_events, spark_log.n_customers) == (log.n_events, log.n_customers)
+    assert spark_log.activities == log.activities and spark_log.time_range() == log.time_range()
     key = ["source", "target"]
     exact = ["source", "target", "count", "customers", "mean_seconds"]
     spark_edges = on_spark.edges[exact].sort_values(key).reset_index(drop=True)
@@ -51,3 +106,67 @@ def test_spark_gives_the_same_process_map(spark_con):
     gap_counts = [*gap_key, "switches", "journeys", "converted_after", "ended_at_switch"]
     assert on_spark.channel_gaps[gap_counts].sort_values(gap_key, ignore_index=True).equals(
         on_duckdb.channel_gaps[gap_counts].sort_values(gap_key, ignore_index=True))
+    assert on_spark.conversion == on_duckdb.conversion  # from revenue, counted by Spark
+    assert on_spark.stages.mapping == on_duckdb.stages.mapping  # from the stage column
+
+
+def test_only_aggregates_reach_the_driver(on_spark, log):
+    spark_log, _, collected = on_spark
+    assert collected, "the recorder saw no Spark results"
+    # The largest legitimate result is one row per variant (<= customers); the
+    # events (2,802 rows, 9 per customer on average) never come back.
+    assert max(rows for rows, _ in collected) <= log.n_customers
+    assert not any("event_index" in columns for _, columns in collected)
+    with pytest.raises(BackendError, match="stay in Spark"):
+        spark_log.table  # noqa: B018 - the in-memory table does not exist
+    with pytest.raises(BackendError, match="grain"):
+        jm.discover(spark_log, grain="session")
+
+
+def test_read_spark_validates_like_from_pandas(spark):
+    # Hand-made mess: c1's name with a no-break space, "café" typed NFC and NFD,
+    # an exact duplicate, a null activity, ISO strings with and without offsets,
+    # Indonesian stage names. Expected: 5 rows in, 1 null and 1 duplicate dropped;
+    # café is a consideration touchpoint, checkout a purchase one.
+    df = pd.DataFrame({
+        "user_id": ["c1\u00a0", "c1", "c1", "c2", "c2"],
+        "event": ["cafe\u0301", "café", "café", None, "checkout"],
+        "ts": ["2024-05-01 10:00:00", "2024-05-01T10:05:00+07:00", "2024-05-01T10:05:00+07:00",
+               "2024-05-02 09:00:00", " 2024-05-02 09:40:00 "],
+        "tahap": ["pertimbangan", "pertimbangan", "pertimbangan", "keputusan", "pembelian"],
+    })
+    spark.createDataFrame(df).createOrReplaceTempView("jm_messy_events")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        on_spark = jm.read_spark("jm_messy_events", spark=spark, stage="tahap")
+        local = jm.EventLog.from_pandas(df, stage="tahap")
+    assert sum(issubclass(w.category, DataQualityWarning) for w in caught) == 4  # 2 each
+    assert on_spark.source == "jm_messy_events"
+    keys = ("rows_in", "dropped_nulls", "null_activity", "duplicates", "rows_out")
+    assert [on_spark.validation[k] for k in keys] == [local.validation[k] for k in keys] == \
+        [5, 1, 1, 1, 3]
+    # In order (event_index counts within each customer on Spark, over the log in memory):
+    # the +07:00 event happened at 03:05 UTC, before c1's 10:00 event.
+    columns = ["customer_id", "activity", "timestamp", "stage"]
+    rows = on_spark.to_pandas()[columns].to_dict("records")
+    assert rows == local.to_pandas()[columns].to_dict("records")
+    assert [r["timestamp"].hour for r in rows] == [3, 10, 9]
+    assert on_spark.activities == ["café", "checkout"]
+    assert on_spark.stage_map().mapping == local.stage_map().mapping == {
+        "café": "consideration", "checkout": "purchase"}
+
+
+def test_read_spark_bad_input_raises_specific_errors(spark):
+    df = spark.createDataFrame(pd.DataFrame({
+        "customer_id": ["a", "b"], "touchpoint": ["ad", "ad"], "ts": [1714550400, 1714550460],
+        "when": ["2024-05-01", "01/05/2024 10:00"]}))
+    with pytest.raises(ColumnNotFoundError, match=r"touchpoints.*touchpoint"):
+        jm.read_spark(df, activity="touchpoints")
+    with pytest.raises(TimestampError, match=r"Spark type bigint.*timestamp_seconds"):
+        jm.read_spark(df)
+    with pytest.raises(TimestampError, match=r"1 value\(s\).*01/05/2024 10:00"):
+        jm.read_spark(df, timestamp="when")
+    with pytest.raises(SchemaError, match="no table or view 'jm_nowhere'"):
+        jm.read_spark("jm_nowhere", spark=spark)
+    with pytest.raises(SchemaError, match="Spark DataFrame or a table name"):
+        jm.read_spark(df.toPandas())
