@@ -108,6 +108,8 @@ def test_read_spark_and_duckdb_give_the_same_process_map(on_spark, log):
         on_duckdb.channel_gaps[gap_counts].sort_values(gap_key, ignore_index=True))
     assert on_spark.conversion == on_duckdb.conversion  # from revenue, counted by Spark
     assert on_spark.stages.mapping == on_duckdb.stages.mapping  # from the stage column
+    # An in-memory log still goes to Spark as a view (discover(log, con=spark_backend)).
+    assert log.to_ibis(spark_log.backend).count().execute() == log.n_events
 
 
 def test_only_aggregates_reach_the_driver(on_spark, log):
