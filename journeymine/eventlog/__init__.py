@@ -3,7 +3,7 @@
 This layer owns everything about the input: the :class:`Schema` naming the
 columns, the :class:`StageMap` placing touchpoints in the journey stages
 (English and Indonesian names), the readers for events (CSV, Parquet, XES, SQL,
-DataFrames), for customer texts and for survey answers, the linking of texts
+DataFrames, Spark), for customer texts and for survey answers, the linking of texts
 and answers to the journey, and validation (types, time zones, nulls,
 duplicates, ordering by customer and time). Nothing here imports discovery,
 personas, sentiment or reporting.
