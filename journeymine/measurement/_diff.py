@@ -339,10 +339,9 @@ def _subset(log: EventLog, mask: np.ndarray, label: str) -> EventLog:
 
 def _runs(customers: pa.ChunkedArray) -> np.ndarray:
     """Per row, the row that starts its customer's (or case's) run."""
-    n = len(customers)
-    same = same_as_next(customers)
-    starts = np.flatnonzero(np.concatenate(([True], ~same[:-1]))) if n else np.zeros(0, int)
-    return np.repeat(starts, np.diff(np.append(starts, n)))
+    same = same_as_next(customers)  # a log is never empty
+    starts = np.flatnonzero(np.concatenate(([True], ~same[:-1])))
+    return np.repeat(starts, np.diff(np.append(starts, len(customers))))
 
 
 def _period(log: EventLog, at: Any, grain: str, gap, episode_gap, conv):
@@ -403,9 +402,7 @@ def _segments(log: EventLog, by: Any, values: Sequence[Any] | None):
             f"by={by!r} is not 'period', a column name or a mapping.",
             expected="by='period', by='segment' (a column) or by={customer: group}.",
             fix="Pass one of those.")
-    found_values = sorted(str(v) for v in pc.unique(group.combine_chunks()
-                                                    if hasattr(group, "combine_chunks")
-                                                    else group).drop_null().to_pylist())
+    found_values = sorted(str(v) for v in pc.unique(group).drop_null().to_pylist())
     if values is None:
         if len(found_values) != 2:
             raise InvalidParameterError(
