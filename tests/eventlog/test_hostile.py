@@ -15,7 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import journeymine as jm
 from journeymine import EventLog
@@ -148,6 +151,32 @@ def test_every_unicode_space_around_ids_is_trimmed(pad):
     assert log.n_customers == 1 and log.activities == ["x", "y", "z"]
     # inner spaces are data: kept
     assert EventLog.from_pandas(frame(["2024-05-01"], acts=["a\u00a0b"])).activities == ["a\u00a0b"]
+
+
+_EDGE_CHARS = st.sampled_from(["a", "Z", "0", "-", " ", "\t", "\n", "\x1f", "\xa0", "\u3000",
+                                "é", "e\u0301", "ß", "\u200b", "\x85"])
+
+
+@given(st.lists(st.one_of(st.none(), st.lists(_EDGE_CHARS, max_size=5).map("".join)),
+                min_size=1, max_size=40), st.integers(0, 3))
+@settings(max_examples=300, deadline=None)
+def test_clean_text_is_strip_nfc_and_blank_as_null(values, cut):
+    from journeymine.eventlog._validate import _clean_text
+
+    # chunked and sliced like a reader's output: offsets that do not start at zero
+    array = pa.chunked_array([pa.array(values[:cut], pa.string()),
+                              pa.array(["x", *values[cut:]], pa.string()).slice(1)])
+    expected = [None if v is None or not unicodedata.normalize("NFC", v).strip()
+                else unicodedata.normalize("NFC", v).strip() for v in values]
+    assert [v if v else None for v in _clean_text(array).to_pylist()] == \
+        [v if v else None for v in expected]
+
+
+def test_clean_ascii_text_is_not_copied():
+    from journeymine.eventlog._validate import _clean_text
+
+    values = pa.chunked_array([pa.array(["c1", "c2", None, "checkout"])])
+    assert _clean_text(values) is values
 
 
 def test_text_rules_are_the_same_on_the_arrow_and_the_sql_path():
