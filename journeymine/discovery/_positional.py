@@ -110,6 +110,10 @@ def _seconds_to_next_stage(stamps: np.ndarray, rank: np.ndarray, run_of: np.ndar
                            arrivals: np.ndarray) -> pa.Array:
     """On each first arrival at a stage, the seconds until the customer's first arrival at the next.
 
+    Null when the customer never reached the next stage, or reached it first
+    (a customer who came back from consideration to awareness moved on from
+    awareness at no measurable time).
+
     ``arrivals`` are the rows of first arrivals (one per customer and stage),
     so a dense (customer, stage) table of arrival times answers every lookup.
     """
@@ -122,7 +126,7 @@ def _seconds_to_next_stage(stamps: np.ndarray, rank: np.ndarray, run_of: np.ndar
         first = np.full((int(run_of[-1]) + 1) * width, missing, dtype=np.int64)
         first[cell] = micros
         later = first[cell + 1]
-        reached = later != missing
+        reached = (later != missing) & (later >= micros)  # not when reached before
         out[arrivals[reached]] = (later[reached] - micros[reached]) / 1e6
     return pa.array(out, mask=np.isnan(out))
 

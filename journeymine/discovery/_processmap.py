@@ -60,7 +60,8 @@ class ProcessMap:
         Per stage: ``visited`` (had an event in it), ``reached`` (got at
         least that far), ``reached_share``, ``continued``, ``dropped``,
         ``conversion_to_next``, ``median_seconds_to_next`` (between first
-        reaching this stage and the next one, for customers who reached both).
+        reaching this stage and the next one, for customers who reached both
+        in that order).
     dropoffs : DataFrame
         Where non-converting journeys end: ``touchpoint``, ``lost_customers``,
         ``share_of_lost``, ``exit_rate`` (lost there / visitors).

@@ -45,7 +45,7 @@ def steps(events: ir.Table, stage_rank: Mapping[str, int], conversion: Collectio
     customer makes this channel switch on this transition), and
     ``seconds_to_next``, and on ``first_in_stage`` rows
     ``seconds_to_next_stage`` (until the customer first reached the next
-    stage; null when they never did). The flags turn "distinct customers"
+    stage; null when they never did or had reached it before). The flags turn "distinct customers"
     into sums.
     """
     w = ibis.window(group_by=events[CUSTOMER], order_by=events[EVENT_INDEX])
@@ -92,9 +92,10 @@ def steps(events: ir.Table, stage_rank: Mapping[str, int], conversion: Collectio
     )
     joined = out.left_join(arrival, [out[CUSTOMER] == arrival.jm_customer,
                                      out.stage_rank == arrival.jm_rank, out.first_in_stage])
+    to_next = arrival.jm_arrival - out[TIMESTAMP].epoch_seconds()
     return joined.select(
         *[out[c] for c in out.columns],
-        seconds_to_next_stage=arrival.jm_arrival - out[TIMESTAMP].epoch_seconds(),
+        seconds_to_next_stage=ibis.ifelse(to_next >= 0, to_next, ibis.null().cast(to_next.type())),
     )
 
 

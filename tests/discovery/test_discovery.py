@@ -200,3 +200,32 @@ def test_time_to_convert_by_hand():
         assert s["p90_seconds_to_convert"] == pytest.approx(3600 + 0.9 * 10800)
     at_view = jm.discover(log, conversion="view", stages={"buy": "purchase"}).summary
     assert at_view["median_seconds_to_convert"] == 1800.0  # only a views, 30 min in
+
+
+@pytest.mark.parametrize("engine", ["positional", "ibis"])
+def test_time_to_next_stage_counts_forward_moves_only(engine):
+    # a: ad (awareness) 10:00 -> view (consideration) 10:01: 60 s forward.
+    # b: view 10:00, ad 10:05, view 10:10: consideration came first, so b's
+    #    awareness -> consideration time is not a move forward (was -300 s).
+    # c: ad only.
+    df = pd.DataFrame({
+        "customer_id": ["a", "a", "b", "b", "b", "c"],
+        "touchpoint": ["ad", "view", "view", "ad", "view", "ad"],
+        "timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 10:01",
+                                     "2024-01-01 10:00", "2024-01-01 10:05",
+                                     "2024-01-01 10:10", "2024-01-01 10:00"]),
+    })
+    log = jm.EventLog.from_pandas(df)
+    stages = {"ad": "awareness", "view": "consideration"}
+    if engine == "positional":
+        f = jm.discover(log, stages=stages, conversion=[]).funnel.set_index("stage")
+        assert f.loc["awareness", "median_seconds_to_next"] == 60
+    else:
+        from journeymine.discovery import _queries as q
+        from journeymine.discovery._engine import register
+
+        st = q.steps(register(log), {"ad": 0, "view": 1}, ()).to_pandas()
+        first = st[st.first_in_stage].set_index(["customer_id", "stage_rank"])
+        assert first.loc[("a", 0), "seconds_to_next_stage"] == 60
+        assert pd.isna(first.loc[("b", 0), "seconds_to_next_stage"])
+        assert pd.isna(first.loc[("c", 0), "seconds_to_next_stage"])
