@@ -377,6 +377,10 @@ GroupOpt = Annotated[str | None, typer.Option(
 TextsOpt = Annotated[Path | None, typer.Option(
     "--texts", help="Reviews/chats (customer id, timestamp, text), tagged with emotions.",
     show_default=False)]
+AnswersOpt = Annotated[Path | None, typer.Option(
+    "--answers", help="Survey answers (customer id, timestamp, NPS/CSAT/rating score, optional "
+    "touchpoint): satisfaction per stage in the report and satisfaction.csv.",
+    show_default=False)]
 
 #: Options that only apply when reading a log file (not to --demo).
 _READ_OPTIONS = ("customer", "activity", "timestamp", "tz", "timestamp_format", "encoding",
@@ -416,7 +420,10 @@ class LogOptions:
         return kwargs
 
     def texts_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments of ``jm.read_texts`` given here (encoding and time zone)."""
+        """Keyword arguments of ``jm.read_texts`` and ``read_answers`` given here.
+
+        The encoding and the time zone.
+        """
         return {k: getattr(self, k) for k in ("encoding", "tz") if getattr(self, k) is not None}
 
 
@@ -430,6 +437,7 @@ class LoadedLog:
     conversion: list[str] | None
     demo_texts: Any = None
     demo_designed: Any = None
+    demo_answers: Any = None
 
 
 def _flag(name: str) -> str:
@@ -541,7 +549,7 @@ def load_log(opts: LogOptions, *, log_flag: str = "LOG") -> LoadedLog:
         demo = jm.datasets.load_demo()
         return LoadedLog(demo.log, "the bundled demo shop (jm.datasets.load_demo)",
                          stages or demo.stages, opts.conversion, demo.texts,
-                         demo.designed_journey)
+                         demo.designed_journey, demo.nps)
     if stages is not None:
         kwargs["stages"] = stages
     with console.status("Reading the event log…"):
@@ -598,8 +606,10 @@ drop-offs, bottlenecks, loops, channel switches), process_map.json,
 variants.csv, funnel.csv, edges.csv, dropoffs.csv and bottlenecks.csv into OUT,
 and prints a summary. With --texts it also tags customer texts (emotions.html,
 emotions.json, tagged_texts.csv) and adds feelings, phrases and pain points to
-the journey map; for 500 to 200,000 customers it also writes the persona report
-(personas.html, personas.json, assignments.csv).
+the journey map; with --answers (NPS, CSAT or ratings; the demo ships NPS
+answers) it adds satisfaction per stage and writes satisfaction.csv; for 500
+to 200,000 customers it also writes the persona report (personas.html,
+personas.json, assignments.csv).
 
 [b]Examples[/b]
 
@@ -610,6 +620,8 @@ the journey map; for 500 to 200,000 customers it also writes the persona report
   python -m journeymine discover events.parquet --out out/ --conversion checkout
 
   python -m journeymine discover events.csv --texts reviews.csv --out out/
+
+  python -m journeymine discover events.csv --answers nps.csv --out out/
 
   python -m journeymine discover log.csv --customer user --activity page --timestamp time --out out/
 
@@ -693,6 +705,7 @@ def discover(
     collapse_repeats: CollapseOpt = False,
     group: GroupOpt = None,
     texts: TextsOpt = None,
+    answers: AnswersOpt = None,
     emotion_model: EmotionModelOpt = "default",
     personas: Annotated[bool | None, typer.Option(
         "--personas/--no-personas",
@@ -729,10 +742,11 @@ def discover(
         with console.status("Ranking what matters…"):
             found = jm.insights(loaded.log, emo, grain=grain, gap=gap, stages=loaded.stages,
                                 conversion=loaded.conversion)
+        sat = _satisfaction(loaded, answers, opts)
         with console.status("Writing the report…"):
             written = pm.save(staging, source=loaded.source, notes=notes, emotions=emo,
                               insights=found,
-                              gaps=None if profile is None else profile.gaps)
+                              gaps=None if profile is None else profile.gaps, satisfaction=sat)
         if emo is not None:
             written += emo.save(staging)
         if personas or (personas is None
@@ -741,7 +755,22 @@ def discover(
                 written += _save_personas(loaded, emo, staging, random_state=0)
     out_console.print(_summary_table(pm))
     out_console.print(_insights_table(found))
+    if sat is not None:
+        say(f"Satisfaction: {sat.headline()} over {sat.summary['answers']:,} answers "
+            f"({sat.summary['linked']:,} linked to the journey).")
     _wrote(out, [p.name for p in written])
+
+
+def _satisfaction(loaded: LoadedLog, answers: Path | None,
+                  opts: LogOptions) -> jm.Satisfaction | None:
+    """``jm.satisfaction`` of the ``--answers`` file, or of the demo's NPS answers."""
+    if answers is None and loaded.demo_answers is None:
+        return None
+    frame = (loaded.demo_answers if answers is None
+             else jm.read_answers(answers, **opts.texts_kwargs()))
+    with console.status("Measuring satisfaction…"):
+        return jm.satisfaction(loaded.log, frame, stages=loaded.stages,
+                               outcome=loaded.conversion)
 
 
 def _grouped(loaded: LoadedLog, rules: list[tuple[str, str]], notes: list[str]) -> LoadedLog:

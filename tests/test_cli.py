@@ -38,9 +38,24 @@ def test_demo_writes_every_output(demo_out):
     assert sorted(p.name for p in out.iterdir()) == [
         "assignments.csv", "bottlenecks.csv", "dropoffs.csv", "edges.csv", "emotions.html",
         "emotions.json", "funnel.csv", "insights.csv", "personas.html", "personas.json",
-        "process_map.json", "report.html", "returns.csv", "tagged_texts.csv", "variants.csv"]
+        "process_map.json", "report.html", "returns.csv", "satisfaction.csv", "tagged_texts.csv",
+        "variants.csv"]
     assert "Journey summary" in stdout and "payment → delivery" in stdout
     assert "What matters" in stdout
+    assert "Satisfaction: NPS +19 [+13, +25] over 808 answers" in stdout
+
+
+def test_demo_report_shows_nps_per_stage(demo_out):
+    out, _ = demo_out
+    html = (out / "report.html").read_text("utf-8")
+    section = html[html.index('id="satisfaction"'):html.index('id="process-map"')]
+    assert "NPS per stage" in section and "808 survey answers" in section
+    rows = re.findall(r'<tr><td><span class="pill stage-(\w+)">', section)
+    assert rows == ["purchase", "retention"]  # the demo surveys store purchases and deliveries
+    table = pd.read_csv(out / "satisfaction.csv")
+    stage = table[table["dimension"] == "stage"].set_index("group")
+    assert f"{stage.loc['retention', 'nps']:+.0f}" in section
+    assert table.loc[table["dimension"] == "all", "n_answers"].item() == 808
 
 
 def test_demo_report_shows_what_matters_first_and_emotions(demo_out):
@@ -142,6 +157,37 @@ def test_texts_add_emotions_to_the_report(tmp_path):
     html = (out / "report.html").read_text("utf-8")
     assert 'id="pain-points"' in html and "Customers feel" in html
     assert "personas.html" not in {p.name for p in out.iterdir()}
+
+
+def test_answers_add_satisfaction(csv_log, tmp_path):
+    # u1 answered 9 after paying, u2 answered 3 after the cart: NPS (1 - 1) / 2 = 0, shown as
+    # n/a under the 10-answer minimum
+    answers = tmp_path / "nps.csv"
+    pd.DataFrame({"user_id": ["u1", "u2"], "waktu": ["2024-05-01 11:00", "2024-05-02 10:00"],
+                  "NPS": [9, 3]}).to_csv(answers, index=False)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["discover", str(csv_log), "--out", str(out), "--customer", "user",
+                                 "--activity", "page", "--timestamp", "time",
+                                 "--answers", str(answers), "--no-personas"])
+    assert result.exit_code == 0, result.output
+    assert "Satisfaction: NPS n/a (fewer than 10 answers) over 2 answers" in result.output
+    table = pd.read_csv(out / "satisfaction.csv")
+    overall = table[table["dimension"] == "all"].iloc[0]
+    assert (overall["n_answers"], overall["promoters"], overall["detractors"]) == (2, 1, 1)
+    assert 'id="satisfaction"' in (out / "report.html").read_text("utf-8")
+
+
+def test_bad_answers_are_one_line_and_write_nothing(csv_log, tmp_path):
+    answers = tmp_path / "nps.csv"
+    pd.DataFrame({"user_id": ["u1", "u2"], "ts": ["2024-05-01", "2024-05-02"],
+                  "nps": [9, 12]}).to_csv(answers, index=False)
+    out = tmp_path / "out"
+    line = one_error(runner.invoke(app, ["discover", str(csv_log), "--out", str(out),
+                                         "--customer", "user", "--activity", "page",
+                                         "--timestamp", "time", "--answers", str(answers)]))
+    assert "Cannot tell the survey kind from scores ranging from 9 to 12" in line
+    assert "0-10" in line
+    assert not out.exists()
 
 
 def test_help_has_examples():

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from journeymine.discovery._insights import Insights
     from journeymine.discovery._patterns import Paths
     from journeymine.eventlog._eventlog import LogProfile
+    from journeymine.measurement._satisfaction import Satisfaction
     from journeymine.sentiment._journey import JourneyEmotions
 
 __all__ = ["LONG_TAIL_K", "LONG_TAIL_SHARE", "ProcessMap", "variant_coverage"]
@@ -271,7 +272,8 @@ class ProcessMap:
     def to_html(self, *, title: str = "Customer journey report", source: str = "an event log",
                 notes: list[str] | None = None, emotions: JourneyEmotions | None = None,
                 insights: Insights | None = None,
-                gaps: GapSuggestion | LogProfile | None = None) -> str:
+                gaps: GapSuggestion | LogProfile | None = None,
+                satisfaction: Satisfaction | None = None) -> str:
         """The self-contained HTML journey report as a string.
 
         The report has the journey map by stage, the process map (frequency
@@ -302,6 +304,10 @@ class ProcessMap:
             Draws the histogram of gaps between a customer's events behind the
             session gap (from :func:`journeymine.suggest_gap` or
             :meth:`EventLog.describe`), with the suggested gap marked.
+        satisfaction : Satisfaction, optional
+            Adds "Satisfaction per stage": NPS, CSAT or mean rating per stage
+            with intervals and the outcome link (from
+            :func:`journeymine.satisfaction`).
 
         Examples
         --------
@@ -318,7 +324,8 @@ class ProcessMap:
             gaps = gaps.gaps
         patterns, paths = self._long_tail_views()
         return render_report(self, title=title, source=source, notes=notes, emotions=emotions,
-                             insights=insights, gaps=gaps, patterns=patterns, paths=paths)
+                             insights=insights, gaps=gaps, patterns=patterns, paths=paths,
+                             satisfaction=satisfaction)
 
     def _long_tail_views(self) -> tuple[pd.DataFrame | None, tuple[Paths, ...]]:
         """Patterns and step-by-step paths for the report when the paths have a long tail.
@@ -345,20 +352,22 @@ class ProcessMap:
              source: str = "an event log", notes: list[str] | None = None,
              emotions: JourneyEmotions | None = None,
              insights: Insights | None = None,
-             gaps: GapSuggestion | LogProfile | None = None) -> list[Path]:
+             gaps: GapSuggestion | LogProfile | None = None,
+             satisfaction: Satisfaction | None = None) -> list[Path]:
         """Write the journey report and its tables into ``out_dir``; return the files.
 
         Writes ``report.html`` (:meth:`to_html`), ``process_map.json``
         (:meth:`to_dict`, the full graph), and ``variants.csv``, ``funnel.csv``,
         ``edges.csv``, ``dropoffs.csv``, ``bottlenecks.csv`` and ``returns.csv``
-        (and ``insights.csv`` when ``insights`` are given). All or nothing: the
-        files appear only when every one was written.
+        (and ``insights.csv`` when ``insights`` are given, ``satisfaction.csv``
+        (:meth:`Satisfaction.to_frame`) with ``satisfaction``). All or nothing:
+        the files appear only when every one was written.
 
         Parameters
         ----------
         out_dir : path-like
             Output folder, created if missing.
-        title, source, notes, emotions, insights, gaps
+        title, source, notes, emotions, insights, gaps, satisfaction
             See :meth:`to_html`.
 
         Raises
@@ -375,7 +384,7 @@ class ProcessMap:
         """
         base = self.full or self
         html_text = self.to_html(title=title, source=source, notes=notes, emotions=emotions,
-                                 insights=insights, gaps=gaps)
+                                 insights=insights, gaps=gaps, satisfaction=satisfaction)
         tables = {
             "variants.csv": base.variants.drop(columns=["path"]),
             "funnel.csv": base.funnel, "edges.csv": base.edges, "dropoffs.csv": base.dropoffs,
@@ -383,6 +392,8 @@ class ProcessMap:
         }
         if insights is not None:
             tables["insights.csv"] = insights.to_frame()
+        if satisfaction is not None:
+            tables["satisfaction.csv"] = satisfaction.to_frame()
         writers = {
             "report.html": lambda p: p.write_text(html_text, encoding="utf-8"),
             "process_map.json": lambda p: p.write_text(

@@ -36,6 +36,7 @@ from journeymine.eventlog._stages import StageMap
 from journeymine.exceptions import InvalidParameterError, UnknownCustomerError
 from journeymine.measurement._outcome import OUTCOME_COLUMNS, follow_up, outcome_link
 from journeymine.measurement._scores import Scale, aggregate, resolve_scale
+from journeymine.reporting._format import score
 
 __all__ = ["Satisfaction", "satisfaction"]
 
@@ -120,6 +121,11 @@ class Satisfaction:
         """The headline column: ``"nps"``, ``"csat"`` (share) or ``"mean_score"``."""
         return self.summary["metric"]
 
+    @property
+    def label(self) -> str:
+        """The headline metric's name: ``"NPS"``, ``"CSAT"`` or ``"mean rating"``."""
+        return _LABELS[self.metric]
+
     def by(self, dimension: str = "stage") -> pd.DataFrame:
         """The rows of :attr:`table` for one dimension, with the group named after it.
 
@@ -165,11 +171,9 @@ class Satisfaction:
         s = self.summary
         if s["value"] is None or not np.isfinite(s["value"]):
             return f"{_LABELS[self.metric]} n/a (fewer than {s['min_answers']} answers)"
-        if self.metric == "nps":
-            return f"NPS {s['value']:+.0f} [{s['low']:+.0f}, {s['high']:+.0f}]"
-        if self.metric == "csat":
-            return f"CSAT {s['value']:.0%} [{s['low']:.0%}, {s['high']:.0%}]"
-        return f"mean rating {s['value']:.2f} [{s['low']:.2f}, {s['high']:.2f}]"
+        m = self.metric
+        return (f"{_LABELS[m]} {score(m, s['value'])} [{score(m, s['low'])}, "
+                f"{score(m, s['high'])}]")
 
     def __repr__(self) -> str:
         s = self.summary
@@ -186,8 +190,8 @@ class Satisfaction:
                                                                "95% CI"))
         body = "".join(
             f"<tr><td>{html.escape(str(r[key]))}</td><td>{int(r['n_answers']):,}</td>"
-            f"<td>{_fmt(self.metric, r[self.metric])}</td>"
-            f"<td>{_fmt(self.metric, r[low])} to {_fmt(self.metric, r[high])}</td></tr>"
+            f"<td>{score(self.metric, r[self.metric])}</td>"
+            f"<td>{score(self.metric, r[low])} to {score(self.metric, r[high])}</td></tr>"
             for _, r in per.iterrows())
         return (f"<div><p>{html.escape(repr(self))}</p><table><thead><tr>{head}</tr></thead>"
                 f"<tbody>{body}</tbody></table></div>")
@@ -237,13 +241,8 @@ class Satisfaction:
         return ax
 
 
+#: How the headline metrics are named.
 _LABELS = {"nps": "NPS", "csat": "CSAT", "mean_score": "mean rating"}
-
-
-def _fmt(metric: str, value: float) -> str:
-    if value is None or not np.isfinite(value):
-        return "–"
-    return {"nps": f"{value:+.0f}", "csat": f"{value:.0%}"}.get(metric, f"{value:.2f}")
 
 
 # --------------------------------------------------------------------------- entry point
@@ -445,11 +444,11 @@ def _outcome_touchpoints(log: EventLog, stage_map: StageMap, outcome
         return None, None
     if outcome is True or outcome is None:
         conv = resolve_conversion(log, stage_map, None)
-        revenue = " or an event with revenue > 0" if REVENUE in log.table.column_names else ""
-        return tuple(conv), f"a later purchase: an event at {', '.join(conv) or 'no touchpoint'}" \
-            f"{revenue}"
+        revenue = ", or any event with revenue > 0" if REVENUE in log.table.column_names else ""
+        return tuple(conv), (f"a later purchase (an event at {', '.join(conv) or 'no touchpoint'}"
+                             f"{revenue})")
     if outcome == ANY_EVENT and ANY_EVENT not in log.activities:
-        return ANY_EVENT, "any later event (none: churn)"
+        return ANY_EVENT, "any later event (no later event: churn)"
     conv = resolve_conversion(log, stage_map, outcome)
     return tuple(conv), f"a later event at {', '.join(conv)}"
 

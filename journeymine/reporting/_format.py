@@ -66,3 +66,23 @@ def short_path(variant: str, steps: int) -> str:
     if len(parts) <= steps:
         return variant
     return f"{VARIANT_SEPARATOR.join(parts[:steps])} … ({len(parts) - steps:,} more steps)"
+
+
+def score(metric: str, value: float | None) -> str:
+    """A satisfaction metric as people read it: NPS in signed points, CSAT in percent.
+
+    ``metric`` is ``"nps"`` (points, -100 to 100), ``"csat"`` (a share) or
+    anything else (a mean score, two decimals); ``–`` for missing.
+
+    Examples
+    --------
+    >>> score("nps", 18.9), score("csat", 0.734), score("mean_score", 4.125), score("nps", None)
+    ('+19', '73%', '4.12', '–')
+    """
+    if value is None or not math.isfinite(float(value)):
+        return "–"
+    if metric == "nps":
+        return f"{value:+.0f}"
+    if metric == "csat":
+        return f"{100 * value:.0f}%"
+    return f"{value:.2f}"

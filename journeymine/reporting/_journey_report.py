@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from journeymine.reporting._format import humanize_seconds, percent, short_path
+from journeymine.reporting._format import humanize_seconds, percent, score, short_path
 from journeymine.reporting._histogram import render_gap_histogram
 from journeymine.reporting._palette import stage_colors
 from journeymine.reporting._svg import MAX_DRAWN_EDGES, MAX_DRAWN_TOUCHPOINTS, coverage_note
@@ -110,7 +110,7 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
                   source: str = "an event log", notes: list[str] | None = None,
                   top: int = 10, emotions=None, insights=None,
                   gaps: GapSuggestion | None = None, patterns: pd.DataFrame | None = None,
-                  paths: tuple[Paths, ...] = ()) -> str:
+                  paths: tuple[Paths, ...] = (), satisfaction=None) -> str:
     """Render the journey report of ``pm`` as one self-contained HTML string.
 
     Parameters
@@ -139,6 +139,10 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
     paths : tuple of Paths
         Step-by-step paths around anchors (:func:`journeymine.paths_from` /
         ``paths_to``), each as a table and an SVG Sankey.
+    satisfaction : Satisfaction, optional
+        NPS, CSAT or mean rating per stage with its interval, and whether low
+        scores go with fewer purchases afterwards (see
+        :func:`journeymine.satisfaction`).
 
     Returns
     -------
@@ -233,6 +237,7 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
         "gaps": _gap_context(gaps, s),
         "patterns": _pattern_rows(patterns, top),
         "paths": [_paths_context(p) for p in paths],
+        "satisfaction": _satisfaction_section(satisfaction),
     }
     return get_template("report.html.j2").render(**context)
 
@@ -339,3 +344,42 @@ def _paths_context(paths: Paths) -> dict:
     return {"id": f"paths-{paths.direction}", "title": title, "rows": rows,
             "journeys": f"{paths.journeys:,}",
             "svg": paths.to_svg(title=title)}
+
+
+def _satisfaction_section(sat) -> dict | None:
+    """The "Satisfaction per stage" section: the metric per stage and the outcome link."""
+    if sat is None:
+        return None
+    m, s = sat.metric, sat.summary
+    per = sat.by("stage" if "stage" in sat.dimensions else "all")
+    key = per.columns[0]
+    link = sat.outcome.set_index("stage") if sat.outcome is not None else None
+    rows = []
+    for r in per.itertuples(index=False):
+        row = r._asdict()
+        if m == "nps":
+            split = (f"{percent(row['share_promoters'], 0)} promoters · "
+                     f"{percent(row['share_detractors'], 0)} detractors")
+        else:
+            split = f"{_n(row['satisfied'])} satisfied"
+        after = "–"
+        if link is not None and row[key] in link.index:
+            o = link.loc[row[key]]
+            if o["difference"] == o["difference"]:
+                after = (f"{percent(o['rate_low_score'], 0)} vs {percent(o['rate_rest'], 0)}: "
+                         f"{100 * o['difference']:+.0f} pts [{100 * o['difference_low']:+.0f}, "
+                         f"{100 * o['difference_high']:+.0f}]")
+            else:
+                after = f"too few answers ({_n(o['n_low_score'])} low, {_n(o['n_rest'])} other)"
+        rows.append({"stage": str(row[key]), "answers": _n(row["n_answers"]),
+                     "value": score(m, row[m]),
+                     "interval": f"{score(m, row[m + '_low'])} to {score(m, row[m + '_high'])}",
+                     "split": split, "after": after})
+    low = "detractors (0-6)" if m == "nps" else f"scores below {sat.threshold:g}"
+    return {
+        "label": sat.label, "headline": sat.headline(), "rows": rows,
+        "answers": _n(s["answers"]), "linked": _n(s["linked"]),
+        "split_label": "Promoters · detractors" if m == "nps" else "Satisfied",
+        "low": low, "has_outcome": link is not None,
+        "outcome_rule": s["outcome_rule"] or "", "min_answers": s["min_answers"],
+    }

@@ -117,3 +117,37 @@ def test_save_keeps_an_existing_folder_untouched_on_failure(pm, tmp_path, monkey
     with pytest.raises(ZeroDivisionError):
         pm.save(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["old.txt"]
+
+
+# --------------------------------------------------------------------------- satisfaction
+@pytest.fixture(scope="module")
+def nps_log() -> jm.EventLog:
+    rows = [(c, tp, f"2024-01-0{day} 10:00") for c in "abc"
+            for tp, day in (("ig_ad", 1), ("checkout", 2), ("delivery", 4))]
+    return jm.EventLog.from_pandas(pd.DataFrame(rows, columns=["customer_id", "touchpoint", "ts"]))
+
+
+def test_satisfaction_section_and_csv(nps_log, tmp_path):
+    # delivery: 10, 9, 2 -> NPS 100 * (2 - 1) / 3 = +33; checkout: 7 (passive) -> 0
+    answers = pd.DataFrame({"customer_id": ["a", "b", "c", "a"],
+                            "timestamp": ["2024-01-05"] * 3 + ["2024-01-02 12:00"],
+                            "touchpoint": ["delivery"] * 3 + ["checkout"],
+                            "score": [10, 9, 2, 7]})
+    sat = jm.satisfaction(nps_log, answers, min_answers=1)
+    pm = jm.discover(nps_log, conversion="checkout")
+    html = pm.to_html(satisfaction=sat)
+    assert 'id="satisfaction"' not in pm.to_html()
+    section = html[html.index('id="satisfaction"'):html.index('id="process-map"')]
+    assert "Satisfaction / NPS per stage" in section and "4 survey answers" in section
+    rows = re.findall(r'stage-(\w+)">\w+</span></td><td class="num">(\d+)</td>'
+                      r'<td class="num">([+-]\d+)</td>', section)
+    assert rows == [("purchase", "1", "+0"), ("retention", "3", "+33")]
+    low = sat.by("stage").set_index("stage").loc["retention", "nps_low"]
+    assert f"{low:+.0f} to " in section
+    written = pm.save(tmp_path, satisfaction=sat)
+    assert sorted(p.name for p in written) == sorted([*BUNDLE, "satisfaction.csv"])
+    table = pd.read_csv(tmp_path / "satisfaction.csv")
+    by_group = table.set_index(["dimension", "group"])["nps"].round(2)
+    assert by_group[("touchpoint", "delivery")] == by_group[("stage", "retention")] == 33.33
+    dom = dump_dom(written[0])
+    assert "Satisfaction / NPS per stage" in dom and "+33" in dom
