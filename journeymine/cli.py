@@ -963,6 +963,11 @@ def conformance(
     require_end: Annotated[bool, typer.Option(
         "--require-end", help="Expect every step up to the designed end (default: stopping "
                               "early is drop-off, not a deviation).")] = False,
+    grain: Annotated[str, typer.Option(
+        "--grain", metavar="customer|episode|session",
+        help="What one journey is: a customer's whole history, an episode (to each "
+             "purchase) or a session (a visit).")] = "customer",
+    gap: GapOpt = None,
     model: Annotated[bool, typer.Option(
         "--model", help="Also write the discovered journey as discovered.bpmn and "
                         "discovered.pnml.")] = False,
@@ -981,7 +986,7 @@ def conformance(
         with console.status(f"Replaying the journeys of {loaded.log.n_customers:,} customers…"):
             result = jm.conformance(loaded.log, designed=design, method=method, sample=sample,
                                     require_end=require_end, random_state=random_state,
-                                    stages=loaded.stages)
+                                    grain=grain, gap=gap, stages=loaded.stages)
         (staging / "conformance.json").write_text(
             json.dumps(result.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
         result.customers.to_csv(staging / "customers.csv", index=False)

@@ -184,6 +184,32 @@ def test_personas_from_a_persona_model():
     assert c.personas["customers"].sum() == log.n_customers
 
 
+def test_session_grain_replays_each_visit():
+    # s: a visit ad > page > buy, then a day later a visit page > buy.
+    rows = [("s", "ad", "2024-01-01 10:00"), ("s", "page", "2024-01-01 10:05"),
+            ("s", "buy", "2024-01-01 10:10"), ("s", "page", "2024-01-02 10:00"),
+            ("s", "buy", "2024-01-02 10:05"), ("t", "ad", "2024-01-01 09:00")]
+    log = jm.EventLog.from_pandas(pd.DataFrame(rows, columns=["customer_id", "touchpoint", "ts"]),
+                                  stage=False)
+    whole = jm.conformance(log, designed=DESIGN, method="alignments")
+    # one history: page and buy again at the end are two log moves, 1 - 2 / (5 + 3)
+    assert by_customer(whole).loc["s", "fitness"] == pytest.approx(0.75)
+    visits = jm.conformance(log, designed=DESIGN, method="alignments", grain="session",
+                            gap="30min")
+    t = visits.customers.sort_values("journey_id")
+    assert t["customer_id"].tolist() == ["s", "s", "t"]
+    # the second visit skips the ad: 1 - 1 / (2 + 3); t stops after the ad (drop-off)
+    assert t["fitness"].tolist() == pytest.approx([1.0, 0.8, 1.0])
+    assert visits.deviations[["kind", "touchpoint", "customers", "journeys", "share"]
+                             ].values.tolist() == [["skipped", "ad", 1, 1, 0.5]]
+    s = visits.summary
+    assert (s["grain"], s["journeys"], s["customers"], s["replayed_customers"]) \
+        == ("session", 3, 2, 2)
+    assert visits.headline.startswith("67% of 3 sessions follow")
+    with pytest.raises(InvalidParameterError, match="Did you mean 'session'"):
+        jm.conformance(log, designed=DESIGN, grain="sesion")
+
+
 # --------------------------------------------------------------------------- the bound
 def test_the_sample_bound_is_enforced(monkeypatch):
     log = jm.datasets.make_journeys(400, random_state=1)
@@ -200,7 +226,7 @@ def test_the_sample_bound_is_enforced(monkeypatch):
     s = c.summary
     assert s["variants"] > 50 and s["sampled"]
     assert sum(seen) == s["replayed_variants"] <= 50
-    assert s["replayed_customers"] == len(c.customers) < log.n_customers
+    assert s["replayed_journeys"] == s["replayed_customers"] == len(c.customers) < log.n_customers
     assert c.customers["customer_id"].is_unique
     assert 0 < s["fitness_se"] < 0.2
     assert c.deviations["share"].le(1).all()
@@ -209,6 +235,19 @@ def test_the_sample_bound_is_enforced(monkeypatch):
     other = jm.conformance(log, designed=designed, sample=50, random_state=4)
     assert set(other.customers["customer_id"]) != set(c.customers["customer_id"])
     assert "random sample" in c.headline
+
+
+def test_long_journeys_are_left_out_and_counted(caplog):
+    log = make_log({"long": ["ad", "page"] * 30 + ["buy"], **TINY})
+    c = jm.conformance(log, designed=DESIGN, max_length=10)
+    assert set(c.customers["customer_id"]) == {"a", "b", "c"}
+    assert (c.summary["too_long"], c.summary["journeys"]) == (1, 4)
+    assert "1 longer than 10 events left out" in c.headline
+    assert "max_length=10" in caplog.text
+    with pytest.raises(InvalidParameterError, match="grain='session'"):
+        jm.conformance(log, designed=DESIGN, max_length=1)
+    with pytest.raises(InvalidParameterError, match="max_length=0"):
+        jm.conformance(log, designed=DESIGN, max_length=0)
 
 
 def test_exact_when_the_variants_fit_the_bound():
@@ -324,6 +363,17 @@ def test_missing_pm4py_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "pm4py", None)  # import pm4py now raises ImportError
     with pytest.raises(OptionalDependencyError, match=r"journeymine\[process\]"):
         jm.conformance(make_log(TINY), designed=DESIGN)
+
+
+def test_plot_draws_one_bar_per_deviation():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    c = jm.conformance(make_log(TINY), designed=DESIGN, method="alignments")
+    ax = c.plot()
+    assert len(ax.patches) == len(c.deviations) == 2
+    assert sorted(p.get_width() for p in ax.patches) == pytest.approx([1 / 3, 1 / 3])
+    assert [t.get_text() for t in ax.get_yticklabels()][-1] == "page (skipped)"
+    matplotlib.pyplot.close("all")
 
 
 def test_repr_html_escapes_names():
