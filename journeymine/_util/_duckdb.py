@@ -76,6 +76,7 @@ def connect(tz: str | None = None, n_jobs: int | None = None) -> duckdb.DuckDBPy
     con = duckdb.connect()
     try:
         con.execute(f"SET threads = {threads}")
+        con.execute("SET enable_progress_bar = false")  # library code prints nothing
         con.execute("SET TimeZone = $1", [tz or "UTC"])
     except duckdb.Error as exc:
         con.close()
