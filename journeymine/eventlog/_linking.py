@@ -116,7 +116,8 @@ def persona_of(personas: Any, customers: pd.Series) -> pd.Series:
 
     ``personas`` is a Series or dict ``customer_id -> persona``, a one-column
     DataFrame indexed by customer, or a fitted model with a ``labels_``
-    Series (a :class:`~journeymine.PersonaModel`).
+    Series (a :class:`~journeymine.PersonaModel`), whose persona ids are
+    named by its cards (``personas_``) when it has them.
 
     Examples
     --------
@@ -125,7 +126,8 @@ def persona_of(personas: Any, customers: pd.Series) -> pd.Series:
     """
     labels = getattr(personas, "labels_", None)
     if isinstance(labels, pd.Series):
-        personas = labels
+        names = {card.id: card.name for card in getattr(personas, "personas_", None) or ()}
+        personas = labels.map(lambda label: names.get(label, label))
     if isinstance(personas, pd.DataFrame) and personas.shape[1] == 1:
         personas = personas.iloc[:, 0]
     if isinstance(personas, Mapping):

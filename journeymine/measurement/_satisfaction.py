@@ -294,7 +294,8 @@ def satisfaction(
         (``None``: any age).
     personas : Series, dict or PersonaModel, optional
         ``customer_id -> persona``, or a fitted
-        :class:`~journeymine.PersonaModel` (its ``labels_``).
+        :class:`~journeymine.PersonaModel` (its ``labels_``, named by its
+        persona cards).
     stages : StageMap, dict or path, optional
         Touchpoint to stage map; by default :meth:`EventLog.stage_map`.
     scale : (float, float), optional

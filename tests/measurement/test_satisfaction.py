@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -214,6 +215,13 @@ def test_personas_from_a_series_or_a_fitted_model(log, answers):
                         outcome=False)
     assert m.dimensions == ("stage", "persona")
     assert m.answers["persona"].tolist()[:2] == [0, 1]
+
+    class Named(Fitted):  # with persona cards, the ids are named
+        personas_ = (SimpleNamespace(id=0, name="Social shoppers"),
+                     SimpleNamespace(id=1, name="Store regulars"))
+
+    named = jm.satisfaction(log, answers, personas=Named(), min_answers=1, outcome=False)
+    assert named.answers["persona"].tolist()[:2] == ["Social shoppers", "Store regulars"]
     with pytest.raises(InvalidParameterError, match="needs personas"):
         jm.satisfaction(log, answers, by="persona")
     with pytest.raises(InvalidParameterError, match="Did you mean 'stage'"):
