@@ -267,7 +267,8 @@ def _valley(counts: np.ndarray, edges_log: np.ndarray, per_decade: int,
     """(valley, lower mode, upper mode) in seconds, or why the histogram is not bimodal."""
     if total < 20:
         return f"Only {total} positive gaps: too few for a histogram."
-    smooth = np.convolve(counts, np.array([1, 2, 3, 2, 1]) / 9.0, mode="same")
+    # zero-padded so the smoothed histogram has one value per bin, however few bins
+    smooth = np.convolve(np.pad(counts, 2), np.array([1, 2, 3, 2, 1]) / 9.0, mode="valid")
     centres = (edges_log[:-1] + edges_log[1:]) / 2
     padded = np.concatenate(([-1.0], smooth, [-1.0]))
     peaks = np.flatnonzero((smooth > padded[:-2]) & (smooth >= padded[2:]) & (smooth > 0))

@@ -28,6 +28,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from journeymine._util._duckdb import check_tz
+from journeymine._util._optional import import_optional
 from journeymine.eventlog._eventlog import EventLog, StagesLike, as_stage_map
 from journeymine.eventlog._schema import (
     ACTIVITY,
@@ -51,7 +52,6 @@ from journeymine.exceptions import (
     BackendError,
     DataQualityWarning,
     EmptyLogError,
-    OptionalDependencyError,
     SchemaError,
     TimestampError,
 )
@@ -80,15 +80,7 @@ _TIMESTAMP_TYPES = ("timestamp", "timestamp_ntz", "date", "string")
 
 def _import_pyspark() -> Any:
     """The ``pyspark.sql`` module, or an :class:`OptionalDependencyError` naming the extra."""
-    try:
-        import pyspark.sql
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise OptionalDependencyError(
-            "read_spark needs 'pyspark', which is not installed.",
-            expected="the 'spark' extra (pyspark and Ibis' PySpark backend).",
-            fix='Run: pip install "journeymine[spark]".',
-        ) from exc
-    return pyspark.sql
+    return import_optional("pyspark.sql", "read_spark", extra="spark")
 
 
 class SparkEventLog(EventLog):

@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from journeymine._util._json import envelope, records
+from journeymine._util._optional import import_optional
 from journeymine._util._params import check_choice, check_number, parse_duration
 from journeymine._util._write import write_bundle
 from journeymine.discovery._discover import resolve_conversion
@@ -233,16 +234,7 @@ class Attribution:
         OptionalDependencyError
             matplotlib is not installed.
         """
-        from journeymine.exceptions import OptionalDependencyError
-
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError:
-            raise OptionalDependencyError(
-                "Attribution.plot() needs matplotlib, which is not installed.",
-                expected="matplotlib installed in this environment.",
-                fix='Install it with pip install matplotlib.',
-            ) from None
+        plt = import_optional("matplotlib.pyplot", "Attribution.plot()")
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 0.45 * self.summary["channels"] + 1.5))
         shares = self.table.pivot(index="channel", columns="model", values="share")

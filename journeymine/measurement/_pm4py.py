@@ -38,13 +38,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from journeymine.exceptions import OptionalDependencyError, ReadError
+from journeymine._util._optional import extra_hint, import_optional
+from journeymine.exceptions import ReadError
 
 __all__ = ["EXTRA_HINT", "KINDS", "Net", "bpmn_text", "discover_tree", "import_pm4py",
            "net_from_graph", "net_from_tree", "pnml_text", "read_net", "replay"]
 
 #: The install command of the optional process-mining dependency.
-EXTRA_HINT = 'pip install "journeymine[process]"'
+EXTRA_HINT = extra_hint("process")
 #: Kinds of deviation, in the order tables list them.
 KINDS = ("skipped", "unexpected", "out_of_order")
 _SKIP = ">>"  # pm4py's "no move" in an alignment
@@ -58,15 +59,7 @@ def import_pm4py(feature: str) -> Any:
     feature : str
         What needs it, for the message (e.g. ``"conformance()"``).
     """
-    try:
-        import pm4py
-    except ImportError as exc:
-        raise OptionalDependencyError(
-            f"{feature} needs pm4py, which is not installed.",
-            expected="the 'process' extra (pm4py).",
-            fix=f"Run: {EXTRA_HINT}",
-        ) from exc
-    return pm4py
+    return import_optional("pm4py", feature, extra="process")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

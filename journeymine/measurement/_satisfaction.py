@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from journeymine._util._json import envelope, records
+from journeymine._util._optional import import_optional
 from journeymine._util._params import check_choice, check_number, parse_duration
 from journeymine.discovery._discover import resolve_conversion
 from journeymine.discovery._grains import DurationLike
@@ -215,16 +216,7 @@ class Satisfaction:
         OptionalDependencyError
             matplotlib is not installed.
         """
-        from journeymine.exceptions import OptionalDependencyError
-
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError:
-            raise OptionalDependencyError(
-                "Satisfaction.plot() needs matplotlib, which is not installed.",
-                expected="matplotlib installed in this environment.",
-                fix="Install it with pip install matplotlib.",
-            ) from None
+        plt = import_optional("matplotlib.pyplot", "Satisfaction.plot()")
         per = self.by(by)
         per = per[per[self.metric].notna()].iloc[::-1]
         if ax is None:

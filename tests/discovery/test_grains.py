@@ -352,6 +352,25 @@ def test_suggest_gap_falls_back_when_not_bimodal():
         jm.suggest_gap(visits_log(), bins_per_decade=1)
 
 
+def test_suggest_gap_on_a_narrow_histogram():
+    # every gap is one minute: a single histogram bin, fewer than the 5 of
+    # the smoothing kernel (this raised IndexError)
+    stamps = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(200) * 60, unit="s")
+    g = jm.suggest_gap(jm.EventLog.from_pandas(frame([("a", "page", t) for t in stamps])))
+    assert not g.bimodal and g.gap == pd.Timedelta("30min") and g.counts.sum() == 199
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.floats(1, 1e7), min_size=0, max_size=60), st.integers(1, 4))
+def test_suggest_gap_never_fails(gaps, customers):
+    # any gaps, any number of customers: a suggestion with a positive gap
+    rows = [(f"c{i % customers}", "page", pd.Timestamp("2024-01-01") + pd.Timedelta(seconds=t))
+            for i, t in enumerate(np.cumsum([0.0, *gaps]))]
+    g = jm.suggest_gap(jm.EventLog.from_pandas(frame(rows), drop_duplicates=False))
+    assert g.gap > pd.Timedelta(0) and len(g.bin_edges) == len(g.counts) + 1
+    assert g.bimodal or g.gap == pd.Timedelta("30min")
+
+
 # --------------------------------------------------------------------------- describe
 def test_describe_profiles_the_tiny_log():
     rows = [*TINY, ("zed", "xyzzy_widget", "2024-03-20 10:00"),
