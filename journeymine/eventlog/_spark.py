@@ -174,14 +174,14 @@ class SparkEventLog(EventLog):
         return df
 
     def to_ibis(self, con=None):
-        """The events as an Ibis table on the Spark backend.
+        """The events as an Ibis table on the log's Spark backend.
 
         Raises
         ------
         BackendError
-            ``con`` is another backend: the events cannot move there.
+            ``con`` is not a PySpark backend: the events cannot move there.
         """
-        if con is not None and con is not self.backend:
+        if con is not None and con.name != self.backend.name:
             raise BackendError(
                 f"The events of this log are on the Spark backend, not on {con.name!r}.",
                 expected="con=None or the log's own backend (log.backend).",
