@@ -245,13 +245,14 @@ def _run(runner: str, input_name: str, path: Path, out: Path) -> dict | None:
 
 def _table(rows: list[dict]) -> str:
     """The results as a Markdown table."""
-    head = ("| events | input | runner | seconds (min-max) | pm4py ÷ | ÷ floor | peak MB |\n"
-            "|---:|---|---|---:|---:|---:|---:|")
+    head = ("| events | input | runner | seconds (min-max) | pm4py ÷ | ÷ floor | CPU s | "
+            "peak MB |\n|---:|---|---|---:|---:|---:|---:|---:|")
     lines = [head]
     for r in rows:
+        spread = f" ({r['min']:.1f}-{r['max']:.1f})" if r["min"] != r["max"] else ""
         lines.append(f"| {r['events']:,} | {r['input']} | {r['runner']} | "
-                     f"{r['seconds']:.2f} ({r['min']:.2f}-{r['max']:.2f}) | "
-                     f"{r['vs_pm4py']:.1f} | {r['vs_floor']:.1f} | {r['peak_mb']:,.0f} |")
+                     f"{r['seconds']:.1f}{spread} | {r['vs_pm4py']:.1f} | {r['vs_floor']:.1f} | "
+                     f"{r['cpu_seconds']:.2f} | {r['peak_mb']:,.0f} |")
     return "\n".join(lines)
 
 
@@ -266,11 +267,19 @@ def main() -> None:
                         help="folder for the generated inputs, kept and reused (default: a "
                         "temporary folder)")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
+    parser.add_argument("--table", nargs="+", type=Path, metavar="JSON",
+                        help="print one table from the JSON files of earlier runs and stop")
     parser.add_argument("--child", nargs=3, metavar=("RUNNER", "INPUT", "PATH"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
+        return
+    if args.table:
+        runs = [json.loads(p.read_text()) for p in args.table]
+        print("\n".join(f"{p.name}: load average {r['load']}" for p, r in zip(args.table, runs,
+                                                                               strict=True)))
+        print(_table([row for r in runs for row in r["rows"]]))
         return
     rows = []
     load_start = os.getloadavg()
