@@ -127,32 +127,35 @@ def test_only_aggregates_reach_the_driver(on_spark, log):
 
 def test_read_spark_validates_like_from_pandas(spark):
     # Hand-made mess: c1's name with a no-break space, "café" typed NFC and NFD,
-    # an exact duplicate, a null activity, ISO strings with and without offsets,
-    # Indonesian stage names. Expected: 5 rows in, 1 null and 1 duplicate dropped;
-    # café is a consideration touchpoint, checkout a purchase one.
+    # an exact duplicate, a null activity, ISO strings with and without offsets
+    # (naive ones in Jakarta time, UTC+7), Indonesian stage names. Expected: 5 rows
+    # in, 1 null and 1 duplicate dropped; café is a consideration touchpoint,
+    # checkout a purchase one.
     df = pd.DataFrame({
         "user_id": ["c1\u00a0", "c1", "c1", "c2", "c2"],
         "event": ["cafe\u0301", "café", "café", None, "checkout"],
-        "ts": ["2024-05-01 10:00:00", "2024-05-01T10:05:00+07:00", "2024-05-01T10:05:00+07:00",
+        "ts": ["2024-05-01 10:00:00", "2024-05-01T02:05:00+00:00", "2024-05-01T02:05:00+00:00",
                "2024-05-02 09:00:00", " 2024-05-02 09:40:00 "],
         "tahap": ["pertimbangan", "pertimbangan", "pertimbangan", "keputusan", "pembelian"],
     })
     spark.createDataFrame(df).createOrReplaceTempView("jm_messy_events")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        on_spark = jm.read_spark("jm_messy_events", spark=spark, stage="tahap")
-        local = jm.EventLog.from_pandas(df, stage="tahap")
+        on_spark = jm.read_spark("jm_messy_events", spark=spark, stage="tahap",
+                                 tz="Asia/Jakarta")
+        local = jm.EventLog.from_pandas(df, stage="tahap", tz="Asia/Jakarta")
     assert sum(issubclass(w.category, DataQualityWarning) for w in caught) == 4  # 2 each
     assert on_spark.source == "jm_messy_events"
     keys = ("rows_in", "dropped_nulls", "null_activity", "duplicates", "rows_out")
     assert [on_spark.validation[k] for k in keys] == [local.validation[k] for k in keys] == \
         [5, 1, 1, 1, 3]
     # In order (event_index counts within each customer on Spark, over the log in memory):
-    # the +07:00 event happened at 03:05 UTC, before c1's 10:00 event.
+    # c1's 10:00 in Jakarta is 03:00 UTC, after the 02:05 UTC event; c2's 09:40 is 02:40.
     columns = ["customer_id", "activity", "timestamp", "stage"]
     rows = on_spark.to_pandas()[columns].to_dict("records")
     assert rows == local.to_pandas()[columns].to_dict("records")
-    assert [r["timestamp"].hour for r in rows] == [3, 10, 9]
+    assert [(r["timestamp"].hour, r["timestamp"].minute) for r in rows] == [(2, 5), (3, 0),
+                                                                              (2, 40)]
     assert on_spark.activities == ["café", "checkout"]
     assert on_spark.stage_map().mapping == local.stage_map().mapping == {
         "café": "consideration", "checkout": "purchase"}
