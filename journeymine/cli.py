@@ -607,8 +607,10 @@ variants.csv, funnel.csv, edges.csv, dropoffs.csv and bottlenecks.csv into OUT,
 and prints a summary. With --texts it also tags customer texts (emotions.html,
 emotions.json, tagged_texts.csv) and adds feelings, phrases and pain points to
 the journey map; with --answers (NPS, CSAT or ratings; the demo ships NPS
-answers) it adds satisfaction per stage and writes satisfaction.csv; for 500
-to 200,000 customers it also writes the persona report (personas.html,
+answers) it adds satisfaction per stage and writes satisfaction.csv; when the
+log has a channel column it adds which channels open, assist and close
+journeys (every default attribution model, customer journeys) and writes
+attribution.csv; for 500 to 200,000 customers it also writes the persona report (personas.html,
 personas.json, assignments.csv).
 
 [b]Examples[/b]
@@ -743,10 +745,15 @@ def discover(
             found = jm.insights(loaded.log, emo, grain=grain, gap=gap, stages=loaded.stages,
                                 conversion=loaded.conversion)
         sat = _satisfaction(loaded, answers, opts)
+        credit = None
+        if loaded.log.has_channel and pm.conversion:
+            with console.status("Attributing conversions to channels…"):
+                credit = jm.attribute(loaded.log, pm.conversion, stages=loaded.stages)
         with console.status("Writing the report…"):
             written = pm.save(staging, source=loaded.source, notes=notes, emotions=emo,
                               insights=found,
-                              gaps=None if profile is None else profile.gaps, satisfaction=sat)
+                              gaps=None if profile is None else profile.gaps, satisfaction=sat,
+                              attribution=credit)
         if emo is not None:
             written += emo.save(staging)
         if personas or (personas is None
@@ -758,6 +765,8 @@ def discover(
     if sat is not None:
         say(f"Satisfaction: {sat.headline()} over {sat.summary['answers']:,} answers "
             f"({sat.summary['linked']:,} linked to the journey).")
+    if credit is not None:
+        say(repr(credit))
     _wrote(out, [p.name for p in written])
 
 

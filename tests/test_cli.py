@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 import journeymine as jm
 from journeymine import cli
 from journeymine.cli import app
+from journeymine.measurement._attribution import DEFAULT_MODELS
 from tests._browser import dump_dom
 
 runner = CliRunner()
@@ -36,7 +37,8 @@ def demo_out(tmp_path_factory):
 def test_demo_writes_every_output(demo_out):
     out, stdout = demo_out
     assert sorted(p.name for p in out.iterdir()) == [
-        "assignments.csv", "bottlenecks.csv", "dropoffs.csv", "edges.csv", "emotions.html",
+        "assignments.csv", "attribution.csv", "bottlenecks.csv", "dropoffs.csv", "edges.csv",
+        "emotions.html",
         "emotions.json", "funnel.csv", "insights.csv", "personas.html", "personas.json",
         "process_map.json", "report.html", "returns.csv", "satisfaction.csv", "tagged_texts.csv",
         "variants.csv"]
@@ -56,6 +58,21 @@ def test_demo_report_shows_nps_per_stage(demo_out):
     stage = table[table["dimension"] == "stage"].set_index("group")
     assert f"{stage.loc['retention', 'nps']:+.0f}" in section
     assert table.loc[table["dimension"] == "all", "n_answers"].item() == 808
+
+
+def test_demo_report_shows_which_channels_open_assist_and_close(demo_out):
+    out, stdout = demo_out
+    html = (out / "report.html").read_text("utf-8")
+    block = re.search(r'<section id="attribution">.*?</section>', html, flags=re.S).group(0)
+    assert "Which channels open, assist and close journeys" in block
+    table = pd.read_csv(out / "attribution.csv")
+    assert tuple(table["model"].unique()) == DEFAULT_MODELS
+    shapley = table[table["model"] == "shapley"].set_index("channel")["share"]  # by credit
+    rows = re.findall(r"<tr><td>([^<]+)</td>((?:<td class=\"num\">[^<]*</td>)+)", block)
+    assert [name for name, _ in rows] == shapley.index.tolist()  # the last model's order
+    top, values = rows[0]
+    assert f"{100 * shapley[top]:.1f}%" in values
+    assert "Attribution(7 models" in stdout
 
 
 def test_demo_report_shows_what_matters_first_and_emotions(demo_out):
@@ -110,6 +127,7 @@ def test_csv_with_stages_and_conversion(csv_log, tmp_path):
     assert data["conversion"] == ["bayar"]
     assert data["summary"]["conversion_rate"] == 0.5
     assert data["stages"]["mapping"]["iklan_ig"] == "awareness"
+    assert not (out / "attribution.csv").exists()  # no channel column, nothing to attribute
 
 
 def test_missing_file_is_one_line_and_writes_nothing(tmp_path):

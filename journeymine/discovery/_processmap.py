@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from journeymine.discovery._insights import Insights
     from journeymine.discovery._patterns import Paths
     from journeymine.eventlog._eventlog import LogProfile
+    from journeymine.measurement._attribution import Attribution
     from journeymine.measurement._satisfaction import Satisfaction
     from journeymine.sentiment._journey import JourneyEmotions
 
@@ -273,7 +274,8 @@ class ProcessMap:
                 notes: list[str] | None = None, emotions: JourneyEmotions | None = None,
                 insights: Insights | None = None,
                 gaps: GapSuggestion | LogProfile | None = None,
-                satisfaction: Satisfaction | None = None) -> str:
+                satisfaction: Satisfaction | None = None,
+                attribution: Attribution | None = None) -> str:
         """The self-contained HTML journey report as a string.
 
         The report has the journey map by stage, the process map (frequency
@@ -308,6 +310,11 @@ class ProcessMap:
             Adds "Satisfaction per stage": NPS, CSAT or mean rating per stage
             with intervals and the outcome link (from
             :func:`journeymine.satisfaction`).
+        attribution : Attribution, optional
+            Adds "Which channels open, assist and close journeys": each
+            channel's share under every model computed and the converting
+            journeys it opens, assists and closes (from
+            :func:`journeymine.attribute`).
 
         Examples
         --------
@@ -325,7 +332,7 @@ class ProcessMap:
         patterns, paths = self._long_tail_views()
         return render_report(self, title=title, source=source, notes=notes, emotions=emotions,
                              insights=insights, gaps=gaps, patterns=patterns, paths=paths,
-                             satisfaction=satisfaction)
+                             satisfaction=satisfaction, attribution=attribution)
 
     def _long_tail_views(self) -> tuple[pd.DataFrame | None, tuple[Paths, ...]]:
         """Patterns and step-by-step paths for the report when the paths have a long tail.
@@ -353,21 +360,23 @@ class ProcessMap:
              emotions: JourneyEmotions | None = None,
              insights: Insights | None = None,
              gaps: GapSuggestion | LogProfile | None = None,
-             satisfaction: Satisfaction | None = None) -> list[Path]:
+             satisfaction: Satisfaction | None = None,
+             attribution: Attribution | None = None) -> list[Path]:
         """Write the journey report and its tables into ``out_dir``; return the files.
 
         Writes ``report.html`` (:meth:`to_html`), ``process_map.json``
         (:meth:`to_dict`, the full graph), and ``variants.csv``, ``funnel.csv``,
         ``edges.csv``, ``dropoffs.csv``, ``bottlenecks.csv`` and ``returns.csv``
         (and ``insights.csv`` when ``insights`` are given, ``satisfaction.csv``
-        (:meth:`Satisfaction.to_frame`) with ``satisfaction``). All or nothing:
+        (:meth:`Satisfaction.to_frame`) with ``satisfaction``, ``attribution.csv``
+        (:meth:`Attribution.to_frame`) with ``attribution``). All or nothing:
         the files appear only when every one was written.
 
         Parameters
         ----------
         out_dir : path-like
             Output folder, created if missing.
-        title, source, notes, emotions, insights, gaps, satisfaction
+        title, source, notes, emotions, insights, gaps, satisfaction, attribution
             See :meth:`to_html`.
 
         Raises
@@ -384,7 +393,8 @@ class ProcessMap:
         """
         base = self.full or self
         html_text = self.to_html(title=title, source=source, notes=notes, emotions=emotions,
-                                 insights=insights, gaps=gaps, satisfaction=satisfaction)
+                                 insights=insights, gaps=gaps, satisfaction=satisfaction,
+                                 attribution=attribution)
         tables = {
             "variants.csv": base.variants.drop(columns=["path"]),
             "funnel.csv": base.funnel, "edges.csv": base.edges, "dropoffs.csv": base.dropoffs,
@@ -394,6 +404,8 @@ class ProcessMap:
             tables["insights.csv"] = insights.to_frame()
         if satisfaction is not None:
             tables["satisfaction.csv"] = satisfaction.to_frame()
+        if attribution is not None:
+            tables["attribution.csv"] = attribution.to_frame()
         writers = {
             "report.html": lambda p: p.write_text(html_text, encoding="utf-8"),
             "process_map.json": lambda p: p.write_text(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from journeymine.reporting._attribution_report import attribution_context
 from journeymine.reporting._format import humanize_seconds, percent, score, short_path
 from journeymine.reporting._histogram import render_gap_histogram
 from journeymine.reporting._palette import stage_colors
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from journeymine.discovery._grains import GapSuggestion
     from journeymine.discovery._patterns import Paths
     from journeymine.discovery._processmap import ProcessMap
+    from journeymine.measurement._attribution import Attribution
 
 __all__ = ["render_report"]
 
@@ -110,7 +112,8 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
                   source: str = "an event log", notes: list[str] | None = None,
                   top: int = 10, emotions=None, insights=None,
                   gaps: GapSuggestion | None = None, patterns: pd.DataFrame | None = None,
-                  paths: tuple[Paths, ...] = (), satisfaction=None) -> str:
+                  paths: tuple[Paths, ...] = (), satisfaction=None,
+                  attribution: Attribution | None = None) -> str:
     """Render the journey report of ``pm`` as one self-contained HTML string.
 
     Parameters
@@ -143,6 +146,10 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
         NPS, CSAT or mean rating per stage with its interval, and whether low
         scores go with fewer purchases afterwards (see
         :func:`journeymine.satisfaction`).
+    attribution : Attribution, optional
+        Each channel's share of the conversions under every model computed,
+        and the converting journeys it opens, assists and closes (see
+        :func:`journeymine.attribute`).
 
     Returns
     -------
@@ -238,6 +245,7 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
         "patterns": _pattern_rows(patterns, top),
         "paths": [_paths_context(p) for p in paths],
         "satisfaction": _satisfaction_section(satisfaction),
+        "attribution": _attribution_section(attribution, top),
     }
     return get_template("report.html.j2").render(**context)
 
@@ -383,3 +391,14 @@ def _satisfaction_section(sat) -> dict | None:
         "low": low, "has_outcome": link is not None,
         "outcome_rule": s["outcome_rule"] or "", "min_answers": s["min_answers"],
     }
+
+
+def _attribution_section(result: Attribution | None, top: int) -> dict | None:
+    """The "Which channels open, assist and close journeys" section: the share table, capped."""
+    if result is None:
+        return None
+    s = result.summary
+    context = attribution_context(result)
+    return {**context, "rows": _more(context["rows"][:top], len(context["rows"]), "channel"),
+            "total": f"{s['total']:,.0f}", "converting": _n(s["converting"]),
+            "journeys": _n(s["journeys"]), "grain": result.grain}

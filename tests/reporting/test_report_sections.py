@@ -1,4 +1,4 @@
-"""The report's returns, session-gap histogram and long-tail sections (no browser needed)."""
+"""The report's returns, session-gap histogram, long-tail and measurement sections (no browser)."""
 
 from __future__ import annotations
 
@@ -166,3 +166,62 @@ def test_a_short_tail_shows_no_patterns_or_paths():
     html = pm.to_html()
     for sid in ("long-tail", "patterns", "paths"):
         assert f'id="{sid}"' not in html
+
+
+# --------------------------------------------------------------------------- attribution
+def channel_log() -> jm.EventLog:
+    """Two converting journeys and one that is not, on four channels (hand-countable credit)."""
+    rows = [("a", "ig_ad", "social", "2024-01-01 10:00"),
+            ("a", "newsletter", "email", "2024-01-02 10:00"),
+            ("a", "product", "web", "2024-01-03 10:00"),
+            ("a", "checkout", "web", "2024-01-03 10:10"),
+            ("b", "search_ad", "search", "2024-01-01 09:00"),
+            ("b", "product", "web", "2024-01-01 09:05"),
+            ("b", "checkout", "web", "2024-01-01 09:20"),
+            ("c", "ig_ad", "social", "2024-01-02 12:00"),
+            ("c", "product", "web", "2024-01-02 12:05")]
+    return jm.EventLog.from_pandas(
+        pd.DataFrame(rows, columns=["customer_id", "touchpoint", "channel", "ts"]))
+
+
+def test_attribution_section_shows_shares_and_roles_counted_by_hand(tmp_path):
+    log = channel_log()
+    result = jm.attribute(log, "checkout", model=["first_touch", "last_touch", "linear"])
+    pm = jm.discover(log, conversion="checkout")
+    assert 'id="attribution"' not in pm.to_html()
+    block = section(pm.to_html(attribution=result), "attribution")
+    assert "Which channels open, assist and close journeys" in block
+    assert "2 conversions of 2 converting customer journeys (of 3)" in block
+    heads = [html_lib.unescape(h) for h in re.findall(r"<th(?: [^>]*)?>(.*?)</th>", block)]
+    assert heads == ["channel", "first touch", "last touch", "linear", "opens", "assists",
+                     "closes", "role"]
+    # touches before checkout: a social > email > web, b search > web (c never converts).
+    # first touch: social 1, search 1; last touch: web 2; linear: a 1/3 each, b 1/2 each
+    # -> web 1/3 + 1/2 = 5/6 of 2 = 41.7%, search 25%, social and email 1/6 = 16.7% each.
+    # roles: social and search open one journey each, email assists a, web closes both.
+    rows = {r[0]: r[1:] for r in cells(block)}
+    assert rows == {
+        "web": ["0.0%", "100.0%", "41.7%", "0", "0", "2", "closes"],
+        "search": ["50.0%", "0.0%", "25.0%", "1", "0", "0", "opens"],
+        "email": ["0.0%", "0.0%", "16.7%", "0", "1", "0", "assists"],
+        "social": ["50.0%", "0.0%", "16.7%", "1", "0", "0", "opens"],
+    }
+    assert [r[0] for r in cells(block)][:2] == ["web", "search"]  # by the last model's share
+    written = pm.save(tmp_path, attribution=result)
+    assert "attribution.csv" in [p.name for p in written]
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "attribution.csv")[["channel", "model"]],
+                                  result.table[["channel", "model"]])
+
+
+def test_attribution_section_is_capped_at_top_channels():
+    rows = [(f"c{i}", f"ad{i}", f"ch{i:02d}", "2024-01-01 10:00") for i in range(12)]
+    rows += [(f"c{i}", "checkout", "web", "2024-01-01 11:00") for i in range(12)]
+    log = jm.EventLog.from_pandas(
+        pd.DataFrame(rows, columns=["customer_id", "touchpoint", "channel", "ts"]))
+    result = jm.attribute(log, "checkout", model="linear")
+    block = section(jm.discover(log, conversion="checkout").to_html(attribution=result),
+                    "attribution")
+    # 12 channels credited 1/12 each (web only converts), plus web without credit: 13 rows,
+    # 10 shown and the rest counted
+    shown = cells(block)
+    assert len(shown) == 11 and shown[-1][0] == "… and 3 more"
