@@ -602,8 +602,9 @@ PERSONA_MIN, PERSONA_MAX = 500, 200_000
 _DISCOVER_HELP = """Discover the customer journey in an event log and write a report.
 
 Writes report.html (journey map by stage, process map, funnel, variants,
-drop-offs, bottlenecks, loops, channel switches), process_map.json,
-variants.csv, funnel.csv, edges.csv, dropoffs.csv and bottlenecks.csv into OUT,
+drop-offs, bottlenecks, loops, channel switches and gaps), process_map.json,
+variants.csv, funnel.csv, edges.csv, dropoffs.csv, bottlenecks.csv, returns.csv
+and channel_gaps.csv into OUT,
 and prints a summary. With --texts it also tags customer texts (emotions.html,
 emotions.json, tagged_texts.csv) and adds feelings, phrases and pain points to
 the journey map; with --answers (NPS, CSAT or ratings; the demo ships NPS

@@ -37,8 +37,8 @@ def demo_out(tmp_path_factory):
 def test_demo_writes_every_output(demo_out):
     out, stdout = demo_out
     assert sorted(p.name for p in out.iterdir()) == [
-        "assignments.csv", "attribution.csv", "bottlenecks.csv", "dropoffs.csv", "edges.csv",
-        "emotions.html",
+        "assignments.csv", "attribution.csv", "bottlenecks.csv", "channel_gaps.csv",
+        "dropoffs.csv", "edges.csv", "emotions.html",
         "emotions.json", "funnel.csv", "insights.csv", "personas.html", "personas.json",
         "process_map.json", "report.html", "returns.csv", "satisfaction.csv", "tagged_texts.csv",
         "variants.csv"]

@@ -280,9 +280,9 @@ class ProcessMap:
 
         The report has the journey map by stage, the process map (frequency
         and time views), the funnel, drop-offs, bottlenecks, returns (at
-        session and episode grain), top variants, loops and channel switches.
-        When the paths have a long tail (``summary["long_tail"]``) it says so
-        first and adds the frequent sub-paths of :func:`~journeymine.patterns`
+        session and episode grain), top variants, loops, channel switches and
+        channel gaps. When the paths have a long tail (``summary["long_tail"]``)
+        it says so first and adds the frequent sub-paths of :func:`~journeymine.patterns`
         and the step-by-step paths (:func:`~journeymine.paths_to` the most
         common conversion touchpoint, :func:`~journeymine.paths_from` the top
         drop-off point) as tables and Sankey diagrams. It loads nothing from
@@ -366,7 +366,8 @@ class ProcessMap:
 
         Writes ``report.html`` (:meth:`to_html`), ``process_map.json``
         (:meth:`to_dict`, the full graph), and ``variants.csv``, ``funnel.csv``,
-        ``edges.csv``, ``dropoffs.csv``, ``bottlenecks.csv`` and ``returns.csv``
+        ``edges.csv``, ``dropoffs.csv``, ``bottlenecks.csv``, ``returns.csv`` and
+        ``channel_gaps.csv`` (empty without a channel column)
         (and ``insights.csv`` when ``insights`` are given, ``satisfaction.csv``
         (:meth:`Satisfaction.to_frame`) with ``satisfaction``, ``attribution.csv``
         (:meth:`Attribution.to_frame`) with ``attribution``). All or nothing:
@@ -399,6 +400,7 @@ class ProcessMap:
             "variants.csv": base.variants.drop(columns=["path"]),
             "funnel.csv": base.funnel, "edges.csv": base.edges, "dropoffs.csv": base.dropoffs,
             "bottlenecks.csv": base.bottlenecks, "returns.csv": base.returns,
+            "channel_gaps.csv": base.channel_gaps,
         }
         if insights is not None:
             tables["insights.csv"] = insights.to_frame()

@@ -238,6 +238,7 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
              "customers": _n(r.customers), "conv": percent(r.conversion_rate)}
             for r in full.channel_switches.head(top).itertuples()
         ], len(full.channel_switches), "switch"),
+        "channel_gaps": _channel_gap_rows(full.channel_gaps, s["conversion_rate"], top),
         "insights": _insight_rows(insights, top=15),
         "long_tail": _long_tail_note(s),
         "returns": _return_rows(full, top),
@@ -248,6 +249,21 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
         "attribution": _attribution_section(attribution, top),
     }
     return get_template("report.html.j2").render(**context)
+
+
+def _channel_gap_rows(gaps: pd.DataFrame, conversion_rate: float, top: int) -> list[dict]:
+    """The channel pairs whose switch costs the most conversions, worst first, capped."""
+    rows = [{
+        "switch": f"{r.from_channel} → {r.to_channel}", "journeys": _n(r.journeys),
+        "conv": "–" if r.conversion_after != r.conversion_after else
+        f"{percent(r.conversion_after)} [{percent(r.conversion_low, 0)}–"
+        f"{percent(r.conversion_high, 0)}]",
+        "ended": "–" if r.ended_share != r.ended_share else percent(r.ended_share),
+        "wait": humanize_seconds(r.median_seconds),
+        "staying": humanize_seconds(r.within_median_seconds),
+        "lost": f"{r.lost_conversions:+,.1f}",
+    } for r in gaps.head(top).itertuples()]
+    return _more(rows, len(gaps), "switch")
 
 
 def _insight_rows(insights, top: int) -> list[dict]:

@@ -59,8 +59,8 @@ def test_browser_renders_the_report(pm, tmp_path):
     assert png.stat().st_size > 20_000  # a blank page compresses to a few KB
 
 
-BUNDLE = ["bottlenecks.csv", "dropoffs.csv", "edges.csv", "funnel.csv", "process_map.json",
-          "report.html", "returns.csv", "variants.csv"]
+BUNDLE = ["bottlenecks.csv", "channel_gaps.csv", "dropoffs.csv", "edges.csv", "funnel.csv",
+          "process_map.json", "report.html", "returns.csv", "variants.csv"]
 
 
 def test_browser_renders_the_long_tail_returns_and_gap_sections(tmp_path):
