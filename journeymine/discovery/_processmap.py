@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from journeymine.discovery._patterns import Paths
     from journeymine.eventlog._eventlog import LogProfile
     from journeymine.measurement._attribution import Attribution
+    from journeymine.measurement._conformance import Conformance
     from journeymine.measurement._satisfaction import Satisfaction
     from journeymine.sentiment._journey import JourneyEmotions
 
@@ -275,7 +276,8 @@ class ProcessMap:
                 insights: Insights | None = None,
                 gaps: GapSuggestion | LogProfile | None = None,
                 satisfaction: Satisfaction | None = None,
-                attribution: Attribution | None = None) -> str:
+                attribution: Attribution | None = None,
+                conformance: Conformance | None = None) -> str:
         """The self-contained HTML journey report as a string.
 
         The report has the journey map by stage, the process map (frequency
@@ -315,6 +317,10 @@ class ProcessMap:
             channel's share under every model computed and the converting
             journeys it opens, assists and closes (from
             :func:`journeymine.attribute`).
+        conformance : Conformance, optional
+            Adds "Designed vs actual journey": the share of journeys that
+            follow the design, their mean fitness and the three most common
+            deviations (from :func:`journeymine.conformance`).
 
         Examples
         --------
@@ -332,7 +338,8 @@ class ProcessMap:
         patterns, paths = self._long_tail_views()
         return render_report(self, title=title, source=source, notes=notes, emotions=emotions,
                              insights=insights, gaps=gaps, patterns=patterns, paths=paths,
-                             satisfaction=satisfaction, attribution=attribution)
+                             satisfaction=satisfaction, attribution=attribution,
+                             conformance=conformance)
 
     def _long_tail_views(self) -> tuple[pd.DataFrame | None, tuple[Paths, ...]]:
         """Patterns and step-by-step paths for the report when the paths have a long tail.
@@ -361,7 +368,8 @@ class ProcessMap:
              insights: Insights | None = None,
              gaps: GapSuggestion | LogProfile | None = None,
              satisfaction: Satisfaction | None = None,
-             attribution: Attribution | None = None) -> list[Path]:
+             attribution: Attribution | None = None,
+             conformance: Conformance | None = None) -> list[Path]:
         """Write the journey report and its tables into ``out_dir``; return the files.
 
         Writes ``report.html`` (:meth:`to_html`), ``process_map.json``
@@ -377,7 +385,7 @@ class ProcessMap:
         ----------
         out_dir : path-like
             Output folder, created if missing.
-        title, source, notes, emotions, insights, gaps, satisfaction, attribution
+        title, source, notes, emotions, insights, gaps, satisfaction, attribution, conformance
             See :meth:`to_html`.
 
         Raises
@@ -395,7 +403,7 @@ class ProcessMap:
         base = self.full or self
         html_text = self.to_html(title=title, source=source, notes=notes, emotions=emotions,
                                  insights=insights, gaps=gaps, satisfaction=satisfaction,
-                                 attribution=attribution)
+                                 attribution=attribution, conformance=conformance)
         tables = {
             "variants.csv": base.variants.drop(columns=["path"]),
             "funnel.csv": base.funnel, "edges.csv": base.edges, "dropoffs.csv": base.dropoffs,

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from journeymine.discovery._patterns import Paths
     from journeymine.discovery._processmap import ProcessMap
     from journeymine.measurement._attribution import Attribution
+    from journeymine.measurement._conformance import Conformance
 
 __all__ = ["render_report"]
 
@@ -113,7 +114,8 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
                   top: int = 10, emotions=None, insights=None,
                   gaps: GapSuggestion | None = None, patterns: pd.DataFrame | None = None,
                   paths: tuple[Paths, ...] = (), satisfaction=None,
-                  attribution: Attribution | None = None) -> str:
+                  attribution: Attribution | None = None,
+                  conformance: Conformance | None = None) -> str:
     """Render the journey report of ``pm`` as one self-contained HTML string.
 
     Parameters
@@ -150,6 +152,10 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
         Each channel's share of the conversions under every model computed,
         and the converting journeys it opens, assists and closes (see
         :func:`journeymine.attribute`).
+    conformance : Conformance, optional
+        One line on how journeys follow the designed one (share fitting, mean
+        fitness) and its three most common deviations (see
+        :func:`journeymine.conformance`).
 
     Returns
     -------
@@ -247,6 +253,7 @@ def render_report(pm: ProcessMap, *, title: str = "Customer journey report",
         "paths": [_paths_context(p) for p in paths],
         "satisfaction": _satisfaction_section(satisfaction),
         "attribution": _attribution_section(attribution, top),
+        "conformance": _conformance_line(conformance),
     }
     return get_template("report.html.j2").render(**context)
 
@@ -418,3 +425,14 @@ def _attribution_section(result: Attribution | None, top: int) -> dict | None:
     return {**context, "rows": _more(context["rows"][:top], len(context["rows"]), "channel"),
             "total": f"{s['total']:,.0f}", "converting": _n(s["converting"]),
             "journeys": _n(s["journeys"]), "grain": result.grain}
+
+
+def _conformance_line(result: Conformance | None) -> dict | None:
+    """The designed-journey line: the headline and the three most common deviations."""
+    if result is None:
+        return None
+    top = [f"{r.touchpoint} {r.kind.replace('_', ' ')} ({_n(r.customers)} "
+           f"customer{'' if r.customers == 1 else 's'}, {percent(r.share, 0)})"
+           for r in result.deviations.head(3).itertuples()]
+    return {"headline": result.headline, "designed": " > ".join(result.designed),
+            "deviations": "; ".join(top)}

@@ -272,3 +272,23 @@ def test_channel_gaps_are_capped_and_absent_without_channels(switching):
     rows = cells(section(render_report(switching, top=2), "channel-gaps"))
     assert [r[0] for r in rows] == ["app → chat", "chat → app", "… and 4 more"]
     assert 'id="channel-gaps"' not in jm.discover(small_log()).to_html()
+
+
+# --------------------------------------------------------------------------- conformance
+def test_conformance_line_gives_fitness_and_the_top_deviations():
+    pytest.importorskip("pm4py")
+    # designed ad > page > buy: a follows it, b skips the page, c sees the page before the ad.
+    # Token replay (tests/measurement/test_conformance.py): fitness 1, 6/7, 8/9, mean 0.92;
+    # deviations: page skipped (b) and page out of order (c), one customer (33%) each.
+    rows = [(c, tp, f"2024-01-0{i + 1}") for c, steps in
+            {"a": ["ad", "page", "buy"], "b": ["ad", "buy"], "c": ["page", "ad", "buy"]}.items()
+            for i, tp in enumerate(steps)]
+    log = jm.EventLog.from_pandas(pd.DataFrame(rows, columns=["customer_id", "touchpoint", "ts"]))
+    result = jm.conformance(log, designed=["ad", "page", "buy"])
+    pm = jm.discover(log, conversion="buy")
+    assert 'id="conformance"' not in pm.to_html()
+    block = html_lib.unescape(section(pm.to_html(conformance=result), "conformance"))
+    assert "33% of 3 customers follow the designed journey (mean fitness 0.92" in block
+    assert "Designed: ad > page > buy." in block
+    top = block.split("Top deviations: ")[1].split(".</p>")[0].split("; ")
+    assert sorted(top) == ["page out of order (1 customer, 33%)", "page skipped (1 customer, 33%)"]
