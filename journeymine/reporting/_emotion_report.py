@@ -1,8 +1,8 @@
 """The emotions page: one self-contained HTML report of a :class:`JourneyEmotions`.
 
 It renders from the result's computed tables (:meth:`~JourneyEmotions.by`,
-``curve``, ``phrases``, ``pain_points``, ``delights``, ``unlinked`` and the
-summary) and computes no statistics: it formats the numbers, lays out the
+``curve``, ``phrases``, ``stage_quotes``, ``pain_points``, ``delights``,
+``unlinked`` and the summary) and computes no statistics: it formats the numbers, lays out the
 emotion-curve SVG (drawn by the ``emotions.html.j2`` template) and colours
 emotions from the one palette. Nothing of :mod:`journeymine.sentiment` is
 imported at import time.
@@ -97,6 +97,7 @@ def render_emotions(result: JourneyEmotions, *, title: str = "Customer emotions 
     for tp, n in zip(by_tp["touchpoint"], by_tp["n_texts"], strict=True):
         in_stage.setdefault(result.stages.get(tp) or NO_GROUP, []).append(f"{tp} ({n:,})")
     has_rating = "mean_rating" in by_stage.columns
+    stage_quotes = result.stage_quotes()
 
     def share_bar(row) -> list[dict]:
         return [{"label": lab, "width": round(100 * getattr(row, f"share_{lab}"), 1),
@@ -114,6 +115,7 @@ def render_emotions(result: JourneyEmotions, *, title: str = "Customer emotions 
             "rating": f"{r.mean_rating:.2f} ({r.n_ratings:,})"
             if has_rating and r.n_ratings else "–",
             "phrases": _phrase_text(ph_stage, "stage", r.stage) or "–",
+            "quotes": stage_quotes.get(r.stage, []),
         })
     tp_rows = [{
         "touchpoint": r.touchpoint, "stage": result.stages.get(r.touchpoint) or "–",

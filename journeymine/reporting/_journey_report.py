@@ -54,12 +54,13 @@ def _more(rows: list[dict], total: int, key: str) -> list[dict]:
 
 
 def _emotion_by_stage(emotions) -> dict[str, dict[str, str]]:
-    """Per stage: the feeling (mean sentiment, dominant emotion) and what customers say."""
+    """Per stage: the feeling (mean sentiment, dominant emotion), what customers say, a quote."""
     if emotions is None:
         return {}
     curve = emotions.curve().set_index("stage")
     phrases = emotions.phrases(by="stage", n=4)
     pains = emotions.pain_points()
+    quotes = emotions.stage_quotes()
     out: dict[str, dict[str, str]] = {}
     for stage, row in curve.iterrows():
         said = phrases.loc[phrases["stage"] == stage, "phrase"].tolist()
@@ -68,6 +69,7 @@ def _emotion_by_stage(emotions) -> dict[str, dict[str, str]]:
             f"{row['dominant_emotion']} ({row['mean_sentiment']:+.2f}, {int(row['n_texts'])} texts)"
         )
         out[str(stage)] = {"feel": feel, "says": ", ".join(said) or "–",
+                           "quote": quotes[stage][0]["text"] if quotes.get(stage) else "",
                            "pain": _listing(pain[:_LISTED], len(pain)) or "–"}
     return out
 

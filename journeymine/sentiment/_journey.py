@@ -333,8 +333,9 @@ class JourneyEmotions:
         out["n_texts"] = out["n_texts"].fillna(0).astype(int)
         return out.rename_axis("stage").reset_index()
 
-    def quotes(self, touchpoint: str, n: int = 3, sentiment: str | None = None) -> pd.DataFrame:
-        """Representative, diverse quotes of one touchpoint.
+    def quotes(self, touchpoint: str | None = None, n: int = 3, sentiment: str | None = None,
+               *, stage: str | None = None, emotion: str | None = None) -> pd.DataFrame:
+        """Representative, diverse quotes of one touchpoint or one stage.
 
         Texts are ranked by the tagger's probability of ``sentiment`` (its
         ``sentiment_score`` when ``sentiment`` is None; texts the tagger gave
@@ -345,10 +346,17 @@ class JourneyEmotions:
 
         Parameters
         ----------
-        touchpoint : str
+        touchpoint : str, optional
+            Quotes of the texts linked to this touchpoint.
         n : int, default 3
         sentiment : {"positive", "neutral", "negative"}, optional
             Only texts with this sentiment label.
+        stage : str, optional
+            Instead of ``touchpoint``: quotes of the texts of every touchpoint
+            of this stage (give one of the two).
+        emotion : str, optional
+            Only texts with this emotion label (e.g. the stage's
+            ``dominant_emotion`` of :meth:`curve`).
 
         Returns
         -------
@@ -357,12 +365,19 @@ class JourneyEmotions:
             ``sentiment``, ``score``, ``channel``; at most ``n`` rows.
         """
         linked = self.linked
-        if touchpoint not in set(linked["touchpoint"]):
-            known = sorted(set(linked["touchpoint"]))
+        if (touchpoint is None) == (stage is None):
+            raise InvalidParameterError(
+                "quotes() needs either a touchpoint or a stage.",
+                expected="quotes('delivery') or quotes(stage='retention').",
+                fix="Pass exactly one of touchpoint and stage.",
+            )
+        column, name = ("touchpoint", touchpoint) if stage is None else ("stage", stage)
+        if name not in set(linked[column].dropna()):
+            known = sorted(set(linked[column].dropna()))
             raise UnknownTouchpointError(
-                f"No linked texts at touchpoint {touchpoint!r}.",
+                f"No linked texts at {column} {name!r}.",
                 expected=f"one of {known[:20]}.",
-                fix=_did_you_mean(touchpoint, known) or "Check the touchpoint name.",
+                fix=_did_you_mean(name, known) or f"Check the {column} name.",
             )
         if sentiment is not None and sentiment not in SENTIMENT_LABELS:
             raise InvalidParameterError(
@@ -370,13 +385,40 @@ class JourneyEmotions:
                 expected=f"one of {list(SENTIMENT_LABELS)}, or None.",
                 fix="Pass sentiment='negative', 'neutral' or 'positive'.",
             )
+        if emotion is not None and emotion not in self.emotion_labels:
+            raise InvalidParameterError(
+                f"emotion={emotion!r} is not an emotion label of these texts.",
+                expected=f"one of {list(self.emotion_labels)}, or None.",
+                fix=_did_you_mean(emotion, self.emotion_labels) or "Pass e.g. emotion='joy'.",
+            )
         if not isinstance(n, int) or n < 1:
             raise InvalidParameterError(f"n={n!r} must be a positive integer.",
                                         expected="an int >= 1.", fix="Pass e.g. n=3.")
-        pool = linked[linked["touchpoint"] == touchpoint]
+        pool = linked[linked[column] == name]
         if sentiment is not None:
             pool = pool[pool["sentiment"] == sentiment]
+        if emotion is not None:
+            pool = pool[pool["emotion"] == emotion]
         return diverse_quotes(pool, n, sentiment)
+
+    def stage_quotes(self, n: int = 1) -> dict[str, list[dict]]:
+        """Quotes of each stage's dominant emotion, for the journey map.
+
+        For every stage of :meth:`curve` with texts: up to ``n`` :meth:`quotes`
+        of its texts whose emotion is the stage's ``dominant_emotion``.
+
+        Returns
+        -------
+        dict
+            ``{stage: [{text, customer_id, timestamp, emotion, score}, ...]}``,
+            stages in journey order.
+        """
+        curve = self.curve()
+        return {
+            row.stage: quote_records(self.quotes(stage=row.stage, n=n,
+                                                 emotion=row.dominant_emotion))
+            for row in curve[curve["n_texts"] > 0].itertuples(index=False)
+        }
 
     def _contrast(self, label: str, min_texts: int, alpha: float, n_quotes: int) -> pd.DataFrame:
         if not isinstance(min_texts, int) or min_texts < 1:

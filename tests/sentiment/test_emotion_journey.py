@@ -315,6 +315,39 @@ def _contrast_case(first: str | None = None):
     return log, pd.DataFrame(rows), LookupTagger(table, probabilities=True)
 
 
+def test_stage_quotes_quote_each_stage_in_its_dominant_emotion():
+    log, texts, tagger = _contrast_case()
+    emo = emotions(log, texts, tagger=tagger)
+    quotes = emo.stage_quotes()
+    # awareness has no texts; consideration = whatsapp_chat (48 joy, 12 anger) + store_visit
+    # (1 joy, 2 anger): joy; retention = delivery (24 anger, 6 joy); advocacy = review (54 joy)
+    assert list(quotes) == ["consideration", "retention", "advocacy"]
+    assert [q[0]["emotion"] for q in quotes.values()] == ["joy", "anger", "joy"]
+    assert all(len(q) == 1 for q in quotes.values())
+    # the most negative delivery text (p_negative 0.90, the first) speaks for retention
+    assert quotes["retention"][0]["text"] == texts.loc[0, "text"]
+    assert quotes["advocacy"][0]["text"].startswith("review ")
+    assert quotes["consideration"][0]["text"].split()[0] in {"whatsapp_chat", "store_visit"}
+    # the same pick through quotes(stage=..., emotion=...)
+    by_stage = emo.quotes(stage="retention", n=1, emotion="anger")
+    assert by_stage["text"].tolist() == [quotes["retention"][0]["text"]]
+    happy = emo.quotes(stage="retention", n=10, emotion="joy")
+    assert len(happy) == 6 and (happy["emotion"] == "joy").all()
+
+
+def test_quotes_need_one_touchpoint_or_stage_and_known_labels():
+    log, texts, tagger = _contrast_case()
+    emo = emotions(log, texts, tagger=tagger)
+    with pytest.raises(InvalidParameterError, match="either a touchpoint or a stage"):
+        emo.quotes()
+    with pytest.raises(InvalidParameterError, match="either a touchpoint or a stage"):
+        emo.quotes("delivery", stage="retention")
+    with pytest.raises(UnknownTouchpointError, match="Did you mean 'retention'"):
+        emo.quotes(stage="retension")
+    with pytest.raises(InvalidParameterError, match="Did you mean 'joy'"):
+        emo.quotes("delivery", emotion="jo")
+
+
 def _one_sided_p(x1, n1, x2, n2):
     p1, p2, pooled = x1 / n1, x2 / n2, (x1 + x2) / (n1 + n2)
     z = (p1 - p2) / math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
