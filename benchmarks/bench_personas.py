@@ -56,15 +56,18 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
 import journeymine as jm
 from journeymine.datasets import make_journeys
 from journeymine.personas import JourneyFeaturizer, PersonaModel
+from journeymine.personas._markov import COMPONENTS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.personas._independent import SCENARIOS, make_log
+from tests.personas._sessions import make_sessions
 
 
 def rss_mb() -> float:
@@ -112,33 +115,121 @@ def recovery(n: int = 3000) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-#: What ``--independent`` fits: label -> PersonaModel keyword arguments.
-INDEPENDENT_MODELS = {
-    "markov auto": {}, "markov k=4": {"n_personas": 4},
-    "markov heldout weights": {"component_weights": "heldout"},
-    "gmm auto": {"method": "gmm"}, "kmeans auto": {"method": "kmeans"},
+def bundled(n: int, seed: int):
+    log, truth = make_journeys(n, random_state=seed, return_truth=True)
+    return log, truth.personas, 4
+
+
+def _independent(scenario: str):
+    def make(n: int, seed: int):
+        events, truth = make_log(scenario, n, random_state=seed)
+        return events, truth, 4
+    return make
+
+
+def _sessions(k: int, overlap: float):
+    def make(n: int, seed: int):
+        events, truth = make_sessions(n, k=k, overlap=overlap, random_state=seed)
+        return events, truth, k
+    return make
+
+
+#: Generators of ``--generators``: name -> (n, seed) -> (log, true labels, true k). Three
+#: code bases: the bundled make_journeys (one Markov chain per persona), the
+#: independent visit-graph generator (one scenario per ingredient, and all mixed) and
+#: the session-mission generator (six or three hand-written personas, months of visits).
+GENERATORS = {
+    "bundled": bundled,
+    **{f"indep-{s}": _independent(s) for s in SCENARIOS},
+    "sessions-6": _sessions(6, 0.3),
+    "sessions-3": _sessions(3, 0.5),
+}
+#: Models of ``--generators``: label -> PersonaModel arguments (``"k"`` = the true k).
+MODELS = {
+    "markov auto": {}, "markov k": {"n_personas": "k"},
+    "gmm auto": {"method": "gmm"}, "gmm k": {"method": "gmm", "n_personas": "k"},
+    "kmeans auto": {"method": "kmeans"}, "kmeans k": {"method": "kmeans", "n_personas": "k"},
 }
 
 
-def independent(n: int = 2000, seeds: tuple[int, ...] = (0, 1),
-                models: dict[str, dict] | None = None) -> pd.DataFrame:
+def _tokens(log) -> pd.Series:
+    """Per customer, the touchpoint bigrams of the journey as one space-separated string."""
+    df = log.table.select(["customer_id", "activity", "timestamp"]).to_pandas()
+    df = df.sort_values(["customer_id", "timestamp"], kind="mergesort")
+    nxt = df.groupby("customer_id")["activity"].shift(-1)
+    words = (df["activity"].str.replace(r"\W", "_", regex=True) + "__"
+             + nxt.fillna("END").str.replace(r"\W", "_", regex=True))
+    return words.groupby(df["customer_id"]).agg(" ".join)
+
+
+def tfidf_bigrams(log, k: int, seed: int = 0) -> pd.Series:
+    """The retentioneering-style baseline: TF-IDF of touchpoint bigrams + k-means, k given."""
+    from sklearn.cluster import KMeans
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    docs = _tokens(log)
+    X = TfidfVectorizer(token_pattern=r"\S+", lowercase=False).fit_transform(docs)
+    labels = KMeans(k, n_init=4, random_state=seed).fit_predict(X)
+    return pd.Series(labels, index=docs.index)
+
+
+def supervised_accuracy(log, truth: pd.Series, seed: int = 0) -> float:
+    """5-fold cross-validated accuracy of gradient boosting on the per-customer features.
+
+    The features are everything the persona models see: the JourneyFeaturizer
+    table (what gmm and kmeans cluster) and the Markov model's per-customer
+    summaries (visit-start touchpoints, channel counts, pace, visits, duration).
+    """
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    from journeymine.personas._markov import OTHER, sequence_data
+
+    X = JourneyFeaturizer().fit_transform(log)
+    seq = sequence_data(log, [*log.activities, OTHER], COMPONENTS,
+                        sorted(pd.unique(log.table.column("channel").to_pandas().dropna()))
+                        if log.has_channel else ())
+    extra = {f"start_{i}": col for i, col in enumerate(seq.start.toarray().T)}
+    if seq.channel is not None:
+        extra.update({f"channel_{i}": col for i, col in enumerate(seq.channel.toarray().T)})
+    for name, stats in seq.gauss.items():
+        extra[name] = np.where(stats[:, 0] > 0, stats[:, 1] / np.maximum(stats[:, 0], 1), np.nan)
+    X = X.join(pd.DataFrame(extra, index=seq.customers))
+    y = truth.reindex(X.index)
+    clf = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.1, random_state=seed)
+    cv = StratifiedKFold(5, shuffle=True, random_state=seed)
+    return float(cross_val_score(clf, X.to_numpy(), y.to_numpy(), cv=cv).mean())
+
+
+def generators(n: int = 2000, seeds: tuple[int, ...] = (0, 1, 2),
+               names: list[str] | None = None, models: list[str] | None = None,
+               supervised: bool = True) -> pd.DataFrame:
+    """ARI per generator, seed and model; the TF-IDF baseline; supervised accuracy."""
     rows = []
-    for scenario in SCENARIOS:
+    for name in names or GENERATORS:
         for seed in seeds:
-            events, truth = make_log(scenario, n, random_state=seed)
+            data, truth, k = GENERATORS[name](n, seed)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                log = jm.EventLog.from_pandas(events)
-            for label, kwargs in (models or INDEPENDENT_MODELS).items():
-                t0 = time.perf_counter()
-                m = PersonaModel(**{"random_state": 0, "n_bootstrap": 0, **kwargs}).fit(log)
-                rows.append({
-                    "scenario": scenario, "seed": seed, "model": label, "k": m.n_personas_,
-                    "ari": round(adjusted_rand_score(truth.reindex(m.labels_.index),
-                                                     m.labels_), 3),
-                    "seconds": round(time.perf_counter() - t0, 1),
-                })
-                print(rows[-1], flush=True)
+                log = data if isinstance(data, jm.EventLog) else jm.EventLog.from_pandas(data)
+                base = {"generator": name, "seed": seed, "true_k": k}
+                if supervised:
+                    rows.append({**base, "model": "supervised (accuracy)", "k": k,
+                                 "ari": round(supervised_accuracy(log, truth, seed), 3)})
+                    print(rows[-1], flush=True)
+                labels = tfidf_bigrams(log, k, seed)
+                rows.append({**base, "model": "tfidf-bigram kmeans k", "k": k,
+                             "ari": round(adjusted_rand_score(truth.reindex(labels.index),
+                                                              labels), 3)})
+                for label in models or MODELS:
+                    kwargs = {key: (k if v == "k" else v) for key, v in MODELS[label].items()}
+                    t0 = time.perf_counter()
+                    m = PersonaModel(**{"random_state": 0, "n_bootstrap": 0, **kwargs}).fit(log)
+                    rows.append({**base, "model": label, "k": m.n_personas_,
+                                 "ari": round(adjusted_rand_score(truth.reindex(m.labels_.index),
+                                                                  m.labels_), 3),
+                                 "seconds": round(time.perf_counter() - t0, 1)})
+                    print(rows[-1], flush=True)
     return pd.DataFrame(rows)
 
 
@@ -170,18 +261,24 @@ def scale(n: int) -> dict:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--recovery", action="store_true")
-    ap.add_argument("--independent", nargs="?", type=int, const=2000, default=None)
+    ap.add_argument("--generators", nargs="?", type=int, const=2000, default=None,
+                    help="customers per log (default 2,000)")
+    ap.add_argument("--only", nargs="*", help="generator names for --generators")
+    ap.add_argument("--models", nargs="*", help="model labels for --generators")
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--no-supervised", action="store_true")
     ap.add_argument("--scale", nargs="?", type=int, const=1_000_000, default=None)
     args = ap.parse_args()
     if args.recovery:
         table = recovery()
         print(table.to_string(index=False))
         print(table.groupby(["overlap", "method"])[["ari_auto", "ari_k4"]].mean().round(3))
-    if args.independent:
-        table = independent(args.independent)
-        print(table.pivot_table(index="scenario", columns="model", values="ari").round(2))
-        print(table.pivot_table(index="scenario", columns="model", values="k").round(1))
-        print(table.groupby("model")[["ari", "seconds"]].mean().round(2))
+    if args.generators:
+        table = generators(args.generators, tuple(range(args.seeds)), args.only, args.models,
+                           not args.no_supervised)
+        pd.set_option("display.width", 200)
+        print(table.pivot_table(index="generator", columns="model", values="ari").round(2))
+        print(table.pivot_table(index="generator", columns="model", values="k").round(1))
     if args.scale:
         for k, v in scale(args.scale).items():
             print(f"{k}: {v}")

@@ -34,14 +34,16 @@ CHANNEL_WORDS: dict[str, tuple[str, str]] = {
 }
 #: Behaviour nouns (English, Indonesian).
 NOUNS: dict[str, tuple[str, str]] = {
+    "advocate": ("advocates", "Pendukung"),
     "loyal": ("loyalists", "Pelanggan setia"),
+    "passer": ("passers-by", "Pengunjung sekilas"),
     "browse": ("browsers", "Penjelajah"),
     "research": ("researchers", "Peneliti"),
     "impulse": ("impulse buyers", "Pembeli impulsif"),
     "buy": ("buyers", "Pembeli"),
 }
 #: Pace words (English, Indonesian) for a persona much faster or slower than the rest.
-PACE_WORDS = {"fast": ("Quick", "cepat"), "slow": ("Unhurried", "santai")}
+PACE_WORDS = {"fast": ("quick", "cepat"), "slow": ("unhurried", "santai")}
 #: What a persona that dwells on a touchpoint of this stage wants.
 STAGE_GOALS: dict[str, str] = {
     "awareness": "discover products through {tp}",
@@ -96,10 +98,12 @@ class Persona:
     id : int
         0 is the largest persona.
     name, name_id : str
-        Generated English and Indonesian names from the channel that stands
-        out, the behaviour (stage reach, conversion, length, speed) and, to
-        tell personas apart, the pace or a touchpoint that at least 25 % of
-        the persona visits (a rare touchpoint never names a persona).
+        Generated English and Indonesian names from the pace (when much
+        faster or slower than the rest), the channel that stands out and
+        the behaviour (the stage at least half of the persona reaches,
+        conversion, repeat purchases, length, speed to purchase); to tell
+        personas apart, a touchpoint that at least 20 % of the persona
+        visits, else a number (a rare touchpoint never names a persona).
     size : int
         Customers.
     share : float
@@ -107,7 +111,7 @@ class Persona:
     traits : tuple of dict
         The features that most distinguish the persona from the population,
         ranked by |effect size| × the share of the persona showing them
-        (traits shown by fewer than 10 % are left out): ``feature``,
+        (traits shown by fewer than 20 % are left out): ``feature``,
         ``label``, ``value``, ``population``, ``effect_size`` (standardised
         mean difference), ``lift`` (value / population) and ``showing``.
     goals : tuple of str
@@ -188,7 +192,7 @@ class Persona:
 
     def to_frame(self) -> pd.DataFrame:
         """The distinguishing traits as a DataFrame (one row per trait)."""
-        cols = ["feature", "label", "value", "population", "effect_size", "lift"]
+        cols = ["feature", "label", "value", "population", "effect_size", "lift", "showing"]
         return pd.DataFrame(list(self.traits), columns=cols)
 
     def __repr__(self) -> str:
@@ -203,41 +207,52 @@ class Persona:
 
 
 # --------------------------------------------------------------------------- building
-def _name(channel_lift: pd.Series, channel_share: pd.Series, means: pd.Series,
-          pop: pd.Series, top_tp: str) -> tuple[str, str]:
-    """English and Indonesian names from the channel and behaviour that stand out."""
-    shown = channel_lift[channel_share >= 0.15].sort_values(ascending=False, kind="mergesort")
-    if len(shown):
-        ch = str(shown.index[0])
-        en_adj, id_adj = CHANNEL_WORDS.get(ch, (ch.replace("_", " ").capitalize(), ch))
-    else:
-        en_adj, id_adj = top_tp.replace("_", " ").capitalize(), top_tp.replace("_", " ")
+def _behaviour(means: pd.Series, pop: pd.Series, reach: str | None) -> str:
+    """The behaviour noun of :data:`NOUNS` from stage reach, conversion, length and speed.
 
+    ``reach`` is the furthest stage that at least half of the persona reaches.
+    """
     def lift(col: str) -> float:
         p, m = pop.get(col, np.nan), means.get(col, np.nan)
         return float(m / p) if np.isfinite(p) and p > 0 and np.isfinite(m) else 1.0
 
-    late = [c for c in means.index if c.startswith("stage_share__")][3:]
-    late_lift = (float(means[late].sum() / pop[late].sum())
-                 if late and pop[late].sum() > 0 else 1.0)
-    if late_lift >= 1.3:
-        noun = "loyal"
-    elif lift("converted") < 0.7:
-        noun = "browse"
-    elif lift("n_events") >= 1.25:
-        noun = "research"
-    elif lift("seconds_to_conversion") < 0.5:
-        noun = "impulse"
-    else:
-        noun = "buy"
-    en, idn = NOUNS[noun]
-    return f"{en_adj} {en}", f"{idn} {id_adj}"
+    if reach in ("advocacy",):
+        return "advocate"
+    if reach == "retention" or lift("frequency") >= 1.5:
+        return "loyal"
+    if reach == "awareness" or (reach is None and lift("converted") < 0.5):
+        return "passer"
+    if reach == "consideration" or lift("converted") < 0.7:
+        return "research" if lift("n_events") >= 1.25 else "browse"
+    if lift("seconds_to_conversion") < 0.5:
+        return "impulse"
+    return "research" if lift("n_events") >= 1.25 else "buy"
 
 
-#: A trait or touchpoint shown by fewer than this share of a persona never describes it.
-MIN_SHOWING = 0.1
-#: A touchpoint names a persona only if at least this share of the persona visits it.
-NAME_REACH = 0.25
+def _name(channel_lift: pd.Series, channel_share: pd.Series, means: pd.Series,
+          pop: pd.Series, reach: str | None, pace: str | None) -> tuple[str, str]:
+    """English and Indonesian names: pace, the channel that stands out, the behaviour.
+
+    The channel is the most over-represented one among those carrying at
+    least 15 % of the persona's events (none without channels); the pace
+    word appears only when the persona is much faster or slower than the rest.
+    """
+    shown = channel_lift[channel_share >= 0.15].sort_values(ascending=False, kind="mergesort")
+    en_adj = id_adj = ""
+    if len(shown) and shown.iloc[0] > 1.0:
+        ch = str(shown.index[0])
+        en_adj, id_adj = CHANNEL_WORDS.get(ch, (ch.replace("_", " ").capitalize(),
+                                                 ch.replace("_", " ")))
+    en, idn = NOUNS[_behaviour(means, pop, reach)]
+    en_pace, id_pace = PACE_WORDS[pace] if pace else ("", "")
+    english = " ".join(w for w in (en_pace, en_adj, en) if w)
+    return english[0].upper() + english[1:], " ".join(w for w in (idn, id_adj, id_pace) if w)
+
+
+#: A trait or touchpoint shown by fewer than this share of a persona never names or
+#: describes it (a touchpoint 4 % of a persona visits is not the persona, however
+#: over-represented).
+MIN_SHOWING = 0.2
 
 
 def _showing(members: pd.DataFrame, pop: pd.Series, means: pd.Series) -> pd.Series:
@@ -275,7 +290,7 @@ def _goals(means: pd.Series, pop: pd.Series, stage_of: dict[str, str],
     shares = [c for c in means.index if c.startswith("share__")]
     lift = (means[shares] / pop[shares].where(pop[shares] > 0)).dropna()
     lift = lift[(lift >= 1.25) & (means[lift.index] >= 0.03)
-                & (reach.reindex(lift.index) >= NAME_REACH)]
+                & (reach.reindex(lift.index) >= MIN_SHOWING)]
     out = []
     for col in lift.sort_values(ascending=False, kind="mergesort").index[:3]:
         tp = col.removeprefix("share__")
@@ -353,8 +368,10 @@ def build_personas(model: PersonaModel, log: EventLog, texts: pd.DataFrame | Non
         ch_share = m[ch_cols].rename(lambda c: c.removeprefix("channel_share__"))
         ch_lift = (m[ch_cols] / pop[ch_cols].where(pop[ch_cols] > 0)).rename(
             lambda c: c.removeprefix("channel_share__")).fillna(0)
-        top_tp = str(pm.nodes["touchpoint"].iloc[0]) if len(pm.nodes) else "journey"
-        name, name_id = _name(ch_lift, ch_share, m, pop, top_tp)
+        funnel = {r.stage: float(r.reached_share) for r in pm.funnel.itertuples()}
+        reached = [s for s in order if funnel.get(s, 0.0) >= 0.5]
+        pace = _pace(feats.loc[members], feats)
+        name, name_id = _name(ch_lift, ch_share, m, pop, reached[-1] if reached else None, pace)
         ptexts = None if texts is None else texts[texts[CUSTOMER].isin(members)]
         quotes, emotions, sentiment = _quotes(ptexts, model.n_quotes)
         fs = feats.loc[members, "furthest_stage"].dropna() if "furthest_stage" in feats \
@@ -368,7 +385,7 @@ def build_personas(model: PersonaModel, log: EventLog, texts: pd.DataFrame | Non
             paths=tuple({"path": list(r.path), "share": float(r.share),
                          "conversion_rate": float(r.conversion_rate)}
                         for r in _typical(pm.variants).itertuples()),
-            funnel={r.stage: float(r.reached_share) for r in pm.funnel.itertuples()},
+            funnel=funnel,
             channels={str(c): float(v) for c, v in ch_share.sort_values(
                 ascending=False, kind="mergesort").items() if v > 0},
             furthest_stage=order[int(fs.mode().iloc[0])] if len(fs) else None,
@@ -380,28 +397,26 @@ def build_personas(model: PersonaModel, log: EventLog, texts: pd.DataFrame | Non
             emotions=emotions, sentiment=sentiment,
             pain_points=tuple(_pain_points(pm, ptexts)), quotes=tuple(quotes),
             stability=float(model.stability_.get(pid, np.nan)),
-            k_note=model.k_note_, pace=_pace(m, pop),
+            k_note=model.k_note_,
             process_svg=view.to_svg(),
         ))
     _dedupe_names(cards, means, pop, reach)
     for card in cards:
         card["differences"] = tuple(_differences(card, cards, means, sd))
-        card.pop("pace")
     return [Persona(**c) for c in cards]
 
 
 def _dedupe_names(cards: list[dict], means: pd.DataFrame, pop: pd.Series,
                   reach: pd.DataFrame) -> None:
-    """Make names unique: add the pace word, else the most over-represented common touchpoint.
+    """Make names unique: add the most over-represented common touchpoint, else a number.
 
-    Only a touchpoint that at least :data:`NAME_REACH` of the persona visits
-    can name it (``reach``: share of each persona's customers per
-    ``share__`` column), so a rare touchpoint never does; the last resort
-    is the persona number.
+    Only a touchpoint that at least :data:`MIN_SHOWING` of the persona
+    visits can name it (``reach``: share of each persona's customers per
+    ``share__`` column), so a rare touchpoint never does.
     """
     shares = [c for c in means.columns if c.startswith("share__")]
-    for key, lang in (("name", 0), ("name_id", 1)):
-        for round_ in ("pace", "touchpoint", "number"):
+    for key in ("name", "name_id"):
+        for round_ in ("touchpoint", "number"):
             seen: dict[str, int] = {}
             for card in cards:
                 seen[card[key]] = seen.get(card[key], 0) + 1
@@ -411,13 +426,9 @@ def _dedupe_names(cards: list[dict], means: pd.DataFrame, pop: pd.Series,
                 if seen[card[key]] == 1:
                     continue
                 pid = card["id"]
-                if round_ == "pace" and card["pace"]:
-                    word = PACE_WORDS[card["pace"]][lang]
-                    card[key] = f"{word} {card[key][0].lower()}{card[key][1:]}" if lang == 0 \
-                        else f"{card[key]} {word}"
-                elif round_ == "touchpoint" and shares:
+                if round_ == "touchpoint" and shares:
                     lift = (means.loc[pid, shares] / pop[shares].where(pop[shares] > 0)).fillna(0)
-                    lift = lift[reach.loc[pid, shares] >= NAME_REACH]
+                    lift = lift[reach.loc[pid, shares] >= MIN_SHOWING]
                     if len(lift):
                         tp = str(lift.idxmax()).removeprefix("share__").replace("_", " ")
                         card[key] = f"{card[key]} ({tp})"
@@ -425,13 +436,23 @@ def _dedupe_names(cards: list[dict], means: pd.DataFrame, pop: pd.Series,
                     card[key] = f"{card[key]} #{pid + 1}"
 
 
-def _pace(means: pd.Series, pop: pd.Series) -> str | None:
-    """``"fast"``/``"slow"`` when the persona's journeys take a third / three times the usual."""
-    col = "duration_seconds"
-    if col not in means or not np.isfinite(means[col]) or not pop.get(col, 0) > 0:
+def _pace(members: pd.DataFrame, feats: pd.DataFrame) -> str | None:
+    """``"fast"``/``"slow"`` when the persona's median time per step is half / twice the usual.
+
+    Time per step is a customer's journey duration over their steps (events
+    minus one); customers with one event have none.
+    """
+    if "duration_seconds" not in feats or "n_events" not in feats:
         return None
-    ratio = means[col] / pop[col]
-    return "fast" if ratio <= 1 / 3 else "slow" if ratio >= 3 else None
+
+    def per_step(df: pd.DataFrame) -> float:
+        steps = df["n_events"] - 1
+        return float((df["duration_seconds"] / steps.where(steps > 0)).median())
+
+    ratio = per_step(members) / per_step(feats)
+    if not np.isfinite(ratio):
+        return None
+    return "fast" if ratio <= 0.5 else "slow" if ratio >= 2 else None
 
 
 def _differences(card: dict, cards: list[dict], means: pd.DataFrame, sd: pd.Series) -> list[str]:

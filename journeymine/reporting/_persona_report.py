@@ -42,18 +42,12 @@ def render_persona_report(model: PersonaModel, *, title: str = "Personas") -> st
     """The persona report of a fitted model as one self-contained HTML string."""
     from journeymine import __version__
 
-    scores = model.k_scores_
-    k_note = (
-        f"{model.n_personas_} personas chosen by {scores['criterion'].iloc[0]} "
-        f"among k = {', '.join(map(str, scores['k']))}."
-        if len(scores) > 1 else f"{model.n_personas_} personas (fixed)."
-    )
     n = len(model.labels_)
     return get_template("personas.html.j2").render(
         title=title, version=__version__, personas=model.personas_, fmt=FMT,
         subtitle=f"{n:,} customers · method {model.method} · random_state "
                  f"{model.random_state!r}",
-        k_note=k_note,
+        k_note=model.k_note_,
         method_note="stability = mean Jaccard similarity of each persona with its best "
                     "match over bootstrap refits (1 = always found again).",
     )

@@ -18,6 +18,7 @@ from journeymine.personas import (
     compare,
     run_personas,
 )
+from journeymine.reporting import percent
 from tests._browser import dump_dom
 
 EVIL = '<script>alert("x")</script>'
@@ -153,7 +154,7 @@ def test_cards(fitted):
         assert isinstance(p, Persona)
         assert p.traits and all(np.isfinite(t["effect_size"]) for t in p.traits)
         ranks = [abs(t["effect_size"]) * t["showing"] for t in p.traits]
-        assert ranks == sorted(ranks, reverse=True) and min(t["showing"] for t in p.traits) >= 0.1
+        assert ranks == sorted(ranks, reverse=True) and min(t["showing"] for t in p.traits) >= 0.2
         assert p.top_path and len(p.top_path) >= 2
         assert 0 <= p.stability <= 1
         assert len(p.differences) == 3
@@ -173,6 +174,11 @@ def test_card_html_escapes_quotes(fitted):
     html = "".join(p._repr_html_() for p in model.personas_)
     assert EVIL not in html
     assert "<svg" in html and "Distinguishing traits" in html
+    # Every card says how sure the k is and how much of the persona shows each trait.
+    assert html.count('class="jm-muted jm-knote"') == len(model.personas_)
+    assert model.k_note_ and model.k_note_ in html and "<th>showing</th>" in html
+    first = model.personas_[0].traits[0]
+    assert f"<td>{percent(first['showing'])}</td>" in html
 
 
 def test_names_match_the_planted_personas():
@@ -181,9 +187,10 @@ def test_names_match_the_planted_personas():
     # Name each recovered persona after its most common planted persona.
     top = pd.crosstab(model.labels_, truth.personas.reindex(model.labels_.index)).idxmax(axis=1)
     names = {top[p.id]: p.name for p in model.personas_}
+    # A pace word may come first ("Quick marketplace impulse buyers"): check the channel.
     assert "In-store" in names["offline_loyalist"]
-    assert names["social_impulse"].startswith("Marketplace")
-    assert names["app_bargain_hunter"].startswith("App")
+    assert "marketplace" in names["social_impulse"].lower()
+    assert "app" in names["app_bargain_hunter"].lower().split()
 
 
 def test_report_renders_in_browser(fitted, tmp_path):

@@ -99,22 +99,30 @@ def test_n_personas_is_an_int_or_auto(bad):
         PersonaModel(bad).fit(log)
 
 
-def test_a_rare_touchpoint_never_names_or_describes_a_persona():
-    """A touchpoint 4 % of one persona visits is hugely over-represented there, yet rare."""
+@pytest.mark.parametrize("reach", [0.04, 0.15])
+def test_a_touchpoint_fewer_than_20_percent_visit_never_names_or_describes_a_persona(reach):
+    """A touchpoint 4 % or 15 % of one persona visits is hugely over-represented there,
+    yet no persona is named or described after it (the rule: at least 20 % visit it)."""
     log = jm.datasets.make_journeys(800, random_state=3)
     first = PersonaModel(4, random_state=0, n_bootstrap=0).fit(log)
     events = log.to_pandas().drop(columns="event_index")
     persona0 = first.labels_.index[first.labels_ == 0]
-    rare = persona0[: max(2, len(persona0) // 25)]  # about 4 % of the persona
+    rare = persona0[: max(2, int(len(persona0) * reach))]
     extra = events[events["customer_id"].isin(rare)].groupby("customer_id").head(1).copy()
     extra["activity"] = "buy_elect_and_plumbing"
     extra["timestamp"] += pd.Timedelta(seconds=1)
-    model = PersonaModel(4, random_state=0, n_bootstrap=0).fit(
-        pd.concat([events, extra], ignore_index=True))
+    events = pd.concat([events, extra], ignore_index=True)
+    model = PersonaModel(4, random_state=0, n_bootstrap=0).fit(events)
+    visited = events.groupby("customer_id")["activity"].agg(set)
     for p in model.personas_:
         assert "plumbing" not in p.name and "plumbing" not in p.name_id
         assert all("plumbing" not in t["feature"] for t in p.traits)
         assert all("plumbing" not in g for g in p.goals)
-        assert all(t["showing"] >= 0.1 for t in p.traits)
+        assert all(t["showing"] >= 0.2 for t in p.traits)
+        # The general rule: any touchpoint in a name is visited by >= 20 % of the persona.
+        members = visited[model.labels_.index[model.labels_ == p.id]]
+        for tp in events["activity"].unique():
+            if tp.replace("_", " ") in p.name or tp.replace("_", " ") in p.name_id:
+                assert members.map(lambda s, tp=tp: tp in s).mean() >= 0.2
     assert len({p.name for p in model.personas_}) == 4
     assert len({p.name_id for p in model.personas_}) == 4
