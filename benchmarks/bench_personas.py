@@ -196,16 +196,28 @@ def supervised_accuracy(log, truth: pd.Series, seed: int = 0) -> float:
         extra[name] = np.where(stats[:, 0] > 0, stats[:, 1] / np.maximum(stats[:, 0], 1), np.nan)
     X = X.join(pd.DataFrame(extra, index=seq.customers))
     y = truth.reindex(X.index)
-    clf = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.1, random_state=seed)
+    clf = HistGradientBoostingClassifier(max_iter=100, random_state=seed)
     cv = StratifiedKFold(5, shuffle=True, random_state=seed)
     return float(cross_val_score(clf, X.to_numpy(), y.to_numpy(), cv=cv).mean())
 
 
 def generators(n: int = 2000, seeds: tuple[int, ...] = (0, 1, 2),
                names: list[str] | None = None, models: list[str] | None = None,
-               supervised: bool = True) -> pd.DataFrame:
-    """ARI per generator, seed and model; the TF-IDF baseline; supervised accuracy."""
+               supervised: bool = True, out: str | None = None) -> pd.DataFrame:
+    """ARI per generator, seed and model; the TF-IDF baseline; supervised accuracy.
+
+    With ``out``, every row is also appended to that CSV file as it is measured
+    (so runs split over processes can be combined with :func:`summary`).
+    """
     rows = []
+
+    def record(row: dict) -> None:
+        rows.append(row)
+        print(row, flush=True)
+        if out:
+            pd.DataFrame([row]).to_csv(out, mode="a", index=False,
+                                       header=not Path(out).exists())
+
     for name in names or GENERATORS:
         for seed in seeds:
             data, truth, k = GENERATORS[name](n, seed)
@@ -214,23 +226,28 @@ def generators(n: int = 2000, seeds: tuple[int, ...] = (0, 1, 2),
                 log = data if isinstance(data, jm.EventLog) else jm.EventLog.from_pandas(data)
                 base = {"generator": name, "seed": seed, "true_k": k}
                 if supervised:
-                    rows.append({**base, "model": "supervised (accuracy)", "k": k,
-                                 "ari": round(supervised_accuracy(log, truth, seed), 3)})
-                    print(rows[-1], flush=True)
+                    record({**base, "model": "supervised (accuracy)", "k": k,
+                            "ari": round(supervised_accuracy(log, truth, seed), 3)})
                 labels = tfidf_bigrams(log, k, seed)
-                rows.append({**base, "model": "tfidf-bigram kmeans k", "k": k,
-                             "ari": round(adjusted_rand_score(truth.reindex(labels.index),
-                                                              labels), 3)})
+                record({**base, "model": "tfidf-bigram kmeans k", "k": k,
+                        "ari": round(adjusted_rand_score(truth.reindex(labels.index), labels),
+                                     3)})
                 for label in models or MODELS:
                     kwargs = {key: (k if v == "k" else v) for key, v in MODELS[label].items()}
                     t0 = time.perf_counter()
                     m = PersonaModel(**{"random_state": 0, "n_bootstrap": 0, **kwargs}).fit(log)
-                    rows.append({**base, "model": label, "k": m.n_personas_,
-                                 "ari": round(adjusted_rand_score(truth.reindex(m.labels_.index),
-                                                                  m.labels_), 3),
-                                 "seconds": round(time.perf_counter() - t0, 1)})
-                    print(rows[-1], flush=True)
+                    record({**base, "model": label, "k": m.n_personas_,
+                            "ari": round(adjusted_rand_score(truth.reindex(m.labels_.index),
+                                                             m.labels_), 3),
+                            "seconds": round(time.perf_counter() - t0, 1)})
     return pd.DataFrame(rows)
+
+
+def summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean over seeds per generator and model: ARI (accuracy for supervised), mean k."""
+    ari = table.pivot_table(index="generator", columns="model", values="ari").round(2)
+    k = table.pivot_table(index="generator", columns="model", values="k").round(1)
+    return ari.join(k.filter(like="auto").add_prefix("k "))
 
 
 def scale(n: int) -> dict:
@@ -265,7 +282,9 @@ if __name__ == "__main__":
                     help="customers per log (default 2,000)")
     ap.add_argument("--only", nargs="*", help="generator names for --generators")
     ap.add_argument("--models", nargs="*", help="model labels for --generators")
-    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
+    ap.add_argument("--out", help="CSV file to append the --generators rows to")
+    ap.add_argument("--summary", help="print the summary of a --generators CSV file")
     ap.add_argument("--no-supervised", action="store_true")
     ap.add_argument("--scale", nargs="?", type=int, const=1_000_000, default=None)
     args = ap.parse_args()
@@ -274,11 +293,13 @@ if __name__ == "__main__":
         print(table.to_string(index=False))
         print(table.groupby(["overlap", "method"])[["ari_auto", "ari_k4"]].mean().round(3))
     if args.generators:
-        table = generators(args.generators, tuple(range(args.seeds)), args.only, args.models,
-                           not args.no_supervised)
-        pd.set_option("display.width", 200)
-        print(table.pivot_table(index="generator", columns="model", values="ari").round(2))
-        print(table.pivot_table(index="generator", columns="model", values="k").round(1))
+        table = generators(args.generators, tuple(args.seeds), args.only, args.models,
+                           not args.no_supervised, args.out)
+        pd.set_option("display.width", 250)
+        print(summary(table).to_string())
+    if args.summary:
+        pd.set_option("display.width", 250)
+        print(summary(pd.read_csv(args.summary)).to_string())
     if args.scale:
         for k, v in scale(args.scale).items():
             print(f"{k}: {v}")

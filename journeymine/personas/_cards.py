@@ -349,11 +349,14 @@ def _quotes(texts: pd.DataFrame | None, n: int) -> tuple[list[str], dict, dict]:
 
 def build_personas(model: PersonaModel, log: EventLog, texts: pd.DataFrame | None) -> list:
     """One :class:`Persona` per persona of a fitted ``model``."""
-    feats, labels = model.features_, model.labels_
+    # The features may cover a sample of the customers (see PersonaModel.features_):
+    # statistics come from it, sizes and shares from every customer.
+    feats, everyone = model.features_, model.labels_
+    labels = everyone.reindex(feats.index)
     k = model.n_personas_
     pop, sd = feats.mean(), feats.std(ddof=0)
     means = feats.groupby(labels).mean().reindex(range(k))
-    sizes = labels.value_counts().reindex(range(k), fill_value=0)
+    sizes = everyone.value_counts().reindex(range(k), fill_value=0)
     ch_cols = [c for c in feats.columns if c.startswith("channel_share__")]
     stage_of = model.featurizer_.stage_map_.mapping
     order = model.featurizer_.stages_
@@ -379,7 +382,7 @@ def build_personas(model: PersonaModel, log: EventLog, texts: pd.DataFrame | Non
         view = pm if len(pm.edges) <= 30 else pm.filter(edges=0.8)
         cards.append(dict(
             id=pid, name=name, name_id=name_id, size=int(sizes[pid]),
-            share=float(sizes[pid] / len(labels)),
+            share=float(sizes[pid] / len(everyone)),
             traits=tuple(_traits(m, pop, sd, showing)),
             goals=tuple(_goals(m, pop, stage_of, reach.loc[pid])),
             paths=tuple({"path": list(r.path), "share": float(r.share),

@@ -20,7 +20,7 @@ from journeymine.eventlog._eventlog import StagesLike
 from journeymine.eventlog._schema import CUSTOMER
 from journeymine.exceptions import InvalidParameterError
 from journeymine.personas._backends import METHODS
-from journeymine.personas._common import as_log, check_random_state, check_texts
+from journeymine.personas._common import as_log, check_random_state, check_texts, subset_log
 from journeymine.personas._features import JourneyFeaturizer
 from journeymine.personas._markov import COMPONENTS, SequenceData
 
@@ -48,7 +48,7 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         distinct journeys the model warns and uses fewer); ``"auto"`` picks
         it in ``k_range``: for ``"markov"`` by BIC, held-out likelihood and
         bootstrap stability together (among the ks no larger than the BIC
-        choice whose bootstrap refits agree, adjusted Rand >= 0.6, the
+        choice whose bootstrap refits agree, adjusted Rand >= 0.75, the
         smallest that reaches 75 % of the held-out likelihood gain); for ``"gmm"`` by BIC (lowest)
         and for ``"kmeans"`` by the mean silhouette (highest, on at most
         4,000 customers). :attr:`k_note_` says how confident the choice is.
@@ -59,11 +59,14 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         journey. ``"gmm"``: a diagonal Gaussian mixture and ``"kmeans"``:
         k-means (MiniBatchKMeans above 50,000 customers), both on the scaled
         :class:`JourneyFeaturizer` table. The default was chosen by recovery
-        of planted personas (adjusted Rand index) on an independent
-        generator whose personas differ only in channel, only in pace, only
-        in entry, only in moves, or in all with heavy overlap
-        (``benchmarks/bench_personas.py --independent``), and on
-        :func:`~journeymine.datasets.make_journeys` (``--recovery``).
+        of planted personas (adjusted Rand index) on three generators built
+        differently: :func:`~journeymine.datasets.make_journeys`, a
+        visit-graph generator whose personas differ only in channel, only in
+        pace, only in entry, only in moves, or in all with heavy overlap,
+        and a session-mission generator with three or six hand-written
+        personas of unequal size over months of visits
+        (``benchmarks/bench_personas.py --generators``; the table is in the
+        README).
     k_range : (int, int), default (2, 8)
         Smallest and largest number of personas tried by ``"auto"`` (inclusive).
     random_state : int >= 0, numpy Generator, numpy RandomState or None
@@ -71,9 +74,9 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         the same personas. Anything else raises :class:`InvalidParameterError`.
     components : sequence of str, default all of them
         For ``"markov"``: the parts of each persona's model, from
-        ``"entry"`` (first touchpoint), ``"transitions"`` (including "the
-        journey ends"), ``"channel"`` (channel of each event),
-        ``"pace"`` (mean log-wait within a visit and between visits),
+        ``"entry"`` (the touchpoint that opens each visit), ``"transitions"``
+        (including "the journey ends"), ``"channel"`` (channel of each
+        event), ``"pace"`` (a histogram of every log-wait between events),
         ``"duration"`` (log journey duration), ``"length"`` (log events and
         log visits) and ``"revenue"`` (mean log paid amount, when the log
         has revenue). Entry and transitions are always modelled.
@@ -119,7 +122,9 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         Mean bootstrap Jaccard similarity per persona (NaN when ``n_bootstrap=0``).
     featurizer_ : JourneyFeaturizer
     features_ : pandas.DataFrame
-        The fitted log's features (what the cards describe).
+        The features the cards describe: of every customer, except for
+        ``"markov"`` on more than ``sample_size`` customers, where the cards
+        are computed on the fit sample (sizes still count everyone).
     model_ : object
         The fitted clustering model.
 
@@ -222,21 +227,32 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         texts = check_texts(texts)
         seeds = check_random_state(self.random_state).spawn(4)
         self.featurizer_ = JourneyFeaturizer(stages=self.stages, conversion=self.conversion)
-        features = self.featurizer_.fit_transform(log, texts=texts)
-        n = len(features)
+        self.featurizer_.fit(log, texts=texts)
+        backend = self._backend()
+        sequence = self.method == "markov"
+        # The sequence model needs no feature table: it is computed for the cards only.
+        features = None if sequence else self.featurizer_.transform(log, texts=texts)
+        backend.learn(log, features)
+        data = backend.data(log, features)
+        index = data.customers if sequence else features.index
+        n = len(index)
         if self.n_personas != "auto" and n < ks[0]:
             raise InvalidParameterError(
                 f"The log has {n} customers, fewer than the n_personas={ks[0]} asked for.",
                 expected="at least as many customers as personas.",
                 fix="Pass a smaller n_personas (or n_personas='auto'), or a larger log.",
             )
-        backend = self._backend()
-        backend.learn(log, features)
-        data = backend.data(log, features)
         rng = np.random.default_rng(seeds[0])
         rows = (np.sort(rng.choice(n, self.sample_size, replace=False))
                 if n > self.sample_size else np.arange(n))
-        ks = self._feasible(ks, len(features.iloc[rows].drop_duplicates()), len(rows))
+        if sequence:
+            # Card statistics come from the fit sample: bounded memory on millions.
+            card_log = log if len(rows) == n else subset_log(log, index[rows], log.source)
+            features = self.featurizer_.transform(card_log, texts=texts)
+            sample = features
+        else:
+            sample = features.iloc[rows]
+        ks = self._feasible(ks, len(sample.drop_duplicates()), len(rows))
         fit_data = backend.take(data, rows)
         table, models, best, self.k_note_ = backend.select(fit_data, ks, seeds[1])
         table["chosen"] = table["k"] == best
@@ -255,9 +271,7 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         order = np.lexsort((np.arange(best), -sizes))
         self._relabel = np.empty(best, dtype=int)
         self._relabel[order] = np.arange(best)
-        index = data.customers if isinstance(data, SequenceData) else features.index
-        self.labels_ = pd.Series(self._relabel[raw], index=index, name="persona").reindex(
-            features.index)
+        self.labels_ = pd.Series(self._relabel[raw], index=index, name="persona")
         self.stability_ = self._stability(backend, fit_data, self._relabel[raw[rows]], seeds[2])
         self.features_ = features
         self.personas_ = build_personas(self, log, texts)

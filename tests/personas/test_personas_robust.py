@@ -126,3 +126,21 @@ def test_a_touchpoint_fewer_than_20_percent_visit_never_names_or_describes_a_per
                 assert members.map(lambda s, tp=tp: tp in s).mean() >= 0.2
     assert len({p.name for p in model.personas_}) == 4
     assert len({p.name_id for p in model.personas_}) == 4
+
+
+def test_k_is_found_on_clearly_separated_personas():
+    """Three groups with their own touchpoints, channel and pace: k = 3, confidently."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for j, (channel, wait) in enumerate([("app", 20), ("web", 300), ("store", 3600 * 30)]):
+        for i in range(70):
+            t = pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(rng.integers(60)))
+            for step in range(2 + rng.poisson(3)):
+                rows.append((f"p{j}_{i:02d}", f"tp{j}_{step % 3}", t, channel))
+                t += pd.Timedelta(seconds=float(rng.lognormal(np.log(wait), 0.3)))
+    events = pd.DataFrame(rows, columns=["customer_id", "touchpoint", "ts", "channel"])
+    model = PersonaModel(k_range=(2, 6), random_state=0, n_bootstrap=0).fit(events)
+    assert model.n_personas_ == 3
+    truth = model.labels_.index.str[1].astype(int)
+    assert pd.crosstab(model.labels_, truth).gt(0).sum(axis=1).eq(1).all()  # pure personas
+    assert "k = 3 of 2-6" in model.k_note_ and model.personas_[0].k_note == model.k_note_
