@@ -452,9 +452,10 @@ def _pace(members: pd.DataFrame, feats: pd.DataFrame) -> str | None:
         steps = df["n_events"] - 1
         return float((df["duration_seconds"] / steps.where(steps > 0)).median())
 
-    ratio = per_step(members) / per_step(feats)
-    if not np.isfinite(ratio):
+    mine, overall = per_step(members), per_step(feats)
+    if not (overall > 0 and np.isfinite(mine)):  # e.g. every event at one timestamp
         return None
+    ratio = mine / overall
     return "fast" if ratio <= 0.5 else "slow" if ratio >= 2 else None
 
 
