@@ -381,6 +381,10 @@ AnswersOpt = Annotated[Path | None, typer.Option(
     "--answers", help="Survey answers (customer id, timestamp, NPS/CSAT/rating score, optional "
     "touchpoint): satisfaction per stage in the report and satisfaction.csv.",
     show_default=False)]
+DesignedOpt = Annotated[Path | None, typer.Option(
+    "--designed", help="The designed journey: CSV of steps (touchpoint, optional step and "
+                       "stage), .bpmn or .pnml (default with --demo: the demo's).",
+    show_default=False)]
 
 #: Options that only apply when reading a log file (not to --demo).
 _READ_OPTIONS = ("customer", "activity", "timestamp", "tz", "timestamp_format", "encoding",
@@ -611,8 +615,10 @@ the journey map; with --answers (NPS, CSAT or ratings; the demo ships NPS
 answers) it adds satisfaction per stage and writes satisfaction.csv; when the
 log has a channel column it adds which channels open, assist and close
 journeys (every default attribution model, customer journeys) and writes
-attribution.csv; for 500 to 200,000 customers it also writes the persona report (personas.html,
-personas.json, assignments.csv).
+attribution.csv; with --designed (the demo uses its own, when pm4py is
+installed) it adds how journeys follow the designed one; for 500 to 200,000
+customers it also writes the persona report (personas.html, personas.json,
+assignments.csv).
 
 [b]Examples[/b]
 
@@ -625,6 +631,8 @@ personas.json, assignments.csv).
   python -m journeymine discover events.csv --texts reviews.csv --out out/
 
   python -m journeymine discover events.csv --answers nps.csv --out out/
+
+  python -m journeymine discover events.csv --designed designed_journey.csv --out out/
 
   python -m journeymine discover log.csv --customer user --activity page --timestamp time --out out/
 
@@ -709,6 +717,7 @@ def discover(
     group: GroupOpt = None,
     texts: TextsOpt = None,
     answers: AnswersOpt = None,
+    designed: DesignedOpt = None,
     emotion_model: EmotionModelOpt = "default",
     personas: Annotated[bool | None, typer.Option(
         "--personas/--no-personas",
@@ -750,11 +759,12 @@ def discover(
         if loaded.log.has_channel and pm.conversion:
             with console.status("Attributing conversions to channels…"):
                 credit = jm.attribute(loaded.log, pm.conversion, stages=loaded.stages)
+        fit = _conformance(loaded, designed, grain=grain, gap=gap)
         with console.status("Writing the report…"):
             written = pm.save(staging, source=loaded.source, notes=notes, emotions=emo,
                               insights=found,
                               gaps=None if profile is None else profile.gaps, satisfaction=sat,
-                              attribution=credit)
+                              attribution=credit, conformance=fit)
         if emo is not None:
             written += emo.save(staging)
         if personas or (personas is None
@@ -768,6 +778,8 @@ def discover(
             f"({sat.summary['linked']:,} linked to the journey).")
     if credit is not None:
         say(repr(credit))
+    if fit is not None:
+        say(clean(fit.headline))
     _wrote(out, [p.name for p in written])
 
 
@@ -781,6 +793,17 @@ def _satisfaction(loaded: LoadedLog, answers: Path | None,
     with console.status("Measuring satisfaction…"):
         return jm.satisfaction(loaded.log, frame, stages=loaded.stages,
                                outcome=loaded.conversion)
+
+
+def _conformance(loaded: LoadedLog, designed: Path | None,
+                 **options: Any) -> jm.Conformance | None:
+    """``jm.conformance`` on ``--designed``, or on the demo's design when pm4py is installed."""
+    if designed is None and (loaded.demo_designed is None
+                             or importlib.util.find_spec("pm4py") is None):
+        return None
+    with console.status("Replaying the journeys on the designed one…"):
+        return jm.conformance(loaded.log, designed=designed or loaded.demo_designed,
+                              stages=loaded.stages, **options)
 
 
 def _grouped(loaded: LoadedLog, rules: list[tuple[str, str]], notes: list[str]) -> LoadedLog:
@@ -960,10 +983,7 @@ def conformance(
     encoding: EncodingOpt = None,
     sep: SepOpt = None,
     stages: StagesOpt = None,
-    designed: Annotated[Path | None, typer.Option(
-        "--designed", help="The designed journey: CSV of steps (touchpoint, optional step and "
-                           "stage), .bpmn or .pnml (default with --demo: the demo's).",
-        show_default=False)] = None,
+    designed: DesignedOpt = None,
     method: Annotated[str, typer.Option(
         metavar="token_replay|alignments",
         help="token_replay (fast) or alignments (exact, slower).")] = "token_replay",

@@ -75,6 +75,16 @@ def test_demo_report_shows_which_channels_open_assist_and_close(demo_out):
     assert "Attribution(7 models" in stdout
 
 
+def test_demo_report_compares_with_the_designed_journey(demo_out):
+    pytest.importorskip("pm4py")
+    out, stdout = demo_out
+    html = (out / "report.html").read_text("utf-8")
+    block = re.search(r'<section id="conformance">.*?</section>', html, flags=re.S).group(0)
+    design = " &gt; ".join(jm.datasets.load_demo().designed_journey)
+    assert f"Designed: {design}." in block and "Top deviations: " in block
+    assert "follow the designed journey (mean fitness" in stdout
+
+
 def test_demo_report_shows_what_matters_first_and_emotions(demo_out):
     out, _ = demo_out
     html = (out / "report.html").read_text("utf-8")
@@ -193,6 +203,21 @@ def test_answers_add_satisfaction(csv_log, tmp_path):
     overall = table[table["dimension"] == "all"].iloc[0]
     assert (overall["n_answers"], overall["promoters"], overall["detractors"]) == (2, 1, 1)
     assert 'id="satisfaction"' in (out / "report.html").read_text("utf-8")
+
+
+def test_designed_adds_the_conformance_line(csv_log, tmp_path):
+    pytest.importorskip("pm4py")
+    # designed iklan_ig > bayar: u1 follows it, u2 goes to the cart instead of paying
+    designed = tmp_path / "designed.csv"
+    pd.DataFrame({"touchpoint": ["iklan_ig", "bayar"]}).to_csv(designed, index=False)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["discover", str(csv_log), "--out", str(out), "--customer", "user",
+                                 "--activity", "page", "--timestamp", "time",
+                                 "--designed", str(designed), "--no-personas"])
+    assert result.exit_code == 0, result.output
+    assert "of 2 customers follow the designed journey" in result.output
+    html = (out / "report.html").read_text("utf-8")
+    assert "Designed: iklan_ig &gt; bayar." in html
 
 
 def test_bad_answers_are_one_line_and_write_nothing(csv_log, tmp_path):
