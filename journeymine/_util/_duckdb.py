@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from numbers import Integral
 
@@ -74,9 +75,12 @@ def connect(tz: str | None = None, n_jobs: int | None = None) -> duckdb.DuckDBPy
     check_tz(tz)
     threads = resolve_n_jobs(n_jobs)
     con = duckdb.connect()
+    con.execute(f"SET threads = {threads}")
+    # Library code prints nothing; in Jupyter without ipywidgets DuckDB refuses
+    # to change this setting at all (it then has no bar to show either).
+    with contextlib.suppress(duckdb.Error):
+        con.execute("SET enable_progress_bar = false")
     try:
-        con.execute(f"SET threads = {threads}")
-        con.execute("SET enable_progress_bar = false")  # library code prints nothing
         con.execute("SET TimeZone = $1", [tz or "UTC"])
     except duckdb.Error as exc:
         con.close()
