@@ -2,8 +2,9 @@
 
 Every command is built from the same pieces, each defined once in this module:
 
-* the event-log options (``LogArg``, ``CustomerOpt``... and :class:`LogOptions`),
-  turned into an :class:`~journeymine.EventLog` by :func:`load_log`;
+* the event-log options (``LogArg``, ``CustomerOpt``...), given to a command by
+  :func:`log_command` as one :class:`LogOptions` and turned into an
+  :class:`~journeymine.EventLog` by :func:`load_log`;
 * :func:`_run`, which turns every failure into one ``error:`` line on stderr
   and exit code 2 (``--debug`` shows the traceback instead);
 * :func:`_output_dir`, which writes a command's files all-or-nothing;
@@ -18,7 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import importlib.util
+import inspect
 import json
 import logging
 import os
@@ -28,7 +31,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -296,17 +299,17 @@ def _wrote(out: Path, names: list[str]) -> None:
 
 
 # ---------------------------------------------------------------------------- event-log options
-# The options are defined once here and shared as Annotated aliases, the way typer
-# supports. The parameter lists of discover, personas and emotions still name them
-# one by one: typer builds a command's options from its function's own signature
-# and has no way to declare a group of parameters once (fastapi/typer#153 is open).
-# A decorator that splices parameters into ``__signature__`` would work, but would
-# hide a command's options from its reader, its help order and type checkers, so
-# each command lists them and LogOptions.of(locals()) gathers them.
+# The options are defined once here as Annotated aliases. typer builds a command's
+# options from its function's signature and has no way to declare a group of them
+# once, so :func:`log_command` splices them into the signature in place of the
+# command's ``opts: LogOptions`` parameter and hands them over gathered in it.
 _LOG_PANEL = "Event log"
 
 LogArg = Annotated[Path | None, typer.Argument(
     help="Event log: CSV, Parquet or XES (or --demo).", show_default=False)]
+LogFlagOpt = Annotated[Path | None, typer.Option(
+    "--log", help="Event log: CSV, Parquet or XES (or --demo).", show_default=False,
+    rich_help_panel=_LOG_PANEL)]
 DemoOpt = Annotated[bool, typer.Option(
     "--demo", help="Use the bundled demo shop instead of a log file.",
     rich_help_panel=_LOG_PANEL)]
@@ -410,11 +413,6 @@ class LogOptions:
     stages: Path | None = None
     conversion: list[str] | None = None
 
-    @classmethod
-    def of(cls, params: dict[str, Any]) -> LogOptions:
-        """The log options among a command's parameters (pass ``locals()``)."""
-        return cls(**{f.name: params[f.name] for f in dataclasses.fields(cls) if f.name in params})
-
     def read_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of ``jm.read_csv`` / ``read_parquet`` / ``read_xes`` given here."""
         kwargs = {name: getattr(self, name) for name in _READ_OPTIONS
@@ -429,6 +427,62 @@ class LogOptions:
         The encoding and the time zone.
         """
         return {k: getattr(self, k) for k in ("encoding", "tz") if getattr(self, k) is not None}
+
+
+def _log_parameters(*, log_option: bool, conversion: bool) -> list[inspect.Parameter]:
+    """The event-log parameters of a command, in their ``--help`` order."""
+    annotations = {"log": LogFlagOpt if log_option else LogArg, "demo": DemoOpt,
+                   "customer": CustomerOpt, "activity": ActivityOpt,
+                   "timestamp": TimestampOpt, "tz": TzOpt,
+                   "timestamp_format": TimestampFormatOpt, "encoding": EncodingOpt,
+                   "sep": SepOpt, "stages": StagesOpt}
+    if conversion:
+        annotations["conversion"] = ConversionOpt
+    return [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                              default=False if name == "demo" else None, annotation=annotation)
+            for name, annotation in annotations.items()]
+
+
+def log_command(*, log_option: bool = False,
+                conversion: bool = False) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command the event-log options, handed to it as ``opts: LogOptions``.
+
+    The options (LOG or ``--log``, ``--demo``, ``--customer`` ... ``--stages``
+    and, with ``conversion``, ``--conversion``) take the place of the command's
+    ``opts`` parameter in its signature, so ``--help`` lists them there.
+
+    Parameters
+    ----------
+    log_option : bool, default False
+        The log is the ``--log`` option, not the command's argument.
+    conversion : bool, default False
+        Also take ``--conversion``.
+
+    Examples
+    --------
+    >>> @log_command(conversion=True)
+    ... def count(opts: LogOptions, out: OutOpt = Path("out")) -> None:
+    ...     say(f"{load_log(opts).log.n_events:,} events")
+    >>> list(inspect.signature(count).parameters)[:3]
+    ['log', 'demo', 'customer']
+    """
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        shared = _log_parameters(log_option=log_option, conversion=conversion)
+        names = [p.name for p in shared]
+        signature = inspect.signature(command, eval_str=True)
+        parameters = [q for p in signature.parameters.values()
+                      for q in (shared if p.name == "opts" else [p])]
+
+        @functools.wraps(command)
+        def with_options(**kwargs: Any) -> None:
+            opts = LogOptions(**{name: kwargs.pop(name) for name in names})
+            command(opts=opts, **kwargs)
+
+        del with_options.__wrapped__  # typer reads the signature below, not the command's
+        with_options.__signature__ = signature.replace(parameters=parameters)
+        with_options.__annotations__ = {p.name: p.annotation for p in parameters}
+        return with_options
+    return decorate
 
 
 @dataclasses.dataclass(frozen=True)
@@ -698,19 +752,10 @@ def _summary_table(pm: jm.ProcessMap) -> Table:
 
 
 @app.command(help=_DISCOVER_HELP)
+@log_command(conversion=True)
 def discover(
-    log: LogArg = None,
+    opts: LogOptions,
     out: OutOpt = Path("out"),
-    demo: DemoOpt = False,
-    customer: CustomerOpt = None,
-    activity: ActivityOpt = None,
-    timestamp: TimestampOpt = None,
-    tz: TzOpt = None,
-    timestamp_format: TimestampFormatOpt = None,
-    encoding: EncodingOpt = None,
-    sep: SepOpt = None,
-    stages: StagesOpt = None,
-    conversion: ConversionOpt = None,
     grain: GrainOpt = "auto",
     gap: GapOpt = None,
     collapse_repeats: CollapseOpt = False,
@@ -725,7 +770,6 @@ def discover(
              f"{PERSONA_MAX:,} customers).", show_default=False)] = None,
     debug: DebugOpt = False,
 ) -> None:
-    opts = LogOptions.of(locals())
     with _run(debug), _output_dir(out) as staging:
         first_note = len(_diagnostics.shown)
         loaded = load_log(opts)
@@ -851,19 +895,10 @@ With --texts the cards also show what each persona's customers feel and say.
 
 
 @app.command(help=_PERSONAS_HELP)
+@log_command(conversion=True)
 def personas(
-    log: LogArg = None,
+    opts: LogOptions,
     out: OutOpt = Path("out"),
-    demo: DemoOpt = False,
-    customer: CustomerOpt = None,
-    activity: ActivityOpt = None,
-    timestamp: TimestampOpt = None,
-    tz: TzOpt = None,
-    timestamp_format: TimestampFormatOpt = None,
-    encoding: EncodingOpt = None,
-    sep: SepOpt = None,
-    stages: StagesOpt = None,
-    conversion: ConversionOpt = None,
     texts: TextsOpt = None,
     emotion_model: EmotionModelOpt = "default",
     n_personas: Annotated[str, typer.Option(
@@ -873,7 +908,6 @@ def personas(
     random_state: Annotated[int, typer.Option(help="Seed.")] = 0,
     debug: DebugOpt = False,
 ) -> None:
-    opts = LogOptions.of(locals())
     with _run(debug), _output_dir(out) as staging:
         loaded = load_log(opts)
         emo = None if texts is None else _tag_texts(loaded, texts, opts, model=emotion_model)
@@ -900,30 +934,19 @@ demo shop's reviews and chats.
 
 
 @app.command(help=_EMOTIONS_HELP)
+@log_command(log_option=True)
 def emotions(
+    opts: LogOptions,
     texts: Annotated[Path | None, typer.Argument(
         help="Texts: CSV or Parquet with customer id, timestamp and text columns "
              "(default with --demo: the demo's texts).", show_default=False)] = None,
-    log: Annotated[Path | None, typer.Option(
-        "--log", help="Event log: CSV, Parquet or XES (or --demo).", show_default=False,
-        rich_help_panel=_LOG_PANEL)] = None,
     out: OutOpt = Path("out"),
-    demo: DemoOpt = False,
-    customer: CustomerOpt = None,
-    activity: ActivityOpt = None,
-    timestamp: TimestampOpt = None,
-    tz: TzOpt = None,
-    timestamp_format: TimestampFormatOpt = None,
-    encoding: EncodingOpt = None,
-    sep: SepOpt = None,
-    stages: StagesOpt = None,
     window: Annotated[str, typer.Option(help="Link a text to the customer's last event "
                                              "within this window.")] = "7D",
     model: Annotated[str, typer.Option(help=_MODEL_HELP)] = "default",
     backend: Annotated[str, typer.Option(help="torch, or onnx (int8, faster).")] = "torch",
     debug: DebugOpt = False,
 ) -> None:
-    opts = LogOptions.of(locals())
     with _run(debug), _output_dir(out) as staging:
         loaded = load_log(opts, log_flag="--log")
         if texts is None and loaded.demo_texts is None:
@@ -971,18 +994,10 @@ def _deviations_table(result: jm.Conformance, top: int = 5) -> Table:
 
 
 @app.command(help=_CONFORMANCE_HELP)
+@log_command()
 def conformance(
-    log: LogArg = None,
+    opts: LogOptions,
     out: OutOpt = Path("out"),
-    demo: DemoOpt = False,
-    customer: CustomerOpt = None,
-    activity: ActivityOpt = None,
-    timestamp: TimestampOpt = None,
-    tz: TzOpt = None,
-    timestamp_format: TimestampFormatOpt = None,
-    encoding: EncodingOpt = None,
-    sep: SepOpt = None,
-    stages: StagesOpt = None,
     designed: DesignedOpt = None,
     method: Annotated[str, typer.Option(
         metavar="token_replay|alignments",
@@ -1004,7 +1019,6 @@ def conformance(
     random_state: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
     debug: DebugOpt = False,
 ) -> None:
-    opts = LogOptions.of(locals())
     with _run(debug), _output_dir(out) as staging:
         loaded = load_log(opts)
         design = designed if designed is not None else loaded.demo_designed
@@ -1069,19 +1083,10 @@ def _shares_table(result: jm.Attribution) -> Table:
 
 
 @app.command(help=_ATTRIBUTE_HELP)
+@log_command(conversion=True)
 def attribute(
-    log: LogArg = None,
+    opts: LogOptions,
     out: OutOpt = Path("out"),
-    demo: DemoOpt = False,
-    customer: CustomerOpt = None,
-    activity: ActivityOpt = None,
-    timestamp: TimestampOpt = None,
-    tz: TzOpt = None,
-    timestamp_format: TimestampFormatOpt = None,
-    encoding: EncodingOpt = None,
-    sep: SepOpt = None,
-    stages: StagesOpt = None,
-    conversion: ConversionOpt = None,
     model: Annotated[list[str] | None, typer.Option(
         "--model", metavar="MODEL[,MODEL...]", show_default=False,
         help="Attribution models, separated by commas (repeatable).")] = None,
@@ -1099,7 +1104,6 @@ def attribute(
     random_state: Annotated[int, typer.Option(help="Seed of the sampled Shapley value.")] = 0,
     debug: DebugOpt = False,
 ) -> None:
-    opts = LogOptions.of(locals())
     with _run(debug), _output_dir(out) as staging:
         loaded = load_log(opts)
         models = _models(model)
