@@ -2,28 +2,9 @@
 
 import numpy as np
 import pandas as pd
-import pytest
 
 import journeymine as jm
 from journeymine.discovery._channels import GAP_COLUMNS
-
-
-@pytest.fixture(scope="module")
-def three():
-    # A: ad (social) -> page (web) -> page (web) -> checkout (web, pays)      converts
-    # B: ad (social) -> page (app) -> whatsapp (chat) -> page (app)             never pays
-    # C: search (search) -> page (web) -> checkout (web, pays) -> support (chat)
-    rows = [
-        ("A", "ig_ad", "10:00", "social"), ("A", "product_page", "10:10", "web"),
-        ("A", "product_page", "10:30", "web"), ("A", "checkout", "11:00", "web"),
-        ("B", "ig_ad", "09:00", "social"), ("B", "product_page", "09:20", "app"),
-        ("B", "whatsapp_chat", "10:20", "chat"), ("B", "product_page", "10:50", "app"),
-        ("C", "search", "08:00", "search"), ("C", "product_page", "08:05", "web"),
-        ("C", "checkout", "08:35", "web"), ("C", "support_chat", "09:35", "chat"),
-    ]
-    df = pd.DataFrame(rows, columns=["customer_id", "touchpoint", "ts", "channel"])
-    df["ts"] = "2024-03-01 " + df["ts"]
-    return jm.discover(jm.EventLog.from_pandas(df), conversion="checkout")
 
 
 # By hand. Switches (seconds): A social->web 600 (converts later); B social->app 1200,
@@ -34,8 +15,8 @@ def three():
 # Overall conversion 2/3; lost conversions = journeys x (2/3 - conversion after):
 # app->chat, chat->app, social->app 2/3 each (ties by name), web->chat 0 (no open
 # journey), search->web and social->web 1 x (2/3 - 1) = -1/3.
-def test_gaps_by_hand(three):
-    g = three.channel_gaps
+def test_gaps_by_hand(channel_switchers):
+    g = channel_switchers.channel_gaps
     assert list(g.columns) == list(GAP_COLUMNS)
     assert list(zip(g.from_channel, g.to_channel, strict=True)) == [
         ("app", "chat"), ("chat", "app"), ("social", "app"), ("web", "chat"),
@@ -56,10 +37,10 @@ def test_gaps_by_hand(three):
     assert low < 1.0 == high  # Wilson interval of 1/1
 
 
-def test_gaps_agree_with_the_switches(three):
+def test_gaps_agree_with_the_switches(channel_switchers):
     """The gaps are the switches summed over touchpoints, per channel pair."""
-    per_pair = three.channel_switches.groupby(["from_channel", "to_channel"])["count"].sum()
-    gaps = three.channel_gaps.set_index(["from_channel", "to_channel"])["switches"]
+    per_pair = channel_switchers.channel_switches.groupby(["from_channel", "to_channel"])["count"].sum()
+    gaps = channel_switchers.channel_gaps.set_index(["from_channel", "to_channel"])["switches"]
     assert per_pair.sort_index().equals(gaps.sort_index())
 
 

@@ -229,24 +229,8 @@ def test_attribution_section_is_capped_at_top_channels():
 
 
 # --------------------------------------------------------------------------- channel gaps
-@pytest.fixture(scope="module")
-def switching():
-    """tests/discovery/test_channel_gaps.py's three customers (gaps worked out there)."""
-    rows = [
-        ("A", "ig_ad", "10:00", "social"), ("A", "product_page", "10:10", "web"),
-        ("A", "product_page", "10:30", "web"), ("A", "checkout", "11:00", "web"),
-        ("B", "ig_ad", "09:00", "social"), ("B", "product_page", "09:20", "app"),
-        ("B", "whatsapp_chat", "10:20", "chat"), ("B", "product_page", "10:50", "app"),
-        ("C", "search", "08:00", "search"), ("C", "product_page", "08:05", "web"),
-        ("C", "checkout", "08:35", "web"), ("C", "support_chat", "09:35", "chat"),
-    ]
-    df = pd.DataFrame(rows, columns=["customer_id", "touchpoint", "ts", "channel"])
-    df["ts"] = "2024-03-01 " + df["ts"]
-    return jm.discover(jm.EventLog.from_pandas(df), conversion="checkout")
-
-
-def test_channel_gaps_follow_the_switches_worst_first(switching, tmp_path):
-    html = switching.to_html()
+def test_channel_gaps_follow_the_switches_worst_first(channel_switchers, tmp_path):
+    html = channel_switchers.to_html()
     assert html.index('id="channel-switches"') < html.index('id="channel-gaps"')
     rows = cells(section(html, "channel-gaps"))
     # overall conversion 2/3: app -> chat, chat -> app and social -> app lose 1 x 2/3 each;
@@ -261,15 +245,15 @@ def test_channel_gaps_follow_the_switches_worst_first(switching, tmp_path):
     assert by["web → chat"][1:3] == ["0", "–"]
     # web -> chat waits 1 h against 30 min between two web steps
     assert by["web → chat"][4:6] == ["1h", "30m"]
-    written = switching.save(tmp_path)
+    written = channel_switchers.save(tmp_path)
     assert "channel_gaps.csv" in [p.name for p in written]
     table = pd.read_csv(tmp_path / "channel_gaps.csv")
-    assert table["to_channel"].tolist() == switching.channel_gaps["to_channel"].tolist()
+    assert table["to_channel"].tolist() == channel_switchers.channel_gaps["to_channel"].tolist()
     assert table["lost_conversions"].round(4).tolist() == [0.6667] * 3 + [0.0, -0.3333, -0.3333]
 
 
-def test_channel_gaps_are_capped_and_absent_without_channels(switching):
-    rows = cells(section(render_report(switching, top=2), "channel-gaps"))
+def test_channel_gaps_are_capped_and_absent_without_channels(channel_switchers):
+    rows = cells(section(render_report(channel_switchers, top=2), "channel-gaps"))
     assert [r[0] for r in rows] == ["app → chat", "chat → app", "… and 4 more"]
     assert 'id="channel-gaps"' not in jm.discover(small_log()).to_html()
 
