@@ -39,7 +39,8 @@ def test_gaps_by_hand(channel_switchers):
 
 def test_gaps_agree_with_the_switches(channel_switchers):
     """The gaps are the switches summed over touchpoints, per channel pair."""
-    per_pair = channel_switchers.channel_switches.groupby(["from_channel", "to_channel"])["count"].sum()
+    switches = channel_switchers.channel_switches
+    per_pair = switches.groupby(["from_channel", "to_channel"])["count"].sum()
     gaps = channel_switchers.channel_gaps.set_index(["from_channel", "to_channel"])["switches"]
     assert per_pair.sort_index().equals(gaps.sort_index())
 
