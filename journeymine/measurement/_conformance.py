@@ -40,6 +40,7 @@ import pandas as pd
 import pyarrow as pa
 
 from journeymine._util._json import envelope, records
+from journeymine._util._optional import import_optional
 from journeymine._util._params import check_choice, check_number
 from journeymine.discovery._discover import resolve_conversion
 from journeymine.discovery._grains import (
@@ -53,7 +54,7 @@ from journeymine.discovery._positional import sequence_ids, sorted_events
 from journeymine.eventlog._eventlog import EventLog, StagesLike, require_event_log
 from journeymine.eventlog._schema import ACTIVITY, CUSTOMER
 from journeymine.eventlog._validate import dictionary_encode, same_as_next
-from journeymine.exceptions import InvalidParameterError, OptionalDependencyError
+from journeymine.exceptions import InvalidParameterError
 from journeymine.measurement._designed import DesignedJourney, DesignedLike, designed_journey
 from journeymine.measurement._pm4py import KINDS, replay
 
@@ -185,14 +186,7 @@ class Conformance:
         OptionalDependencyError
             matplotlib is not installed.
         """
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError:
-            raise OptionalDependencyError(
-                "Conformance.plot() needs matplotlib, which is not installed.",
-                expected="matplotlib installed in this environment.",
-                fix="Install it with pip install matplotlib.",
-            ) from None
+        plt = import_optional("matplotlib.pyplot", "Conformance.plot()")
         shown = self.deviations.head(check_number("top", top, low=1, integer=True)).iloc[::-1]
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 0.4 * len(shown) + 1.5))
