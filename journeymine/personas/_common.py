@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,9 @@ from journeymine.exceptions import ColumnNotFoundError, InvalidParameterError, S
 
 #: Columns of a tagged-texts frame that carry labels, in the order features use them.
 TEXT_LABELS = ("sentiment", "emotion")
+#: Customers per chunk when features, counts or assignments are computed chunk by chunk:
+#: about a million events of a typical log, so memory stays bounded on millions.
+CHUNK_CUSTOMERS = 100_000
 
 
 def as_log(data, *, what: str = "the input") -> EventLog:
@@ -71,6 +74,66 @@ def check_texts(texts: pd.DataFrame | None) -> pd.DataFrame | None:
         ok = out[col].notna()
         out.loc[ok, col] = out.loc[ok, col].astype(str).str.strip().str.lower()
     return out
+
+
+def customer_bounds(log: EventLog) -> tuple[pd.Index, np.ndarray]:
+    """The customers of ``log`` (sorted) and where each one's events start.
+
+    A validated log keeps each customer's events as one run of rows, in
+    customer order, so customer ``i`` owns rows ``bounds[i]`` to
+    ``bounds[i + 1]`` (``bounds`` has one more entry than there are customers).
+
+    Examples
+    --------
+    >>> import journeymine as jm
+    >>> log = jm.datasets.make_journeys(3, random_state=0)
+    >>> customers, bounds = customer_bounds(log)
+    >>> list(customers), int(bounds[-1]) == log.n_events
+    (['C000001', 'C000002', 'C000003'], True)
+    """
+    from journeymine.eventlog._validate import same_as_next
+
+    column = log.table.column(CUSTOMER)
+    n_rows = len(column)
+    starts = np.flatnonzero(np.concatenate(([True], ~same_as_next(column)[:-1]))) \
+        if n_rows else np.zeros(0, dtype=np.int64)
+    customers = pd.Index(column.take(pa.array(starts)).to_pandas(), name=CUSTOMER)
+    return customers, np.append(starts, n_rows).astype(np.int64)
+
+
+def _rows_of(bounds: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Row numbers of the customers at ``positions`` (ascending), from :func:`customer_bounds`."""
+    lengths = bounds[positions + 1] - bounds[positions]
+    offsets = np.repeat(bounds[positions] - np.cumsum(lengths) + lengths, lengths)
+    return offsets + np.arange(int(lengths.sum()))
+
+
+def take_customers(log: EventLog, bounds: np.ndarray, positions: np.ndarray,
+                   source: str) -> EventLog:
+    """The events of the customers at ``positions`` (sorted, no repeats) as a new EventLog.
+
+    ``bounds`` is from :func:`customer_bounds`; row ranges are gathered
+    directly, without comparing customer ids.
+    """
+    rows = _rows_of(bounds, np.asarray(positions, dtype=np.int64))
+    return EventLog(log.table.take(pa.array(rows)), log.schema, report={}, source=source,
+                    stages=log.stages)
+
+
+def log_chunks(log: EventLog, bounds: np.ndarray,
+               size: int = CHUNK_CUSTOMERS) -> Iterator[tuple[slice, EventLog]]:
+    """``log`` in consecutive slices of at most ``size`` customers (zero-copy).
+
+    ``bounds`` is from :func:`customer_bounds`. Yields the positions of the
+    chunk's customers (a slice of the sorted customers) and its events.
+    An empty log gives one empty chunk.
+    """
+    n = len(bounds) - 1
+    for lo in range(0, max(n, 1), size):
+        hi = min(lo + size, n)
+        start, stop = int(bounds[lo]), int(bounds[hi])
+        yield slice(lo, hi), EventLog(log.table.slice(start, stop - start), log.schema,
+                                      report={}, source=log.source, stages=log.stages)
 
 
 def subset_log(log: EventLog, customers: Collection[str], source: str) -> EventLog:

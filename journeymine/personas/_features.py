@@ -17,7 +17,6 @@ import pyarrow.compute as pc
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from journeymine.discovery import _queries as q
 from journeymine.discovery._discover import resolve_conversion
 from journeymine.discovery._engine import journey_steps
 from journeymine.eventlog._eventlog import EventLog, StagesLike
@@ -30,7 +29,13 @@ from journeymine.eventlog._schema import (
     TIMESTAMP,
 )
 from journeymine.exceptions import InvalidParameterError
-from journeymine.personas._common import TEXT_LABELS, as_log, check_texts
+from journeymine.personas._common import (
+    TEXT_LABELS,
+    as_log,
+    check_texts,
+    customer_bounds,
+    log_chunks,
+)
 
 __all__ = ["JourneyFeaturizer"]
 
@@ -105,10 +110,18 @@ def bigram_counts(st: ir.Table, bigrams: Sequence[tuple[str, str]]) -> dict[str,
     }
 
 
-def top_bigrams(st: ir.Table, n: int) -> ir.Table:
-    """The ``n`` most frequent directly-follows pairs (ties by name)."""
-    e = q.edges(st)
-    return e.order_by([ibis.desc("count"), "source", "target"]).limit(n)
+def pair_counts(st: ir.Table) -> ir.Table:
+    """How often each touchpoint directly follows another: ``source``, ``target``, ``count``."""
+    tr = st.filter(st.next_activity.notnull())
+    return tr.group_by(source=tr[ACTIVITY], target=tr.next_activity).aggregate(count=tr.count())
+
+
+def top_bigrams(counts: pd.DataFrame, n: int) -> list[tuple[str, str]]:
+    """The ``n`` most frequent pairs of :func:`pair_counts` rows (summed; ties by name)."""
+    total = counts.groupby(["source", "target"], as_index=False)["count"].sum()
+    top = total.sort_values(["count", "source", "target"], ascending=[False, True, True],
+                            kind="mergesort").head(n)
+    return list(zip(top["source"], top["target"], strict=True))
 
 
 def text_features(texts: ir.Table, labels: Mapping[str, Sequence[str]]) -> ir.Table:
@@ -257,9 +270,11 @@ class JourneyFeaturizer(TransformerMixin, BaseEstimator):
         self.has_revenue_ = REVENUE in log.table.column_names
         self.transitions_: list[tuple[str, str]] = []
         if "transitions" in groups and self.n_transitions:
-            st = self._steps(log, stage_map, self.conversion_)
-            top = top_bigrams(st, int(self.n_transitions)).execute()
-            self.transitions_ = list(zip(top["source"], top["target"], strict=True))
+            _, bounds = customer_bounds(log)
+            counts = pd.concat([
+                pair_counts(self._steps(chunk, stage_map, self.conversion_)).execute()
+                for _, chunk in log_chunks(log, bounds)])
+            self.transitions_ = top_bigrams(counts, int(self.n_transitions))
         self.text_labels_: dict[str, list[str]] = {}
         if texts is not None and "emotions" in groups:
             self.text_labels_ = {
@@ -341,11 +356,27 @@ class JourneyFeaturizer(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "touchpoints_")
         log = as_log(X, what="JourneyFeaturizer.transform")
         texts = check_texts(texts)
+        tt = None
+        if "emotions" in self.groups_ and self.text_labels_ and texts is not None:
+            labels = {c: v for c, v in self.text_labels_.items() if c in texts.columns}
+            tt = text_features(ibis.memtable(texts[[CUSTOMER, *labels]]), labels)
+        as_of = pc.max(log.table.column(TIMESTAMP)).as_py()
+        customers, bounds = customer_bounds(log)
+        names = self.get_feature_names_out()
+        # One chunk of customers at a time into one preallocated array: memory is the
+        # output plus one chunk's steps, not the steps of the whole log.
+        out = np.empty((len(customers), len(names)))
+        for rows, chunk in log_chunks(log, bounds):
+            raw = self._raw(chunk, as_of, tt).reindex(customers[rows])
+            out[rows] = self._assemble(raw).to_numpy(dtype=float)
+        return pd.DataFrame(out, index=customers, columns=list(names))
+
+    def _raw(self, log: EventLog, as_of, tt: ir.Table | None) -> pd.DataFrame:
+        """The query columns of one chunk of customers, indexed by customer."""
         g = self.groups_
         st = self._steps(log, self.stage_map_, self.conversion_)
         aggs: dict[str, ir.Value] = {"_n": st.count()}
         if "journey" in g:
-            as_of = pc.max(log.table.column(TIMESTAMP)).as_py()
             has_rev = self.has_revenue_ and REVENUE in log.table.column_names
             aggs.update(journey_features(st, len(self.stages_), as_of, has_rev))
         if "touchpoints" in g:
@@ -357,13 +388,10 @@ class JourneyFeaturizer(TransformerMixin, BaseEstimator):
         if "transitions" in g:
             aggs.update(bigram_counts(st, self.transitions_))
         expr = st.group_by(st[CUSTOMER]).aggregate(**aggs)
-        if "emotions" in g and self.text_labels_ and texts is not None:
-            labels = {c: v for c, v in self.text_labels_.items() if c in texts.columns}
-            tt = text_features(ibis.memtable(texts[[CUSTOMER, *labels]]), labels)
+        if tt is not None:
             expr = expr.left_join(tt, CUSTOMER).select(expr, *[c for c in tt.columns
                                                                if c != CUSTOMER])
-        raw = expr.execute().set_index(CUSTOMER).sort_index()
-        return self._assemble(raw)
+        return expr.execute().set_index(CUSTOMER)
 
     def _assemble(self, raw: pd.DataFrame) -> pd.DataFrame:
         """Turn the query columns into the named, ordered feature table (vectorised)."""

@@ -17,12 +17,18 @@ from sklearn.utils.validation import check_is_fitted
 from journeymine._util._json import envelope
 from journeymine._util._write import write_bundle
 from journeymine.eventlog._eventlog import StagesLike
-from journeymine.eventlog._schema import CUSTOMER
 from journeymine.exceptions import InvalidParameterError
 from journeymine.personas._backends import METHODS
-from journeymine.personas._common import as_log, check_random_state, check_texts, subset_log
+from journeymine.personas._common import (
+    as_log,
+    check_random_state,
+    check_texts,
+    customer_bounds,
+    log_chunks,
+    take_customers,
+)
 from journeymine.personas._features import JourneyFeaturizer
-from journeymine.personas._markov import COMPONENTS, SequenceData
+from journeymine.personas._markov import COMPONENTS
 
 __all__ = ["PersonaModel"]
 
@@ -230,12 +236,11 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         self.featurizer_.fit(log, texts=texts)
         backend = self._backend()
         sequence = self.method == "markov"
+        customers, bounds = customer_bounds(log)
         # The sequence model needs no feature table: it is computed for the cards only.
         features = None if sequence else self.featurizer_.transform(log, texts=texts)
         backend.learn(log, features)
-        data = backend.data(log, features)
-        index = data.customers if sequence else features.index
-        n = len(index)
+        n = len(customers)
         if self.n_personas != "auto" and n < ks[0]:
             raise InvalidParameterError(
                 f"The log has {n} customers, fewer than the n_personas={ks[0]} asked for.",
@@ -246,19 +251,24 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         rows = (np.sort(rng.choice(n, self.sample_size, replace=False))
                 if n > self.sample_size else np.arange(n))
         if sequence:
-            # Card statistics come from the fit sample: bounded memory on millions.
-            card_log = log if len(rows) == n else subset_log(log, index[rows], log.source)
+            # Counts and card statistics of the fit sample only; everyone else is
+            # counted and assigned chunk by chunk: bounded memory on millions.
+            card_log = log if len(rows) == n else take_customers(log, bounds, rows, log.source)
+            fit_data = backend.data(card_log, None)
             features = self.featurizer_.transform(card_log, texts=texts)
             sample = features
+            chunks = ([fit_data] if len(rows) == n else
+                      [backend.data(chunk, None) for _, chunk in log_chunks(log, bounds)])
         else:
-            sample = features.iloc[rows]
+            card_log, data = log, backend.data(log, features)
+            fit_data, sample, chunks = backend.take(data, rows), features.iloc[rows], [data]
         ks = self._feasible(ks, len(sample.drop_duplicates()), len(rows))
-        fit_data = backend.take(data, rows)
         table, models, best, self.k_note_ = backend.select(fit_data, ks, seeds[1])
         table["chosen"] = table["k"] == best
         for row in table.itertuples():
             logger.info("k=%d %s=%.6g", row.k, row.criterion, row.score)
-        self.model_, raw = self._without_empty(backend, models[best], fit_data, data, seeds[3])
+        self.model_, raw = self._without_empty(backend, models[best], fit_data, chunks, seeds[3])
+        del chunks
         if len(np.unique(raw)) < best:
             self.k_note_ += (f" Only {len(np.unique(raw))} of the {best} personas got "
                              "customers, so fewer are used.")
@@ -271,10 +281,10 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         order = np.lexsort((np.arange(best), -sizes))
         self._relabel = np.empty(best, dtype=int)
         self._relabel[order] = np.arange(best)
-        self.labels_ = pd.Series(self._relabel[raw], index=index, name="persona")
+        self.labels_ = pd.Series(self._relabel[raw], index=customers, name="persona")
         self.stability_ = self._stability(backend, fit_data, self._relabel[raw[rows]], seeds[2])
         self.features_ = features
-        self.personas_ = build_personas(self, log, texts)
+        self.personas_ = build_personas(self, card_log, texts)
         return self
 
     def _feasible(self, ks: list[int], n_distinct: int, n_rows: int) -> list[int]:
@@ -297,18 +307,23 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         )
         return [k]
 
-    def _without_empty(self, backend, model, fit_data, data, seed) -> tuple[object, np.ndarray]:
+    def _without_empty(self, backend, model, fit_data, chunks: list,
+                       seed) -> tuple[object, np.ndarray]:
         """Refit with fewer personas until every persona has customers; the model and labels.
 
-        A mixture component can end up with no customer (e.g. when journeys
-        barely differ); such a persona would have no card. Warns when it happens.
+        ``chunks`` hold the data of every customer, in order. A mixture
+        component can end up with no customer (e.g. when journeys barely
+        differ); such a persona would have no card. Warns when it happens.
         """
-        raw = backend.predict(model, data)
+        def assign(model) -> np.ndarray:
+            return np.concatenate([backend.predict(model, part) for part in chunks])
+
+        raw = assign(model)
         k = model_k = _n_components(model)
         while (used := len(np.unique(raw))) < k:
             k = used
             model = backend.fit(fit_data, k, seed)
-            raw = backend.predict(model, data)
+            raw = assign(model)
         if k < model_k:
             warnings.warn(
                 f"{model_k - k} of {model_k} personas got no customer (the journeys do not "
@@ -345,13 +360,17 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         """
         check_is_fitted(self, "model_")
         log = as_log(X, what="PersonaModel.predict")
-        # The sequence model needs no feature table: skip the featurizer for it.
-        features = None if self.method == "markov" else self.featurizer_.transform(log)
-        data = self._backend_.data(log, features)
-        raw = self._backend_.predict(self.model_, data)
-        index = data.customers if isinstance(data, SequenceData) else features.index
-        return pd.Series(self._relabel[raw], index=pd.Index(index, name=CUSTOMER),
-                         name="persona")
+        backend = self._backend_
+        customers, bounds = customer_bounds(log)
+        if self.method == "markov":
+            # The sequence model needs no feature table; counts are built chunk by chunk.
+            raw = np.concatenate([
+                backend.predict(self.model_, backend.data(chunk, None))
+                for _, chunk in log_chunks(log, bounds)])
+        else:
+            features = self.featurizer_.transform(log)
+            raw = backend.predict(self.model_, backend.data(log, features))
+        return pd.Series(self._relabel[raw], index=customers, name="persona")
 
     def fit_predict(self, X, y=None, *, texts: pd.DataFrame | None = None) -> pd.Series:
         """:meth:`fit` and return :attr:`labels_`."""

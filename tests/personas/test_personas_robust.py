@@ -58,7 +58,7 @@ def test_empty_personas_are_refitted_away():
     empty = MarkovMixture(4, n_init=1, seed=0).fit(data)
     empty.weights_ = np.append(empty.weights_[:3], 1e-300)  # component 3 never wins
     with pytest.warns(UserWarning, match="1 of 4 personas got no customer"):
-        fitted, raw = model._without_empty(backend, empty, data, data,
+        fitted, raw = model._without_empty(backend, empty, data, [data],
                                            np.random.SeedSequence(0))
     assert len(np.unique(raw)) == fitted.n_components <= 3
 
