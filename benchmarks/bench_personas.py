@@ -14,9 +14,11 @@
     accuracy of gradient boosting trained on the true personas (how
     recoverable they are). ``--out rows.csv`` appends every row as it is
     measured; ``--summary rows.csv ...`` prints the means and the README table.
-``python benchmarks/bench_personas.py --scale [N]``
-    Featurize + fit + predict on N customers (default 1,000,000): wall time
-    per step and peak resident memory (sampled every 50 ms from /proc).
+``python benchmarks/bench_personas.py --scale [N] [--cache FILE]``
+    PersonaModel fit, predict and JourneyFeaturizer on N customers (default
+    1,000,000) of make_journeys, read from Parquet (generated in a child
+    process first): wall and CPU seconds and peak resident memory of each
+    step (sampled every 50 ms from /proc; the log itself included).
 
 Measured on 2 cores shared with other jobs (load 20-27 during these runs, so
 wall times are several times what a quiet machine gives):
@@ -258,28 +260,59 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     return ari.join(k.filter(like="auto").add_prefix("k "))
 
 
-def scale(n: int) -> dict:
-    t0 = time.perf_counter()
-    log = make_journeys(n, random_state=0)
-    out = {"customers": n, "events": log.n_events,
-           "generate_s": round(time.perf_counter() - t0, 1), "rss_after_generate_mb": rss_mb()}
+def _write_journeys(n: int, path: str) -> None:
+    """Generate ``n`` customers with make_journeys and write the events to Parquet."""
+    import pyarrow.parquet as pq
+
+    pq.write_table(make_journeys(n, random_state=0).table.drop_columns(["event_index"]), path)
+
+
+def _step(out: dict, name: str, fn):
+    """Run ``fn``; record its wall and CPU seconds and peak RSS under ``name``; its result."""
     with PeakRSS() as peak:
+        t, c = time.perf_counter(), time.process_time()
+        result = fn()
+        out[f"{name}_s"] = round(time.perf_counter() - t, 1)
+        out[f"{name}_cpu_s"] = round(time.process_time() - c, 1)
+    out[f"{name}_peak_rss_mb"] = round(peak.peak)
+    return result
+
+
+def scale(n: int, cache: str | None = None) -> dict:
+    """Fit, predict and featurize ``n`` customers: seconds and peak RSS of each step.
+
+    The log is generated in a child process and written to Parquet (``cache``,
+    default a file in the temporary directory, reused when it exists), then
+    read here, so the measured process holds the log as a reader gives it,
+    not what generating it left behind.
+    """
+    import gc
+    import multiprocessing
+    import tempfile
+
+    path = cache or str(Path(tempfile.gettempdir()) / f"jm_bench_personas_{n}.parquet")
+    if not Path(path).exists():
         t = time.perf_counter()
-        feats = JourneyFeaturizer().fit_transform(log)
-        out["featurize_s"] = round(time.perf_counter() - t, 1)
-        out["features_shape"] = feats.shape
-        del feats
-        t = time.perf_counter()
-        model = PersonaModel(random_state=0).fit(log)
-        out["fit_s (featurize+k-selection+assign+bootstrap+cards)"] = round(
-            time.perf_counter() - t, 1)
-        t = time.perf_counter()
-        labels = model.predict(log)
-        out["predict_s"] = round(time.perf_counter() - t, 1)
+        child = multiprocessing.get_context("spawn").Process(
+            target=_write_journeys, args=(n, path))
+        child.start()
+        child.join()
+        print(f"generated {path} in {time.perf_counter() - t:.0f} s", flush=True)
+    out: dict = {"customers": n, "load_average_before": os.getloadavg()}
+    log = _step(out, "read", lambda: jm.read_parquet(path))
+    gc.collect()
+    out["events"] = log.n_events
+    out["rss_with_log_mb"] = round(rss_mb())
+    model = _step(out, "fit", lambda: PersonaModel(random_state=0).fit(log))
     out["k"] = model.n_personas_
+    labels = _step(out, "predict", lambda: model.predict(log))
     out["assigned"] = len(labels)
-    out["peak_rss_mb"] = round(peak.peak)
-    out["rss_after_generate_mb"] = round(out["rss_after_generate_mb"])
+    out["predict_matches_fit"] = bool((labels == model.labels_).all())
+    del labels
+    gc.collect()
+    feats = _step(out, "featurize", lambda: JourneyFeaturizer().fit_transform(log))
+    out["features_shape"] = feats.shape
+    out["load_average_after"] = os.getloadavg()
     return out
 
 
@@ -295,6 +328,7 @@ if __name__ == "__main__":
     ap.add_argument("--summary", nargs="*", help="print the summary of --generators CSV files")
     ap.add_argument("--no-supervised", action="store_true")
     ap.add_argument("--scale", nargs="?", type=int, const=1_000_000, default=None)
+    ap.add_argument("--cache", help="Parquet file of the --scale log (written if missing)")
     args = ap.parse_args()
     if args.recovery:
         table = recovery()
@@ -311,5 +345,5 @@ if __name__ == "__main__":
         print(summary(table).to_string())
         print(markdown(table))
     if args.scale:
-        for k, v in scale(args.scale).items():
+        for k, v in scale(args.scale, args.cache).items():
             print(f"{k}: {v}")
