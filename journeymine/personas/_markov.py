@@ -128,11 +128,14 @@ def sequence_data(
     code = {s: i for i, s in enumerate(states) if s != OTHER}
     other = n_states - 1
     c = ibis.dense_rank().over(order_by=st[CUSTOMER])
-    st = st.mutate(
-        c=c.cast("int64"),
+    keep = [col for col in (CUSTOMER, TIMESTAMP, "next_timestamp", "position", CHANNEL, REVENUE)
+            if col in st.columns]
+    # Materialised once: every count below reuses the customer rank and the state codes.
+    st = st.select(
+        *keep, c=c.cast("int64"),
         a=st[ACTIVITY].substitute(code, else_=other).cast("int64"),
         b=st.next_activity.substitute(code, else_=other).fill_null(n_states).cast("int64"),
-    )
+    ).cache()
     customers = pd.Index(
         st.select(CUSTOMER).distinct().order_by(CUSTOMER).execute()[CUSTOMER], name=CUSTOMER
     )

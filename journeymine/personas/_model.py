@@ -99,8 +99,14 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         Restarts per fit (the best is kept).
     max_iter : int, default 300
     sample_size : int, default 20000
-        Fit (and choose k) on a random sample of at most this many customers,
-        then assign everyone: memory and time stay bounded on millions.
+        Fit, choose k, score stability and compute the card statistics
+        (traits, paths, funnel, pace) on a random sample of at most this
+        many customers (drawn with ``random_state``), then assign everyone,
+        :data:`~journeymine.personas._common.CHUNK_CUSTOMERS` customers at a
+        time; card sizes and shares count everyone. For ``"markov"`` only
+        the sample is featurized, so time beyond the sample grows with the
+        log and memory stays bounded on millions (1M customers / 10M events
+        in ``benchmarks/bench_personas.py --scale``).
     n_bootstrap : int, default 10
         Bootstrap refits for the stability score of each persona (0 to skip).
     stages, conversion
