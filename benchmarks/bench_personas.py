@@ -20,17 +20,22 @@
     process first): wall and CPU seconds and peak resident memory of each
     step (sampled every 50 ms from /proc; the log itself included).
 
-Measured on 2 cores shared with other jobs (load 20-27 during these runs, so
-wall times are several times what a quiet machine gives):
+Measured on 2 cores shared with other jobs (load 20-27 during the generator
+runs, the scale loads below, so wall times are several times what a quiet
+machine gives):
 
 * generators, 1,000 customers: the table in the README ("Recovery of planted
   personas"), with the number of seeds each row has.
-* scale, 200,000 customers / 1.95 M events (make_journeys): after generating
-  0.70 GB RSS; JourneyFeaturizer on everyone peak 2.75 GB (no longer part of
-  the markov fit, which featurizes its 20,000-customer sample only);
-  sequence counts peak 1.30 GB; PersonaModel.fit (k 2-8 on the sample,
-  10 bootstrap refits, assign everyone, cards) 1,150 s wall, predict 168 s,
-  peak 1.53 GB. Before (1M customers): fit peak 12.1 GB.
+* scale, 1,000,000 customers / 9.74 M events (make_journeys, from Parquet),
+  load 10-11: RSS with the log 1.11 GB; PersonaModel.fit (k 2-8 on a
+  20,000-customer sample, 10 bootstrap refits, everyone counted and assigned
+  in chunks of 100,000, cards from the sample) 120 s wall / 47 CPU s, peak
+  2.07 GB; predict 52 s / 21 CPU s, peak 1.85 GB; JourneyFeaturizer on
+  everyone 167 s / 67 CPU s, peak 3.36 GB. 200,000 customers, load 8-9 (before the
+  count queries shared one projection): fit 71 s / 24 CPU s peak 1.07 GB,
+  predict 12 s peak 1.06 GB. Before the chunked
+  counts (200,000 customers, load 20-27): fit 1,150 s, peak 1.53 GB; at 1M
+  the fit peaked at 12.1 GB.
 """
 
 from __future__ import annotations
