@@ -121,14 +121,23 @@ def take_customers(log: EventLog, bounds: np.ndarray, positions: np.ndarray,
 
 
 def log_chunks(log: EventLog, bounds: np.ndarray,
-               size: int = CHUNK_CUSTOMERS) -> Iterator[tuple[slice, EventLog]]:
+               size: int | None = None) -> Iterator[tuple[slice, EventLog]]:
     """``log`` in consecutive slices of at most ``size`` customers (zero-copy).
 
-    ``bounds`` is from :func:`customer_bounds`. Yields the positions of the
-    chunk's customers (a slice of the sorted customers) and its events.
-    An empty log gives one empty chunk.
+    ``bounds`` is from :func:`customer_bounds`; ``size`` defaults to
+    :data:`CHUNK_CUSTOMERS`. Yields the positions of the chunk's customers
+    (a slice of the sorted customers) and its events. An empty log gives
+    one empty chunk.
+
+    Examples
+    --------
+    >>> import journeymine as jm
+    >>> log = jm.datasets.make_journeys(5, random_state=0)
+    >>> [(rows.start, rows.stop) for rows, _ in log_chunks(log, customer_bounds(log)[1], 2)]
+    [(0, 2), (2, 4), (4, 5)]
     """
     n = len(bounds) - 1
+    size = size or CHUNK_CUSTOMERS
     for lo in range(0, max(n, 1), size):
         hi = min(lo + size, n)
         start, stop = int(bounds[lo]), int(bounds[hi])
