@@ -63,3 +63,39 @@ def test_write_bundle_is_all_or_nothing(tmp_path):
     with pytest.raises(OutputError, match="is a file"):
         write_bundle(tmp_path / "file", {"a.txt": lambda p: p.write_text("x")})
     assert (tmp_path / "file").read_text() == "keep"
+
+
+def test_distribution_functions_match_scipy_stats_without_importing_it():
+    """binom_sf, median_rank_bounds, t_interval and binomial_scan agree with scipy.stats,
+    and computing them (in a fresh interpreter) never imports scipy.stats."""
+    import subprocess
+    import sys
+
+    import numpy as np
+    from scipy import stats
+
+    from journeymine._util import _stats as s
+
+    rng = np.random.default_rng(0)
+    k, n, p = rng.integers(-3, 600, 3000), rng.integers(0, 500, 3000), rng.random(3000)
+    np.testing.assert_allclose(s.binom_sf(k, n, p), stats.binom.sf(k, n, p), atol=1e-12)
+    sizes = np.concatenate([np.arange(300), rng.integers(0, 100_000, 300)])
+    lo, hi = s.median_rank_bounds(sizes)
+    expected = np.clip(stats.binom.ppf(0.025, sizes, 0.5).astype(np.int64) - 1, 0,
+                       np.maximum(sizes - 1, 0))
+    np.testing.assert_array_equal(lo, expected)
+    np.testing.assert_array_equal(hi, np.clip(sizes - 1 - expected, 0, np.maximum(sizes - 1, 0)))
+    counts = rng.integers(2, 400, 200)
+    low, high = s.t_interval(np.zeros(200), np.ones(200), counts)
+    np.testing.assert_allclose(high, stats.t.ppf(0.975, counts - 1) / np.sqrt(counts))
+    np.testing.assert_allclose(low, -high)
+    x = np.full((1, 60), 5)
+    x[0, 20:30] = 12
+    scan = s.binomial_scan(x, np.full(60, 100), np.arange(3, 31))
+    assert 0 < scan["p_value"][0] < 1
+    code = ("import sys, numpy as np; from journeymine._util import _stats as s; "
+            "s.binom_sf(3, 10, 0.5); s.median_rank_bounds([10]); s.t_interval(1.0, 1.0, 5); "
+            "s.binomial_scan(np.ones((1, 10)), np.full(10, 5), [3]); "
+            "print('scipy.stats' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -6,8 +6,9 @@ Benjamini-Hochberg q-values, the
 Mantel-Haenszel pooled risk difference over strata (with Sato's variance
 and the Cochran-Mantel-Haenszel test), a distribution-free interval for a
 median, and a binomial scan for the calendar window whose rate departs most
-from the rest. NumPy only at import time; SciPy is imported where a
-distribution function is needed.
+from the rest. NumPy only at import time; the distribution functions come
+from ``scipy.special`` (imported where needed), never ``scipy.stats``, whose
+import costs a command-line run about a second.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import math
 
 import numpy as np
 
-__all__ = ["Z95", "benjamini_hochberg", "binomial_scan", "fisher_exact", "mantel_haenszel",
+__all__ = ["Z95", "benjamini_hochberg", "binom_sf", "binomial_scan", "fisher_exact",
+           "mantel_haenszel",
            "median_rank_bounds", "newcombe_interval", "normal_two_sided", "t_interval",
            "two_proportion_test", "wilson_interval"]
 
@@ -78,12 +80,12 @@ def t_interval(mean, std, n, confidence: float = 0.95) -> tuple[np.ndarray, np.n
     >>> round(float(low), 3), round(float(high), 3)
     (1.409, 4.591)
     """
-    from scipy import stats
+    from scipy.special import stdtrit
 
     mean, std, n = (np.asarray(a, dtype=float) for a in (mean, std, n))
     with np.errstate(invalid="ignore", divide="ignore"):
         dof = np.where(n > 1, n - 1, np.nan)
-        half = stats.t.ppf(0.5 + confidence / 2, dof) * std / np.sqrt(n)
+        half = stdtrit(dof, 0.5 + confidence / 2) * std / np.sqrt(n)
     return mean - half, mean + half
 
 
@@ -250,14 +252,37 @@ def median_rank_bounds(n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndar
     >>> lo.tolist(), hi.tolist()
     ([1, 39], [8, 60])
     """
-    from scipy.stats import binom
+    from scipy.special import bdtr
 
     n = np.asarray(n, dtype=np.int64)
     alpha = (1 - confidence) / 2
-    lo = binom.ppf(alpha, n, 0.5).astype(np.int64) - 1
-    lo = np.clip(lo, 0, np.maximum(n - 1, 0))
+    # The alpha-quantile of Binomial(n, 1/2): the smallest k with P(X <= k) >= alpha.
+    k = np.zeros(n.shape, dtype=np.int64)
+    step = np.int64(1) << max(int(n.max(initial=0)).bit_length(), 1)
+    while step:  # binary search on k, all n at once
+        probe = k + step - 1
+        below = (probe < n) & (bdtr(np.minimum(probe, n), n, 0.5) < alpha)
+        k = np.where(below, k + step, k)
+        step >>= 1
+    lo = np.clip(k - 1, 0, np.maximum(n - 1, 0))
     hi = np.clip(n - 1 - lo, 0, np.maximum(n - 1, 0))
     return lo, hi
+
+
+def binom_sf(k, n, p) -> np.ndarray:
+    """``P(X > k)`` for ``X ~ Binomial(n, p)``, vectorised (``scipy.stats.binom.sf``).
+
+    Examples
+    --------
+    >>> binom_sf([-1, 0, 4, 10], 10, 0.5).round(4).tolist()
+    [1.0, 0.999, 0.623, 0.0]
+    """
+    from scipy.special import bdtrc
+
+    k, n, p = np.broadcast_arrays(np.floor(np.asarray(k, dtype=float)).astype(np.int64),
+                                  np.asarray(n, dtype=np.int64), np.asarray(p, dtype=float))
+    inside = bdtrc(np.clip(k, 0, np.maximum(n - 1, 0)), n, p)
+    return np.where(k < 0, 1.0, np.where(k >= n, 0.0, inside))
 
 
 def binomial_scan(x: np.ndarray, n: np.ndarray, lengths: np.ndarray) -> dict[str, np.ndarray]:
@@ -293,8 +318,7 @@ def binomial_scan(x: np.ndarray, n: np.ndarray, lengths: np.ndarray) -> dict[str
     >>> int(r["start"][0]), int(r["stop"][0]), bool(r["p_value"][0] < 1e-6)
     (20, 30, True)
     """
-    from scipy.special import xlogy
-    from scipy.stats import chi2
+    from scipy.special import chdtrc, xlogy
 
     x = np.atleast_2d(np.asarray(x, dtype=float))
     n = np.asarray(n, dtype=float)
@@ -334,7 +358,7 @@ def binomial_scan(x: np.ndarray, n: np.ndarray, lengths: np.ndarray) -> dict[str
     with np.errstate(divide="ignore", invalid="ignore"):
         rate_in = k_in / m_in
         rate_out = (total_x[:, 0] - k_in) / (total_n - m_in)
-    p_single = chi2.sf(2 * np.maximum(best, 0), 1)
+    p_single = chdtrc(1, 2 * np.maximum(best, 0))
     return {"start": start, "stop": stop, "llr": best,
             "p_value": np.minimum(1.0, p_single * max(n_windows, 1)),
             "rate_in": rate_in, "rate_out": rate_out}
