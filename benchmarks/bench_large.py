@@ -4,9 +4,10 @@ The log is ``--copies`` copies of a generated 10-events-per-customer log, each
 copy with its own customer ids and shifted by a day (DuckDB writes it as one
 Parquet file, in time order, so reading it is the streamed path). The run
 happens in a fresh process with ``jm.set_config(memory_limit=...,
-temp_directory=...)``; it prints the events, the seconds for reading and for
-``discover``, DuckDB's limit, the size of the event table and the peak
-resident memory of the process (``VmHWM``).
+temp_directory=...)``; it prints the events, the wall and CPU seconds for
+reading and for ``discover``, DuckDB's limit, the size of the event table and
+the peak resident memory of the process (``VmHWM``) after reading and at the
+end.
 
 Usage::
 
@@ -44,21 +45,26 @@ def make_log(events: int, copies: int, folder: Path, seed: int = 0) -> Path:
     return path
 
 
+def _peak_mb() -> float:
+    """The process's peak resident memory so far (``VmHWM``), in MB."""
+    status = Path("/proc/self/status").read_text().splitlines()
+    return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM"))
+
+
 def child(path: str, memory_limit: str, temp_directory: str) -> None:
     import journeymine as jm
 
     jm.set_config(memory_limit=memory_limit, temp_directory=temp_directory)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     log = jm.read_parquet(path)
-    read = time.perf_counter() - start
+    read, read_cpu, read_peak = time.perf_counter() - start, time.process_time() - cpu, _peak_mb()
     pm = jm.discover(log)
-    seconds = time.perf_counter() - start - read
-    status = Path("/proc/self/status").read_text().splitlines()
-    peak = next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM"))
     print(json.dumps({"events": log.n_events, "customers": pm.summary["customers"],
-                      "read_seconds": read, "discover_seconds": seconds,
+                      "read_seconds": read, "read_cpu_seconds": read_cpu,
+                      "discover_seconds": time.perf_counter() - start - read,
+                      "discover_cpu_seconds": time.process_time() - cpu - read_cpu,
                       "memory_limit": memory_limit, "table_mb": log.table.nbytes / 2**20,
-                      "peak_mb": peak}))
+                      "peak_mb_after_read": read_peak, "peak_mb": _peak_mb()}))
 
 
 def main() -> None:
