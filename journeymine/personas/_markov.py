@@ -11,15 +11,15 @@ ends". Further independent components per persona enter the same
 likelihood: the channel of each event (a multinomial), the pace (a
 multinomial over log-time bins of every wait between consecutive events,
 :data:`WAIT_BINS`: a histogram that holds seconds-apart clicks and days-apart
-returns alike, where one mean log-wait would average them away), the journey
-duration and length (Gaussians on the log duration, the log number of events
-and the log number of visits) and the value (a Gaussian on the mean log paid
-amount). Duration, length and value are one observation per customer, so
+returns alike, where one mean log-wait would average them away), the number
+of visits, the events per visit and the time between visits (Gaussians on
+their logs) and the value (a Gaussian on the mean log paid amount). These
+summaries are one observation per customer, so
 customer-to-customer variation widens the persona's variance instead of
 being counted once per event.
 
 Each component ``c`` has a weight ``w_c`` in the E-step (a tempered
-likelihood ``sum_c w_c log p_c``): weights are chosen on held-out
+likelihood ``sum_c w_c log p_c``): weights are chosen per log on held-out
 likelihood by :func:`tune_weights`, so a component that carries no persona
 signal in a log can be damped without being switched off everywhere.
 
@@ -46,23 +46,21 @@ __all__ = ["COMPONENTS", "MarkovMixture", "SequenceData", "sequence_data", "tune
 #: Components of the sequence model; "entry" and "transitions" are always modelled.
 COMPONENTS = ("entry", "transitions", "channel", "pace", "duration", "length", "revenue")
 #: The Gaussian summaries of each customer and the component each belongs to.
-GAUSS = {"visits": "length", "duration": "duration", "length": "length",
+GAUSS = {"visits": "length", "per_visit": "length", "gap": "duration",
          "revenue": "revenue"}
 #: Seconds without an event that end a visit (the usual web-analytics session timeout).
 VISIT_GAP = 1800
 #: Bins of the wait histogram: ``floor(log(1 + seconds))`` clipped to this many bins
 #: (a factor e per bin: seconds up to about 40 days, the last bin open-ended).
 WAIT_BINS = 16
-#: Default E-step weight of each component, chosen by recovery of planted personas on
-#: the scenarios of ``tests/personas/_independent.py`` (``benchmarks/bench_personas.py
-#: --generators``): the per-event parts (entry, transitions) are damped so that a
-#: dozen moves do not drown one pace or value summary, and duration and length, which
-#: mostly count visits, are damped further so that "one visit vs several" does not
-#: become the persona split unless nothing else separates customers.
-DEFAULT_WEIGHTS = {"entry": 0.5, "transitions": 0.5, "channel": 1.0, "pace": 1.0,
-                   "duration": 0.25, "length": 0.25, "revenue": 1.0}
-#: Weights tried for each component by :func:`tune_weights`.
-WEIGHT_GRID = (0.0, 0.5, 1.0)
+#: Variance floor of the Gaussian summaries (log scale). Visits are whole numbers, so
+#: log visits has a spike at 0 (one visit); with a tiny floor a persona of exactly one
+#: visit gains nats per customer from the spike alone and "one visit vs several"
+#: becomes a persona wherever visits vary. 0.05 is about the rounding variance of
+#: log 1 vs log 2 (0.69^2 / 12).
+VAR_FLOOR = 0.05
+#: Weights tried for each component by :func:`tune_weights` (besides 1).
+WEIGHT_GRID = (0.0, 0.5, 2.0)
 #: Name of the state that stands for touchpoints not seen at fit time.
 OTHER = "\x00other"
 
@@ -174,19 +172,25 @@ def sequence_data(
 
 
 def _summaries(st, has_revenue: bool):
-    """One row per customer: the log-scale duration, length and value summaries.
+    """One row per customer: the log-scale length, duration and value summaries.
 
-    ``visits``: log of the number of visits; ``duration``: log(1 + seconds
-    from first to last event); ``length``: log of the number of events;
-    ``revenue``: mean log paid amount (null for a customer who paid nothing).
+    Chosen to be nearly independent of each other within a persona (the
+    mixture assumes its components are; the number of events, the journey
+    duration and the number of visits all grow together, and three
+    Gaussians on them would make "one visit vs several" a persona three
+    times over): ``visits``: log of the number of visits; ``per_visit``: log
+    of the events per visit; ``gap``: mean log seconds between visits (null
+    with one visit); ``revenue``: mean log paid amount (null for a customer
+    who paid nothing).
     """
     wait = st.next_timestamp.epoch_seconds() - st[TIMESTAMP].epoch_seconds()
     between = st.next_timestamp.notnull() & (wait >= VISIT_GAP)
-    first_ts, last_ts = st[TIMESTAMP].min(), st[TIMESTAMP].max()
+    visits = between.cast("float64").sum() + 1
     aggs = {
-        "visits": (between.cast("float64").sum() + 1).ln(),
-        "duration": (last_ts.epoch_seconds() - first_ts.epoch_seconds() + 1).ln(),
-        "length": st.count().cast("float64").ln(),
+        "visits": visits.ln(),
+        "per_visit": (st.count().cast("float64") / visits).ln(),
+        # greatest(): DuckDB takes the log of every row, not only those kept by where.
+        "gap": ibis.greatest(wait, 1).cast("float64").ln().mean(where=between),
     }
     if has_revenue:
         aggs["revenue"] = st[REVENUE].ln().mean(where=st[REVENUE] > 0)
@@ -288,7 +292,7 @@ class MarkovMixture:
             agg = resp.T @ stats  # (K, 3)
             cnt = np.maximum(agg[:, 0], 1e-10)
             mu = agg[:, 1] / cnt
-            var = np.maximum(agg[:, 2] / cnt - mu**2, 0.0) + 1e-2
+            var = np.maximum(agg[:, 2] / cnt - mu**2, 0.0) + VAR_FLOOR
             self.gauss_[name] = (mu, var)
         self.log_channel_ = (
             None if data.channel is None else _normalize((data.channel.T @ resp).T, self.alpha)
@@ -409,19 +413,35 @@ def tune_weights(train: SequenceData, test: SequenceData, k: int, components: Se
                  max_iter: int = 300) -> tuple[dict[str, float], pd.DataFrame]:
     """Weights of the components, chosen one at a time on held-out likelihood.
 
-    Starting from :data:`DEFAULT_WEIGHTS`, each component except
-    ``"transitions"`` (the reference) tries the weights of
-    :data:`WEIGHT_GRID`; the weight whose fit on ``train`` gives the highest
-    plain log-likelihood per customer on ``test`` is kept (ties keep the
-    current weight).
+    Starting from weight 1 everywhere (the plain likelihood), each component
+    in turn tries the weights of :data:`WEIGHT_GRID`; the weight whose fit
+    on ``train`` gives the highest plain log-likelihood per customer on
+    ``test`` is kept (ties keep the current weight). A component whose
+    differences between customers are not persona differences (a tempo that
+    varies from customer to customer, a visit count that does) makes the
+    mixture model those differences, which fits held-out customers worse
+    than modelling the personas: its weight goes down; a component that
+    separates the personas goes up.
 
     Returns
     -------
     weights : dict of str to float
     trials : pandas.DataFrame
         ``component``, ``weight``, ``heldout_loglik`` of every fit tried.
+
+    Examples
+    --------
+    >>> import journeymine as jm
+    >>> from journeymine.personas._markov import OTHER, sequence_data, tune_weights
+    >>> log = jm.datasets.make_journeys(200, random_state=0)
+    >>> data = sequence_data(log, [*log.activities, OTHER], ["pace"])
+    >>> weights, trials = tune_weights(data.take(range(140)), data.take(range(140, 200)),
+    ...                                2, ["entry", "transitions", "pace"],
+    ...                                np.random.SeedSequence(0), max_iter=20)
+    >>> sorted(weights), len(trials)
+    (['entry', 'pace', 'transitions'], 7)
     """
-    weights = {c: DEFAULT_WEIGHTS[c] for c in components}
+    weights = dict.fromkeys(components, 1.0)
 
     def heldout(w: dict[str, float]) -> float:
         # The same seed for every trial, so trials differ by the weights, not the restarts.
@@ -430,12 +450,10 @@ def tune_weights(train: SequenceData, test: SequenceData, k: int, components: Se
         return float(model.score_samples(test).mean())
 
     base = heldout(weights)
-    trials = [{"component": "default", "weight": np.nan, "heldout_loglik": base}]
+    trials = [{"component": "all", "weight": 1.0, "heldout_loglik": base}]
     for comp in components:
-        if comp == "transitions":
-            continue
         best_w, best = weights[comp], base
-        for w in (w for w in WEIGHT_GRID if w != weights[comp]):
+        for w in WEIGHT_GRID:
             score = heldout({**weights, comp: w})
             trials.append({"component": comp, "weight": w, "heldout_loglik": score})
             if score > best + 1e-9:

@@ -52,10 +52,11 @@ class PersonaModel(ClusterMixin, BaseEstimator):
     n_personas : int or "auto", default "auto"
         Number of personas (at most one per distinct journey: with fewer
         distinct journeys the model warns and uses fewer); ``"auto"`` picks
-        it in ``k_range``: for ``"markov"`` by BIC, held-out likelihood and
-        bootstrap stability together (among the ks no larger than the BIC
-        choice whose bootstrap refits agree, adjusted Rand >= 0.75, the
-        smallest that reaches 75 % of the held-out likelihood gain); for ``"gmm"`` by BIC (lowest)
+        it in ``k_range``: for ``"markov"`` by held-out likelihood and
+        bootstrap stability together (among the ks whose bootstrap refits,
+        started from the fit, agree with it, adjusted Rand >= 0.75, the
+        smallest that reaches 70 % of the best held-out likelihood gain over
+        the smallest k; BIC and ICL are shown); for ``"gmm"`` by BIC (lowest)
         and for ``"kmeans"`` by the mean silhouette (highest, on at most
         4,000 customers). :attr:`k_note_` says how confident the choice is.
     method : {"markov", "gmm", "kmeans"}, default "markov"
@@ -83,18 +84,18 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         ``"entry"`` (the touchpoint that opens each visit), ``"transitions"``
         (including "the journey ends"), ``"channel"`` (channel of each
         event), ``"pace"`` (a histogram of every log-wait between events),
-        ``"duration"`` (log journey duration), ``"length"`` (log events and
-        log visits) and ``"revenue"`` (mean log paid amount, when the log
+        ``"duration"`` (mean log time between visits), ``"length"`` (log
+        visits and log events per visit) and ``"revenue"`` (mean log paid amount, when the log
         has revenue). Entry and transitions are always modelled.
-    component_weights : dict, "heldout" or None, default None
+    component_weights : "heldout", dict or None, default "heldout"
         For ``"markov"``: the weight of each component in the assignment of
-        customers (a tempered likelihood). ``None``: the defaults of
-        :data:`~journeymine.personas._markov.DEFAULT_WEIGHTS` (entry and
-        transitions 0.5, duration and length 0.25, the rest 1), chosen by
-        recovery across the independent scenarios; a dict overrides some;
-        ``"heldout"`` tunes each weight in {0, 0.5, 1} on held-out
-        likelihood (on the scenarios it modelled "one visit vs several"
-        instead of the personas and recovered less, hence not the default).
+        customers (a tempered likelihood). ``"heldout"``: chosen per log,
+        one component at a time from {0, 0.5, 1, 2}, by the held-out
+        likelihood of a fit on the rest of the fit sample
+        (:func:`~journeymine.personas._markov.tune_weights`; the weights
+        that tempo or visit counts varying from customer to customer would
+        otherwise turn into personas go down); a dict fixes them (1 for a
+        component not given); ``None``: 1 each (the plain likelihood).
     n_init : int, default 4
         Restarts per fit (the best is kept).
     max_iter : int, default 300
@@ -121,8 +122,9 @@ class PersonaModel(ClusterMixin, BaseEstimator):
     k_scores_ : pandas.DataFrame
         Per k tried: ``k``, ``criterion``, ``score`` (lower is better),
         ``chosen``; for ``"markov"`` also ``bic``, ``icl``, ``heldout_loglik``
-        (per held-out customer, higher is better) and ``stability`` (mean
-        adjusted Rand index of bootstrap refits).
+        (per held-out customer, higher is better; ``score`` is minus it) and
+        ``stability`` (mean adjusted Rand index of bootstrap refits started
+        from the fit).
     k_note_ : str
         How the number of personas was chosen and how confident that is
         (also on every card as ``k_note``).
@@ -155,7 +157,8 @@ class PersonaModel(ClusterMixin, BaseEstimator):
     def __init__(self, n_personas: int | str = "auto", *, method: str = "markov",
                  k_range: tuple[int, int] = (2, 8), random_state=None,
                  components: Sequence[str] = COMPONENTS,
-                 component_weights: Mapping[str, float] | str | None = None, n_init: int = 4,
+                 component_weights: Mapping[str, float] | str | None = "heldout",
+                 n_init: int = 4,
                  max_iter: int = 300, sample_size: int = 20_000, n_bootstrap: int = 10,
                  stages: StagesLike = None, conversion: str | Collection[str] | None = None,
                  n_quotes: int = 3):

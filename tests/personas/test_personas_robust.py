@@ -144,3 +144,31 @@ def test_k_is_found_on_clearly_separated_personas():
     truth = model.labels_.index.str[1].astype(int)
     assert pd.crosstab(model.labels_, truth).gt(0).sum(axis=1).eq(1).all()  # pure personas
     assert "k = 3 of 2-6" in model.k_note_ and model.personas_[0].k_note == model.k_note_
+
+
+def test_k_is_found_when_personas_differ_only_in_channel():
+    """Same touchpoints and pace, one channel each: k = 4 (BIC alone stopped at 2 here)."""
+    rng = np.random.default_rng(1)
+    rows = []
+    channels = ["app", "web", "email", "store"]
+    for j in range(4):
+        mix = np.full(4, 0.1 / 3)
+        mix[j] = 0.9
+        for i in range(60):
+            t = pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(rng.integers(60)))
+            for _ in range(3 + rng.poisson(4)):
+                rows.append((f"c{j}_{i:02d}", f"tp_{rng.integers(4)}", t,
+                             channels[rng.choice(4, p=mix)]))
+                t += pd.Timedelta(seconds=float(rng.lognormal(np.log(60), 0.5)))
+    events = pd.DataFrame(rows, columns=["customer_id", "touchpoint", "ts", "channel"])
+    model = PersonaModel(k_range=(2, 6), random_state=0, n_bootstrap=0).fit(events)
+    assert model.n_personas_ == 4
+    truth = model.labels_.index.str[1].astype(int)
+    assert pd.crosstab(model.labels_, truth).max(axis=1).sum() >= 0.9 * len(truth)
+    scores = model.k_scores_.set_index("k")
+    assert scores.loc[4, "stability"] >= 0.75 and scores["chosen"].sum() == 1
+    assert {"bic", "icl", "heldout_loglik", "stability"} <= set(scores.columns)
+    # The channel carries the personas: tuning on held-out likelihood keeps it in.
+    weights = model._backend_.component_weights_
+    assert weights["channel"] > 0
+    assert weights["channel"] >= max(weights[c] for c in ("entry", "transitions", "pace"))
