@@ -1,13 +1,15 @@
 """Per-customer journey features: :class:`JourneyFeaturizer` and its Ibis queries.
 
-The queries are Ibis expressions over the event table (DuckDB by default), one
-aggregation per customer; pandas only receives the finished feature table.
+The queries are Ibis expressions over the event table (DuckDB by default),
+run on chunks of customers (:data:`~journeymine.personas._common.CHUNK_CUSTOMERS`
+at a time): one aggregation per customer for the journey as a whole, and
+grouped counts per customer and touchpoint (stage, channel, transition) that
+are scattered into the feature table. No per-event data leaves the database.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -85,29 +87,36 @@ def journey_features(st: ir.Table, n_stages: int, as_of, has_revenue: bool) -> d
     return out
 
 
-def counts_by(st: ir.Table, column: ir.Column, values: Sequence[Any], prefix: str) -> dict:
-    """``{prefix + i: events where column == values[i]}`` aggregations."""
-    return {f"{prefix}{i}": n_where(column == v) for i, v in enumerate(values)}
+def counts_per_customer(st: ir.Table, *keys: str) -> ir.Table:
+    """Events per customer and value of ``keys``: one row per pair that occurs (long form).
+
+    One grouped count instead of one filtered sum per value: the counts of
+    a customer-by-touchpoint (or channel, stage, transition) matrix, most
+    of whose cells are zero.
+    """
+    return st.group_by([CUSTOMER, *keys]).aggregate(n=st.count())
 
 
-def channel_features(st: ir.Table, channels: Sequence[str]) -> dict[str, ir.Value]:
-    """Channel mix counts, switches between consecutive events, first and last channel."""
-    first = st[CHANNEL].argmin(st[EVENT_INDEX])
-    last = st[CHANNEL].argmax(st[EVENT_INDEX])
+def scatter_counts(counts: pd.DataFrame, customers: pd.Index, codes: np.ndarray, width: int,
+                   prefix: str) -> pd.DataFrame:
+    """The long-form ``counts`` as a dense ``(customers, width)`` table.
+
+    ``codes`` gives each row's column (-1: not a feature, dropped); columns
+    are named ``prefix + i``.
+    """
+    out = np.zeros((len(customers), width), dtype=np.int64)
+    keep = codes >= 0
+    rows = customers.get_indexer(counts[CUSTOMER].to_numpy()[keep])
+    out[rows, codes[keep]] = counts["n"].to_numpy()[keep]
+    return pd.DataFrame(out, index=customers, columns=[f"{prefix}{i}" for i in range(width)])
+
+
+def channel_features(st: ir.Table) -> dict[str, ir.Value]:
+    """Switches between consecutive channels, first and last channel."""
     switch = st.next_channel.notnull() & (st.next_channel != st[CHANNEL])
-    out = counts_by(st, st[CHANNEL], channels, "ch")
-    out["n_channel_switches"] = n_where(switch)
-    out["first_channel"] = first
-    out["last_channel"] = last
-    return out
-
-
-def bigram_counts(st: ir.Table, bigrams: Sequence[tuple[str, str]]) -> dict[str, ir.Value]:
-    """Counts of the given consecutive touchpoint pairs (order information)."""
-    return {
-        f"bg{i}": n_where((st[ACTIVITY] == a) & (st.next_activity == b))
-        for i, (a, b) in enumerate(bigrams)
-    }
+    return {"n_channel_switches": n_where(switch),
+            "first_channel": st[CHANNEL].argmin(st[EVENT_INDEX]),
+            "last_channel": st[CHANNEL].argmax(st[EVENT_INDEX])}
 
 
 def pair_counts(st: ir.Table) -> ir.Table:
@@ -367,31 +376,48 @@ class JourneyFeaturizer(TransformerMixin, BaseEstimator):
         # output plus one chunk's steps, not the steps of the whole log.
         out = np.empty((len(customers), len(names)))
         for rows, chunk in log_chunks(log, bounds):
-            raw = self._raw(chunk, as_of, tt).reindex(customers[rows])
+            raw = self._raw(chunk, as_of, tt, customers[rows])
             out[rows] = self._assemble(raw).to_numpy(dtype=float)
         return pd.DataFrame(out, index=customers, columns=list(names))
 
-    def _raw(self, log: EventLog, as_of, tt: ir.Table | None) -> pd.DataFrame:
-        """The query columns of one chunk of customers, indexed by customer."""
+    def _raw(self, log: EventLog, as_of, tt: ir.Table | None,
+             customers: pd.Index) -> pd.DataFrame:
+        """The query columns of one chunk of ``customers`` (its customers, sorted)."""
         g = self.groups_
         st = self._steps(log, self.stage_map_, self.conversion_)
         aggs: dict[str, ir.Value] = {"_n": st.count()}
+        has_channel = "channels" in g and self.channels_ and log.has_channel
         if "journey" in g:
             has_rev = self.has_revenue_ and REVENUE in log.table.column_names
             aggs.update(journey_features(st, len(self.stages_), as_of, has_rev))
-        if "touchpoints" in g:
-            aggs.update(counts_by(st, st[ACTIVITY], self.touchpoints_, "tp"))
-        if "stages" in g:
-            aggs.update(counts_by(st, st.stage_rank, range(len(self.stages_)), "sg"))
-        if "channels" in g and self.channels_ and log.has_channel:
-            aggs.update(channel_features(st, self.channels_))
-        if "transitions" in g:
-            aggs.update(bigram_counts(st, self.transitions_))
+        if has_channel:
+            aggs.update(channel_features(st))
         expr = st.group_by(st[CUSTOMER]).aggregate(**aggs)
         if tt is not None:
             expr = expr.left_join(tt, CUSTOMER).select(expr, *[c for c in tt.columns
                                                                if c != CUSTOMER])
-        return expr.execute().set_index(CUSTOMER)
+        parts = [expr.execute().set_index(CUSTOMER).reindex(customers)]
+
+        def counts(prefix: str, width: int, keys: list[str], code) -> None:
+            df = counts_per_customer(st, *keys).execute()
+            parts.append(scatter_counts(df, customers, code(df), width, prefix))
+
+        def lookup(values: Sequence, *cols: str):
+            index = pd.Index(values) if len(cols) == 1 else pd.MultiIndex.from_tuples(values)
+            return lambda df: index.get_indexer(
+                df[cols[0]] if len(cols) == 1 else pd.MultiIndex.from_frame(df[list(cols)]))
+
+        if "touchpoints" in g:
+            counts("tp", len(self.touchpoints_), [ACTIVITY], lookup(self.touchpoints_, ACTIVITY))
+        if "stages" in g:
+            counts("sg", len(self.stages_), ["stage_rank"],
+                   lookup(range(len(self.stages_)), "stage_rank"))
+        if has_channel:
+            counts("ch", len(self.channels_), [CHANNEL], lookup(self.channels_, CHANNEL))
+        if "transitions" in g and self.transitions_:
+            counts("bg", len(self.transitions_), [ACTIVITY, "next_activity"],
+                   lookup(self.transitions_, ACTIVITY, "next_activity"))
+        return pd.concat(parts, axis=1)
 
     def _assemble(self, raw: pd.DataFrame) -> pd.DataFrame:
         """Turn the query columns into the named, ordered feature table (vectorised)."""
