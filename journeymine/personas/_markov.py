@@ -439,7 +439,7 @@ def tune_weights(train: SequenceData, test: SequenceData, k: int, components: Se
     ...                                2, ["entry", "transitions", "pace"],
     ...                                np.random.SeedSequence(0), max_iter=20)
     >>> sorted(weights), len(trials)
-    (['entry', 'pace', 'transitions'], 7)
+    (['entry', 'pace', 'transitions'], 10)
     """
     weights = dict.fromkeys(components, 1.0)
 
