@@ -5,8 +5,10 @@ A text is language-detected and lightly normalised
 (:func:`prepare_text`), truncated at ``max_length`` tokens, and the hidden
 states of a few layers are mean-pooled over the attention mask (never
 ``pooler_output``). :class:`Encoder` runs the Hugging Face model with torch;
-:class:`OnnxEncoder` runs an int8-quantised ONNX export of it; both batch texts
-by length. :func:`cached_features` keeps the all-layer features of training
+:class:`OnnxEncoder` runs an int8-quantised ONNX export of it; both pad per
+batch of similar lengths (torch: token-length batches of at most
+``batch_size * max_length`` tokens, :func:`length_batches`; ONNX: 32 texts
+sorted by characters). :func:`cached_features` keeps the all-layer features of training
 corpora on disk.
 """
 
@@ -29,7 +31,14 @@ from journeymine.sentiment._data import (
 from journeymine.sentiment._deps import import_torch
 from journeymine.sentiment._lora import merge_lora
 
-__all__ = ["N_LAYERS", "Encoder", "OnnxEncoder", "cached_features", "prepare_text"]
+__all__ = [
+    "N_LAYERS",
+    "Encoder",
+    "OnnxEncoder",
+    "cached_features",
+    "length_batches",
+    "prepare_text",
+]
 
 N_LAYERS = 13  # embeddings + 12 transformer layers of multilingual-e5-small
 
@@ -46,6 +55,43 @@ def prepare_text(text: str) -> tuple[str, str]:
     return language, "query: " + normalize_text(text, language)
 
 
+def length_batches(lengths: Sequence[int], max_tokens: int) -> list[np.ndarray]:
+    """Split texts into batches of similar token length for padding per batch.
+
+    Texts are sorted by token length (stably) and cut into consecutive
+    batches whose padded size (texts x longest text) stays within
+    ``max_tokens``; a text longer than ``max_tokens`` gets a batch of its
+    own. Short texts thus share large batches, long ones small batches, and
+    little padding is computed.
+
+    Parameters
+    ----------
+    lengths : sequence of int
+        Token count of each text.
+    max_tokens : int
+        Largest padded batch size in tokens.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Indices into ``lengths``, one array per batch; together a permutation.
+
+    Examples
+    --------
+    >>> [b.tolist() for b in length_batches([5, 2, 9, 3, 2], max_tokens=10)]
+    [[1, 4, 3], [0], [2]]
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    order = np.argsort(lengths, kind="stable")
+    batches, start = [], 0
+    for end in range(1, len(order) + 1):
+        # order is sorted, so the batch's longest text is its last one
+        if end == len(order) or (end + 1 - start) * lengths[order[end]] > max_tokens:
+            batches.append(order[start:end])
+            start = end
+    return batches
+
+
 class _TokenCounting:
     """Token counts from ``self.tokenizer`` (shared by the torch and ONNX encoders)."""
 
@@ -58,7 +104,7 @@ class _TokenCounting:
 
 
 class Encoder(_TokenCounting):
-    """Mean-pooled hidden states of a Hugging Face encoder, batched by length.
+    """Mean-pooled hidden states of a Hugging Face encoder, batched by token length.
 
     Parameters
     ----------
@@ -67,6 +113,10 @@ class Encoder(_TokenCounting):
     max_length : int, default 128
         Tokens kept per text (longer texts are truncated).
     batch_size : int, default 32
+        Texts per batch at ``max_length`` tokens: texts are tokenised once,
+        sorted by token length and batched so that a padded batch holds at
+        most ``batch_size * max_length`` tokens (:func:`length_batches`), so
+        short texts share larger batches.
     device : str, default 'cpu'
     num_threads : int, optional
         ``torch.set_num_threads``; default leaves torch's setting.
@@ -128,18 +178,14 @@ class Encoder(_TokenCounting):
         out = np.zeros((len(texts), len(layers), hidden), dtype=np.float32)
         if not texts:
             return out
-        order = np.argsort([len(t) for t in texts], kind="stable")
+        ids = self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
+        lengths = np.array([len(x) for x in ids], dtype=np.int64)
         need_all = max(layers) < self.model.config.num_hidden_layers or len(layers) > 1
         bar = tqdm(total=len(texts), desc=desc, disable=not progress, unit="text")
         with torch.inference_mode():
-            for start in range(0, len(texts), self.batch_size):
-                idx = order[start : start + self.batch_size]
-                batch = self.tokenizer(
-                    [texts[i] for i in idx],
-                    truncation=True,
-                    max_length=self.max_length,
-                    padding=True,
-                    return_tensors="pt",
+            for idx in length_batches(lengths, self.batch_size * self.max_length):
+                batch = self.tokenizer.pad(
+                    {"input_ids": [ids[i] for i in idx]}, padding=True, return_tensors="pt"
                 ).to(self.device)
                 res = self.model(
                     input_ids=batch["input_ids"],

@@ -59,6 +59,9 @@ class EmotionTagger:
         columns empty and vice versa), or multilingual-e5-small itself (the
         shipped adapter and heads are used). Hub ids load from the local cache when offline.
     batch_size : int, default 32
+        Texts per batch at ``max_length`` tokens; the torch encoder puts
+        shorter texts into larger batches of at most ``batch_size *
+        max_length`` padded tokens.
     max_length : int, default 128
         Tokens kept per text; longer texts are truncated with a warning.
     device : str, default 'cpu'
