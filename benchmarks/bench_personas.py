@@ -27,15 +27,15 @@ machine gives):
 * generators, 1,000 customers: the table in the README ("Recovery of planted
   personas"), with the number of seeds each row has.
 * scale, 1,000,000 customers / 9.74 M events (make_journeys, from Parquet),
-  load 10-11: RSS with the log 1.11 GB; PersonaModel.fit (k 2-8 on a
-  20,000-customer sample, 10 bootstrap refits, everyone counted and assigned
-  in chunks of 100,000, cards from the sample) 120 s wall / 47 CPU s, peak
-  2.07 GB; predict 52 s / 21 CPU s, peak 1.85 GB; JourneyFeaturizer on
-  everyone 167 s / 67 CPU s, peak 3.36 GB. 200,000 customers, load 8-9 (before the
-  count queries shared one projection): fit 71 s / 24 CPU s peak 1.07 GB,
-  predict 12 s peak 1.06 GB. Before the chunked
-  counts (200,000 customers, load 20-27): fit 1,150 s, peak 1.53 GB; at 1M
-  the fit peaked at 12.1 GB.
+  load 9-11: RSS with the log 1.11 GB; PersonaModel.fit (component weights,
+  k 2-8 and bootstrap on a 20,000-customer sample, 10 stability refits,
+  everyone counted and assigned in chunks of 100,000, cards from the
+  sample; k = 4) 95 s wall / 38 CPU s, peak 2.06 GB; predict 54 s / 21 CPU
+  s, peak 1.90 GB; JourneyFeaturizer on everyone 107 s / 42 CPU s, peak
+  3.46 GB. 200,000 customers, load 8-9 (before the count queries shared one
+  projection): fit 71 s / 24 CPU s peak 1.07 GB, predict 12 s peak 1.06 GB.
+  Before the chunked counts (200,000 customers, load 20-27): fit 1,150 s,
+  peak 1.53 GB; at 1M the fit peaked at 12.1 GB.
 """
 
 from __future__ import annotations
@@ -280,6 +280,8 @@ def _step(out: dict, name: str, fn):
         out[f"{name}_s"] = round(time.perf_counter() - t, 1)
         out[f"{name}_cpu_s"] = round(time.process_time() - c, 1)
     out[f"{name}_peak_rss_mb"] = round(peak.peak)
+    print(f"{name}: {out[f'{name}_s']} s, {out[f'{name}_cpu_s']} CPU s, peak "
+          f"{out[f'{name}_peak_rss_mb']} MB, load {os.getloadavg()[0]:.1f}", flush=True)
     return result
 
 
