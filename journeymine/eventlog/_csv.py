@@ -207,6 +207,8 @@ class _Dialect:
             f"{', '.join(f'{k} = {v}' for k, v in _base_options(sep, encoding).items())})"
         ).fetchone()
         empty = "(empty)"
+        if quote_char == empty:  # no quotes in the sample: later rows may still quote (RFC 4180)
+            quote_char, escape = '"', '"' if escape == empty else escape
         options = {"delim": delim, "quote": quote_char, "escape": escape,
                    "new_line": new_line, "comment": comment, "skip": skip, "header": header}
         options = {k: duckdb_literal("" if v == empty else v) if isinstance(v, str) else v

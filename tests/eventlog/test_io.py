@@ -115,6 +115,28 @@ def test_read_csv_bad_timestamp_after_the_sniffed_rows_is_named(tmp_path):
         read_csv(path)
 
 
+def test_read_csv_quoted_value_after_the_sniffed_rows_is_one_field(tmp_path):
+    rows = "".join(f"c{i},x,2024-05-01 10:00:{i % 60:02d}\n" for i in range(25_000))
+    path = write(tmp_path / "e.csv", "customer_id,touchpoint,ts\n" + rows
+                 + 'z,"cart, mobile",2024-05-02 10:00:00\n')
+    t = read_csv(path).to_pandas().set_index("customer_id")
+    assert t.loc["z", "activity"] == "cart, mobile"
+
+
+def test_read_csv_offsets_and_zones_after_the_sniffed_rows(tmp_path):
+    """Naive rows fill the sniffer's sample; the later offset and zone are honoured."""
+    rows = "".join(f"c{i},x,2024-05-01 10:00:00\n" for i in range(25_000))
+    path = write(tmp_path / "e.csv", "customer_id,touchpoint,ts\n" + rows
+                 + "minus,x,2024-05-01 10:00:00-05:00\nzone,x,2024-05-01 10:00:00 UTC\n"
+                 + "zulu,x,2024-05-01T10:00:00Z\n")
+    t = read_csv(path).to_pandas().set_index("customer_id")["timestamp"]
+    assert t["minus"] == pd.Timestamp("2024-05-01 15:00", tz="UTC")
+    assert t["zone"] == t["zulu"] == t["c0"] == pd.Timestamp("2024-05-01 10:00", tz="UTC")
+    local = read_csv(path, tz="Asia/Jakarta").to_pandas().set_index("customer_id")["timestamp"]
+    assert local["minus"] == pd.Timestamp("2024-05-01 15:00", tz="UTC")
+    assert local["c0"] == pd.Timestamp("2024-05-01 03:00", tz="UTC")
+
+
 def test_read_csv_offsets_after_naive_rows_are_honoured(tmp_path):
     rows = "".join(f"c{i},x,2024-05-01 10:00:00\n" for i in range(3000))
     path = write(tmp_path / "e.csv", "customer_id,touchpoint,ts\n" + rows
