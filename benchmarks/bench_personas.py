@@ -14,7 +14,7 @@
     accuracy of gradient boosting trained on the true personas (how
     recoverable they are). ``--out rows.csv`` appends every row as it is
     measured; ``--summary rows.csv ...`` prints the means and the README table.
-``python benchmarks/bench_personas.py --scale [N] [--cache FILE]``
+``python benchmarks/bench_personas.py --scale [N] [--cache FILE] [--method M]``
     PersonaModel fit, predict and JourneyFeaturizer on N customers (default
     1,000,000) of make_journeys, read from Parquet (generated in a child
     process first): wall and CPU seconds and peak resident memory of each
@@ -285,7 +285,7 @@ def _step(out: dict, name: str, fn):
     return result
 
 
-def scale(n: int, cache: str | None = None) -> dict:
+def scale(n: int, cache: str | None = None, method: str = "markov") -> dict:
     """Fit, predict and featurize ``n`` customers: seconds and peak RSS of each step.
 
     The log is generated in a child process and written to Parquet (``cache``,
@@ -310,7 +310,8 @@ def scale(n: int, cache: str | None = None) -> dict:
     gc.collect()
     out["events"] = log.n_events
     out["rss_with_log_mb"] = round(rss_mb())
-    model = _step(out, "fit", lambda: PersonaModel(random_state=0).fit(log))
+    out["method"] = method
+    model = _step(out, "fit", lambda: PersonaModel(method=method, random_state=0).fit(log))
     out["k"] = model.n_personas_
     labels = _step(out, "predict", lambda: model.predict(log))
     out["assigned"] = len(labels)
@@ -336,6 +337,7 @@ if __name__ == "__main__":
     ap.add_argument("--no-supervised", action="store_true")
     ap.add_argument("--scale", nargs="?", type=int, const=1_000_000, default=None)
     ap.add_argument("--cache", help="Parquet file of the --scale log (written if missing)")
+    ap.add_argument("--method", default="markov", help="PersonaModel method for --scale")
     args = ap.parse_args()
     if args.recovery:
         table = recovery()
@@ -352,5 +354,5 @@ if __name__ == "__main__":
         print(summary(table).to_string())
         print(markdown(table))
     if args.scale:
-        for k, v in scale(args.scale, args.cache).items():
+        for k, v in scale(args.scale, args.cache, args.method).items():
             print(f"{k}: {v}")

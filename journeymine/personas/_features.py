@@ -347,7 +347,7 @@ class JourneyFeaturizer(TransformerMixin, BaseEstimator):
                 out.update({f"{col}__{v}": (f"{col}{i}", "value") for i, v in enumerate(values)})
         return out
 
-    def transform(self, X, *, texts: pd.DataFrame | None = None) -> pd.DataFrame:
+    def transform(self, X, *, texts: pd.DataFrame | None = None, as_of=None) -> pd.DataFrame:
         """Compute the features of every customer of ``X``.
 
         Parameters
@@ -355,6 +355,10 @@ class JourneyFeaturizer(TransformerMixin, BaseEstimator):
         X : EventLog or pandas.DataFrame of events
         texts : DataFrame, optional
             Tagged texts (see :meth:`fit`); ignored when fit saw none.
+        as_of : datetime, optional
+            The time ``recency_days`` is measured to: by default the last
+            event of ``X`` (pass the last event of the whole log when ``X``
+            is one part of it).
 
         Returns
         -------
@@ -369,7 +373,8 @@ class JourneyFeaturizer(TransformerMixin, BaseEstimator):
         if "emotions" in self.groups_ and self.text_labels_ and texts is not None:
             labels = {c: v for c, v in self.text_labels_.items() if c in texts.columns}
             tt = text_features(ibis.memtable(texts[[CUSTOMER, *labels]]), labels)
-        as_of = pc.max(log.table.column(TIMESTAMP)).as_py()
+        if as_of is None:
+            as_of = pc.max(log.table.column(TIMESTAMP)).as_py()
         customers, bounds = customer_bounds(log)
         names = self.get_feature_names_out()
         # One chunk of customers at a time into one preallocated array: memory is the

@@ -104,10 +104,9 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         (traits, paths, funnel, pace) on a random sample of at most this
         many customers (drawn with ``random_state``), then assign everyone,
         :data:`~journeymine.personas._common.CHUNK_CUSTOMERS` customers at a
-        time; card sizes and shares count everyone. For ``"markov"`` only
-        the sample is featurized, so time beyond the sample grows with the
-        log and memory stays bounded on millions (1M customers / 10M events
-        in ``benchmarks/bench_personas.py --scale``).
+        time; card sizes and shares count everyone. Time beyond the sample
+        grows with the log and memory stays bounded on millions (1M
+        customers / 10M events in ``benchmarks/bench_personas.py --scale``).
     n_bootstrap : int, default 10
         Bootstrap refits for the stability score of each persona (0 to skip).
     stages, conversion
@@ -136,9 +135,8 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         Mean bootstrap Jaccard similarity per persona (NaN when ``n_bootstrap=0``).
     featurizer_ : JourneyFeaturizer
     features_ : pandas.DataFrame
-        The features the cards describe: of every customer, except for
-        ``"markov"`` on more than ``sample_size`` customers, where the cards
-        are computed on the fit sample (sizes still count everyone).
+        The features the cards describe: of the fit sample (every customer
+        when there are at most ``sample_size``; card sizes count everyone).
     model_ : object
         The fitted clustering model.
 
@@ -243,12 +241,8 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         seeds = check_random_state(self.random_state).spawn(4)
         self.featurizer_ = JourneyFeaturizer(stages=self.stages, conversion=self.conversion)
         self.featurizer_.fit(log, texts=texts)
-        backend = self._backend()
-        sequence = self.method == "markov"
+        backend = self._backend_ = self._backend()
         customers, bounds = customer_bounds(log)
-        # The sequence model needs no feature table: it is computed for the cards only.
-        features = None if sequence else self.featurizer_.transform(log, texts=texts)
-        backend.learn(log, features)
         n = len(customers)
         if self.n_personas != "auto" and n < ks[0]:
             raise InvalidParameterError(
@@ -259,19 +253,19 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         rng = np.random.default_rng(seeds[0])
         rows = (np.sort(rng.choice(n, self.sample_size, replace=False))
                 if n > self.sample_size else np.arange(n))
-        if sequence:
-            # Counts and card statistics of the fit sample only; everyone else is
-            # counted and assigned chunk by chunk: bounded memory on millions.
-            card_log = log if len(rows) == n else take_customers(log, bounds, rows, log.source)
-            fit_data = backend.data(card_log, None)
-            features = self.featurizer_.transform(card_log, texts=texts)
-            sample = features
-            chunks = ([fit_data] if len(rows) == n else
-                      [backend.data(chunk, None) for _, chunk in log_chunks(log, bounds)])
-        else:
-            card_log, data = log, backend.data(log, features)
-            fit_data, sample, chunks = backend.take(data, rows), features.iloc[rows], [data]
-        ks = self._feasible(ks, len(sample.drop_duplicates()), len(rows))
+        # Features (card statistics), counts and the fit come from the sample only;
+        # everyone is assigned chunk by chunk: bounded memory on millions.
+        # Recency is measured to the last event of the whole log, in the sample and
+        # in every chunk alike.
+        sampled, last = len(rows) < n, log.time_range()[1]
+        card_log = take_customers(log, bounds, rows, log.source) if sampled else log
+        features = self.featurizer_.transform(card_log, texts=texts, as_of=last)
+        backend.learn(log, features)
+        fit_data = backend.data(card_log, features)
+        chunks = [fit_data]
+        if sampled:
+            chunks = [self._data(chunk, texts, last) for _, chunk in log_chunks(log, bounds)]
+        ks = self._feasible(ks, len(features.drop_duplicates()), len(rows))
         table, models, best, self.k_note_ = backend.select(fit_data, ks, seeds[1])
         table["chosen"] = table["k"] == best
         for row in table.itertuples():
@@ -284,7 +278,6 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         best = len(np.unique(raw))
         self.k_scores_ = table
         self.n_personas_ = best
-        self._backend_ = backend
         # Persona ids by size (0 = largest), ties by the model's own order.
         sizes = np.bincount(raw, minlength=best)
         order = np.lexsort((np.arange(best), -sizes))
@@ -369,17 +362,18 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         """
         check_is_fitted(self, "model_")
         log = as_log(X, what="PersonaModel.predict")
-        backend = self._backend_
         customers, bounds = customer_bounds(log)
-        if self.method == "markov":
-            # The sequence model needs no feature table; counts are built chunk by chunk.
-            raw = np.concatenate([
-                backend.predict(self.model_, backend.data(chunk, None))
-                for _, chunk in log_chunks(log, bounds)])
-        else:
-            features = self.featurizer_.transform(log)
-            raw = backend.predict(self.model_, backend.data(log, features))
+        last = log.time_range()[1]
+        raw = np.concatenate([self._backend_.predict(self.model_, self._data(chunk, None, last))
+                              for _, chunk in log_chunks(log, bounds)])
         return pd.Series(self._relabel[raw], index=customers, name="persona")
+
+    def _data(self, chunk, texts: pd.DataFrame | None, as_of):
+        """What the back end assigns for ``chunk``, part of a log whose last event is ``as_of``."""
+        # The sequence model needs no feature table: skip the featurizer for it.
+        features = None if self.method == "markov" else self.featurizer_.transform(
+            chunk, texts=texts, as_of=as_of)
+        return self._backend_.data(chunk, features)
 
     def fit_predict(self, X, y=None, *, texts: pd.DataFrame | None = None) -> pd.Series:
         """:meth:`fit` and return :attr:`labels_`."""

@@ -42,9 +42,11 @@ def test_features_do_not_depend_on_the_chunk_size(log, monkeypatch):
     pd.testing.assert_frame_equal(chunked, whole)
 
 
-def test_sampled_fit_assigns_everyone_in_chunks_as_predict_does(log, monkeypatch):
+@pytest.mark.parametrize("method", ["markov", "kmeans"])
+def test_sampled_fit_assigns_everyone_in_chunks_as_predict_does(log, monkeypatch, method):
     def fit():
-        return PersonaModel(3, random_state=0, sample_size=150, n_bootstrap=0).fit(log)
+        return PersonaModel(3, method=method, random_state=0, sample_size=150,
+                            n_bootstrap=0).fit(log)
 
     whole = fit()
     monkeypatch.setattr(_common, "CHUNK_CUSTOMERS", 37)
