@@ -2,12 +2,14 @@
 
 :func:`discover` computes the directly-follows graph with counts and times,
 variants, the stage funnel, drop-offs, loops, bottlenecks and channel switches,
-and returns a :class:`ProcessMap`. The aggregations are written once as Ibis
-expressions (``_queries``) that run on DuckDB or Spark; ``_positional`` is the
-one sanctioned second implementation, a DuckDB fast path that computes the
-same step rows by position on the sorted table, guarded by
-``tests/discovery/test_agreement.py``. ``_engine`` picks the path and runs the
-queries.
+and returns a :class:`ProcessMap`. The aggregations are written as Ibis
+expressions (``_queries``) that run on any Ibis backend (Spark). On DuckDB,
+the default, ``_positional`` computes the same step and journey rows by
+position on the sorted table and ``_duckdb_queries`` holds the same
+aggregations as SQL, so discovery never imports or compiles Ibis; both are
+guarded by tests against the Ibis definitions (``test_positional.py``,
+``test_duckdb_queries.py``, and Spark against DuckDB in ``test_spark.py``).
+``_engine`` picks the path and runs the queries.
 """
 
 from journeymine.discovery._discover import discover, resolve_conversion

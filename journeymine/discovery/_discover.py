@@ -16,15 +16,14 @@ import pyarrow.compute as pc
 
 from journeymine._util._duckdb import resolve_n_jobs
 from journeymine._util._json import VARIANT_SEPARATOR
-from journeymine.discovery._channels import GAP_COLUMNS, channel_gaps, gap_table
-from journeymine.discovery._engine import JourneyTables, connect
+from journeymine.discovery._channels import GAP_COLUMNS, gap_table
+from journeymine.discovery._engine import journey_engine
 from journeymine.discovery._grains import (
     DEFAULT_EPISODE_GAP,
     DurationLike,
     Journeys,
     at_grain,
     check_grain,
-    returns_query,
 )
 from journeymine.discovery._longtail import (
     MappingLike,
@@ -39,7 +38,7 @@ from journeymine.discovery._processmap import (
     variant_coverage,
 )
 from journeymine.eventlog._eventlog import EventLog, StagesLike, require_event_log
-from journeymine.eventlog._schema import ACTIVITY, CHANNEL, CUSTOMER, REVENUE, suggest
+from journeymine.eventlog._schema import ACTIVITY, CHANNEL, REVENUE, suggest
 from journeymine.eventlog._stages import StageMap, format_names, is_checkout_step, is_failure
 from journeymine.exceptions import (
     BackendError,
@@ -318,7 +317,7 @@ def discover(
 ) -> ProcessMap:
     """Discover the journey customers actually take.
 
-    Computes, with Ibis expressions on DuckDB (or the backend ``con``), the
+    Computes, in SQL on DuckDB (or as Ibis expressions on the backend ``con``), the
     directly-follows graph with counts, distinct customers and durations per
     edge, start and end touchpoints, variants, the stage funnel, drop-off
     touchpoints, loops, bottlenecks and channel switches.
@@ -401,10 +400,6 @@ def discover(
     >>> pm.summary["conversion_rate"]
     0.3333333333333333
     """
-    from journeymine.discovery import (
-        _queries as q,  # imports ibis: kept out of `import journeymine`
-    )
-
     require_event_log(log, "discover()")
     resolve_n_jobs(n_jobs)
     prep = prepare_log(log, grain=grain, gap=gap, session=session, episode_gap=episode_gap,
@@ -414,37 +409,26 @@ def discover(
     stage_map, conv, log = prep.stage_map, prep.conversion, prep.log
     rank = {tp: stage_map.order.index(s) for tp, s in stage_map.mapping.items()}
     con = log.backend if con is None else con  # a read_spark log runs on its own backend
-    if journeys is not None:
-        con = connect(n_jobs) if con is None else con
-    tables = JourneyTables(prep.cases, rank, conv, con, n_jobs=n_jobs)
-    st = tables.steps
-    extra = _grain_tables(journeys, con)
+    engine = journey_engine(prep.cases, rank, conv, con, journeys=journeys, n_jobs=n_jobs)
     # One worker runs the queries in order (the engine is not thread-safe)
-    # while this thread compiles the next ones, builds the journeys and turns
-    # finished results into tables: the engine releases the GIL as it runs.
+    # while this thread builds the journeys and turns finished results into
+    # tables: the engine releases the GIL as it runs.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        def run(expr, *keys: str):
-            query = tables.prepare(expr)
+        def run(name: str, *keys: str):
+            query = engine.prepare(name)
             return pool.submit(lambda: _fetch(query(), *keys))
 
-        results = {"edges": run(q.edges(st), "-count", "source", "target"),
-                   "nodes": run(q.nodes(st), "-count", "touchpoint"),
-                   "ping_pongs": run(q.ping_pongs(st))}
+        results = {"edges": run("edges", "-count", "source", "target"),
+                   "nodes": run("nodes", "-count", "touchpoint"),
+                   "ping_pongs": run("ping_pongs")}
         if CHANNEL in log.columns:
-            results["switches"] = run(q.channel_switches(st))
-            results["gaps"] = run(channel_gaps(st), "from_channel", "to_channel")
-        if "returns" in extra:
-            results["returns"] = run(returns_query(extra["returns"]), "-count", "touchpoint")
-        tables.build_journeys()
-        jr = pool.submit(lambda: tables.journeys).result()
-        ended = jr.anti_join(extra["censored"], CUSTOMER) if "censored" in extra else jr
-        results.update(
-            variants=run(q.variants(jr), "-customers", "variant"),
-            totals=run(_journey_totals_query(jr)),
-            to_convert=run(q.time_to_convert(st)),
-            funnel=run(q.funnel(jr, q.stage_reach(st))),
-            dropoffs=run(q.dropoffs(ended)),
-        )
+            results["switches"] = run("switches")
+            results["gaps"] = run("gaps", "from_channel", "to_channel")
+        if journeys is not None and journeys.grain != "customer":
+            results["returns"] = run("returns", "-count", "touchpoint")
+        engine.build_journeys()
+        for name in ("variants", "totals", "to_convert", "funnel", "dropoffs"):
+            results[name] = run(name, *(("-customers", "variant") if name == "variants" else ()))
 
         # In the order the worker finishes them; every customer starts once.
         edges = results["edges"].result()
@@ -528,39 +512,8 @@ def _long_tail(variants: pd.DataFrame, grain: str) -> dict:
     return {"path_coverage_top10": share, "long_tail": long_tail}
 
 
-def _grain_tables(journeys: Journeys | None, con) -> dict:
-    """The returns and the ids of journeys censored at the window end, as tables on ``con``.
-
-    Registered before any query runs: the engine is not thread-safe.
-    """
-    import ibis
-
-    if journeys is None:
-        return {}
-    key = f"{id(journeys):x}"
-    out = {}
-    if journeys.grain != "customer":
-        out["returns"] = con.create_view(f"jm_returns_{key}", ibis.memtable(journeys.boundaries),
-                                         overwrite=True)
-    censored = journeys.censored_ids()
-    if len(censored):
-        out["censored"] = con.create_view(
-            f"jm_censored_{key}", ibis.memtable(pa.table({CUSTOMER: censored})), overwrite=True)
-    return out
-
-
-def _journey_totals_query(jr):
-    """Converted customers, median journey duration and single-event customers."""
-    seconds = jr.last_timestamp.epoch_seconds() - jr.first_timestamp.epoch_seconds()
-    return jr.aggregate(
-        converted=jr.converted.cast("int64").sum(),
-        median_journey_seconds=seconds.median(),
-        single_event_customers=(jr.length == 1).sum(),
-    )
-
-
 def _journey_totals(df: pd.DataFrame) -> dict:
-    """The one row of :func:`_journey_totals_query` as plain numbers (nulls as zero)."""
+    """The one row of the ``totals`` query as plain numbers (nulls as zero)."""
     row = df.iloc[0]
 
     def number(name: str, kind: type):

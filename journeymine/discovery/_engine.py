@@ -1,12 +1,34 @@
-"""The query engine: Ibis expressions on DuckDB (default) or another Ibis backend."""
+"""The query engines: hand-written SQL on DuckDB (default), Ibis expressions on other backends.
+
+:func:`discover` asks an engine from :func:`journey_engine` for named queries
+(``"edges"``, ``"variants"``, ...; see
+:data:`journeymine.discovery._duckdb_queries.QUERIES`) and gets Arrow tables
+with touchpoint and channel names. :class:`DuckDBJourneys` runs them as SQL
+on the positional steps and never imports Ibis; :class:`IbisJourneys` runs
+the portable Ibis definitions (Spark). :class:`JourneyTables` gives the steps
+and journeys as Ibis tables to code that builds its own Ibis queries
+(personas).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING
 
+from journeymine.eventlog._schema import ACTIVITY, CHANNEL
+
 if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from journeymine.discovery._grains import Journeys
     from journeymine.eventlog._eventlog import EventLog
+
+#: Output columns of the queries that hold a steps column's values, by that column.
+#: An engine that stores touchpoints and channels as integer codes decodes them with it.
+OUTPUT_SOURCES = {
+    "source": ACTIVITY, "target": "next_activity", "touchpoint": ACTIVITY,
+    "partner": "next_activity", "from_channel": CHANNEL, "to_channel": "next_channel",
+}
 
 
 def connect(n_jobs: int | None = None):
@@ -170,18 +192,21 @@ class JourneyTables:
     def decode(self, table):
         """``table`` (a query result, pyarrow) with touchpoint and channel codes as names.
 
-        Columns are matched through :data:`journeymine.discovery._queries.OUTPUT_SOURCES`;
+        Columns are matched through :data:`OUTPUT_SOURCES`;
         a result without codes is returned unchanged.
         """
-        import pyarrow as pa
+        return _decode(table, self._dictionaries)
 
-        from journeymine.discovery._queries import OUTPUT_SOURCES
 
-        for i, field in enumerate(table.schema):
-            names = self._dictionaries.get(OUTPUT_SOURCES.get(field.name))
-            if names is not None and pa.types.is_integer(field.type):
-                table = table.set_column(i, field.name, names.take(table.column(i)))
-        return table
+def _decode(table: pa.Table, dictionaries: Mapping[str, pa.Array]) -> pa.Table:
+    """``table`` with the integer columns named in :data:`OUTPUT_SOURCES` decoded."""
+    import pyarrow as pa
+
+    for i, field in enumerate(table.schema):
+        names = dictionaries.get(OUTPUT_SOURCES.get(field.name))
+        if names is not None and pa.types.is_integer(field.type):
+            table = table.set_column(i, field.name, names.take(table.column(i)))
+    return table
 
 
 def _is_duckdb(con) -> bool:
@@ -192,3 +217,207 @@ def _register_arrow(con, name: str, table):
     """Let DuckDB scan an Arrow table in place (zero-copy) and return it as an Ibis table."""
     con.con.register(name, table)
     return con.table(name)
+
+
+def journey_engine(log: EventLog, stage_rank: Mapping[str, int], conversion: Collection[str],
+                   con=None, *, journeys: Journeys | None = None,
+                   n_jobs: int | None = None) -> DuckDBJourneys | IbisJourneys:
+    """The engine :func:`discover` runs its queries on: SQL on DuckDB, else Ibis on ``con``.
+
+    Parameters
+    ----------
+    log, stage_rank, conversion
+        As for :func:`journey_steps` (``log`` holds one run of rows per journey).
+    con : ibis backend or duckdb connection, optional
+        A new DuckDB connection by default; an Ibis DuckDB backend is used
+        through its connection.
+    journeys : Journeys, optional
+        The grain's journeys: their returns and censored ids become tables
+        of the ``"returns"`` and ``"dropoffs"`` queries.
+    n_jobs : int, optional
+        Threads (every core by default).
+    """
+    if _is_duckdb(con):
+        return DuckDBJourneys(log, stage_rank, conversion, con, journeys=journeys, n_jobs=n_jobs)
+    return IbisJourneys(log, stage_rank, conversion, con, journeys=journeys)
+
+
+class DuckDBJourneys:
+    """Steps and journeys as Arrow tables DuckDB scans in place, queried in SQL (no Ibis).
+
+    The steps are :func:`~journeymine.discovery._positional.steps_table`
+    with integer codes and the columns ``journey`` and ``first_open_switch``
+    (with channels); the journeys are
+    :func:`~journeymine.discovery._positional.journey_codes`, built on first
+    use (:meth:`build_journeys`). Queries are
+    :data:`journeymine.discovery._duckdb_queries.QUERIES`.
+
+    Parameters
+    ----------
+    log, stage_rank, conversion, con, journeys, n_jobs
+        As for :func:`journey_engine`.
+
+    Examples
+    --------
+    >>> import journeymine as jm
+    >>> engine = DuckDBJourneys(jm.datasets.make_journeys(50, random_state=0), {}, ())
+    >>> edges = engine.prepare("edges")()
+    >>> edges.column_names[:3], edges.schema.field("source").type
+    (['source', 'target', 'count'], DataType(string))
+    >>> int(engine.prepare("totals")().column("single_event_customers")[0]) >= 0
+    True
+    """
+
+    def __init__(self, log: EventLog, stage_rank: Mapping[str, int],
+                 conversion: Collection[str], con=None, *, journeys: Journeys | None = None,
+                 n_jobs: int | None = None):
+        import pyarrow as pa
+
+        from journeymine._util import _duckdb
+        from journeymine.discovery._positional import (
+            as_codes,
+            journey_numbers,
+            open_switches,
+            sorted_events,
+            steps_table,
+        )
+        from journeymine.eventlog._schema import CUSTOMER
+
+        if con is None:
+            con = _duckdb.connect("UTC", n_jobs)
+        self._con = getattr(con, "con", con)  # an Ibis DuckDB backend's connection
+        steps, self._dictionaries = as_codes(
+            steps_table(sorted_events(log.table), stage_rank, conversion, n_jobs=n_jobs))
+        self._starts, run_of = journey_numbers(steps)
+        extra = {"journey": pa.array(run_of)}
+        if CHANNEL in steps.column_names:
+            extra["first_open_switch"] = pa.array(open_switches(steps, self._starts, run_of))
+        for name, values in extra.items():
+            steps = steps.append_column(name, values)
+        self._steps, self._journeys, self._journeys_registered = steps, None, False
+        self._names = {"ended": ""}
+        self._names["steps"] = self._register("steps", steps)
+        if journeys is not None:
+            if journeys.grain != "customer":
+                self._names["returns"] = self._register("returns", journeys.boundaries)
+            censored = journeys.censored_ids()
+            if len(censored):
+                name = self._register("censored", pa.table({CUSTOMER: censored}))
+                self._names["ended"] = (f"AND {CUSTOMER} NOT IN (SELECT {CUSTOMER} "
+                                        f"FROM {name})")
+
+    def _register(self, what: str, table: pa.Table) -> str:
+        """Let DuckDB scan ``table`` in place (zero-copy) as a view; return its name."""
+        name = f"jm_{what}_{id(self):x}"
+        self._con.register(name, table)
+        return name
+
+    def build_journeys(self) -> None:
+        """Compute the journeys (safe while another thread runs queries: DuckDB is not used)."""
+        if self._journeys is None:
+            from journeymine.discovery._positional import journey_codes
+
+            self._journeys = journey_codes(self._steps, self._starts)
+
+    def prepare(self, name: str) -> Callable[[], pa.Table]:
+        """A function that runs the query ``name`` and returns its result with names.
+
+        A query of the journeys registers them (building them if
+        :meth:`build_journeys` has not) when it runs: the connection is used
+        by one thread at a time, the one that runs the queries.
+        """
+        from journeymine.discovery._duckdb_queries import QUERIES
+        from journeymine.eventlog._validate import to_arrow
+
+        sql = QUERIES[name]
+        journeys = "{journeys}" in sql
+        sql = sql.format(journeys=f"jm_journeys_{id(self):x}", **self._names)
+        name_result = self._name_variants if name == "variants" else self.decode
+
+        def run() -> pa.Table:
+            if journeys and not self._journeys_registered:
+                self.build_journeys()
+                self._register("journeys", self._journeys)
+                self._journeys_registered = True
+            return name_result(to_arrow(self._con.sql(sql)))
+
+        return run
+
+    def _name_variants(self, table: pa.Table) -> pa.Table:
+        """The variants result with each id replaced by its path (touchpoints joined by " > ")."""
+        import numpy as np
+
+        from journeymine.discovery._positional import paths_of
+
+        first = table.column("jm_first").to_numpy()
+        lengths = table.column("length").to_numpy()
+        paths = paths_of(self._steps.column(ACTIVITY).to_numpy(), self._starts[first],
+                         lengths.astype(np.int64, copy=False), self._dictionaries[ACTIVITY])
+        return table.drop_columns(["jm_first"]).set_column(0, "variant", paths.cast("string"))
+
+    def decode(self, table: pa.Table) -> pa.Table:
+        """``table`` with touchpoint and channel codes as names (see :func:`_decode`)."""
+        return _decode(table, self._dictionaries)
+
+
+class IbisJourneys:
+    """The named queries of :func:`discover` as the portable Ibis expressions, on any backend.
+
+    Parameters
+    ----------
+    log, stage_rank, conversion, con, journeys
+        As for :func:`journey_engine`.
+    """
+
+    def __init__(self, log: EventLog, stage_rank: Mapping[str, int],
+                 conversion: Collection[str], con=None, *, journeys: Journeys | None = None):
+        import ibis
+        import pyarrow as pa
+
+        from journeymine.eventlog._schema import CUSTOMER
+
+        self._tables = JourneyTables(log, stage_rank, conversion, con)
+        self._extra = {}
+        key = f"{id(self):x}"
+        con = self._tables._con
+        if journeys is not None:
+            if journeys.grain != "customer":
+                self._extra["returns"] = con.create_view(
+                    f"jm_returns_{key}", ibis.memtable(journeys.boundaries), overwrite=True)
+            censored = journeys.censored_ids()
+            if len(censored):
+                self._extra["censored"] = con.create_view(
+                    f"jm_censored_{key}", ibis.memtable(pa.table({CUSTOMER: censored})),
+                    overwrite=True)
+
+    def build_journeys(self) -> None:
+        """Compute the journeys ahead of their queries (:meth:`JourneyTables.build_journeys`)."""
+        self._tables.build_journeys()
+
+    def expression(self, name: str):
+        """The Ibis expression of the query ``name``."""
+        from journeymine.discovery import _queries as q
+        from journeymine.discovery._channels import channel_gaps
+        from journeymine.discovery._grains import returns_query
+        from journeymine.eventlog._schema import CUSTOMER
+
+        st = self._tables.steps
+        if name in ("edges", "nodes", "ping_pongs", "to_convert"):
+            return getattr(q, name if name != "to_convert" else "time_to_convert")(st)
+        if name == "switches":
+            return q.channel_switches(st)
+        if name == "gaps":
+            return channel_gaps(st)
+        if name == "returns":
+            return returns_query(self._extra["returns"])
+        jr = self._tables.journeys
+        if name == "funnel":
+            return q.funnel(jr, q.stage_reach(st))
+        if name == "dropoffs":
+            censored = self._extra.get("censored")
+            return q.dropoffs(jr if censored is None else jr.anti_join(censored, CUSTOMER))
+        return {"variants": q.variants, "totals": q.journey_totals}[name](jr)
+
+    def prepare(self, name: str) -> Callable[[], pa.Table]:
+        """A function that runs the query ``name`` (see :meth:`DuckDBJourneys.prepare`)."""
+        return self._tables.prepare(self.expression(name))

@@ -24,7 +24,8 @@ from journeymine._util._json import VARIANT_SEPARATOR
 from journeymine.eventlog._schema import ACTIVITY, CHANNEL, CUSTOMER, EVENT_INDEX, TIMESTAMP
 from journeymine.eventlog._validate import dictionary_encode, is_increasing, same_as_next
 
-__all__ = ["as_codes", "journeys_table", "sequence_ids", "sorted_events", "steps_table"]
+__all__ = ["as_codes", "journey_codes", "journeys_table", "open_switches", "paths_of",
+           "sequence_ids", "sorted_events", "steps_table"]
 
 
 def sorted_events(table: pa.Table) -> pa.Table:
@@ -261,6 +262,88 @@ def journeys_table(steps: pa.Table) -> pa.Table:
         "furthest_stage": pa.array(furthest, mask=furthest < 0),
         "last_activity": activity.take(last),
     })
+
+
+def journey_numbers(steps: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """The first row of each journey of :func:`steps_table` output and each row's journey number."""
+    starts = np.flatnonzero(steps.column("position").to_numpy() == 0)
+    run_of = np.repeat(np.arange(len(starts), dtype=np.int32),
+                       np.diff(np.append(starts, steps.num_rows)))
+    return starts, run_of
+
+
+def _codes(column: pa.ChunkedArray) -> np.ndarray:
+    """Integer codes (:func:`as_codes` output) as int64 with -1 for nulls."""
+    return column.fill_null(-1).to_numpy().astype(np.int64, copy=False)
+
+
+def open_switches(steps: pa.Table, starts: np.ndarray, run_of: np.ndarray) -> np.ndarray:
+    """Per row: the journey's first switch between these two channels before its first conversion.
+
+    ``steps`` is :func:`steps_table` output with integer codes (:func:`as_codes`),
+    ``starts`` and ``run_of`` from :func:`journey_numbers`. A switch is a
+    step to a different channel, both known; the conversion event itself is
+    no longer before the conversion.
+    """
+    channel, next_channel = _codes(steps.column(CHANNEL)), _codes(steps.column("next_channel"))
+    converts = steps.column("is_conversion").to_numpy(zero_copy_only=False)
+    seen = np.cumsum(converts, dtype=np.int64)
+    seen -= (seen - converts)[starts][run_of]  # conversions so far within the journey
+    rows = np.flatnonzero((seen == 0) & (channel >= 0) & (next_channel >= 0)
+                          & (channel != next_channel))
+    return _occurrences(steps.num_rows, rows, _key(run_of, channel, next_channel), 1)[0]
+
+
+def journey_codes(steps: pa.Table, starts: np.ndarray) -> pa.Table:
+    """One row per journey of :func:`steps_table` output with integer codes (:func:`as_codes`).
+
+    Like :func:`journeys_table`, but ``variant`` is an id per distinct path
+    (:func:`sequence_ids`) and ``last_activity`` a code; also ``journey``
+    (the row number) and ``converted_at`` (the first conversion's time,
+    null when none).
+    """
+    n = steps.num_rows
+    lasts = np.append(starts[1:], n) - 1
+    codes = steps.column(ACTIVITY).to_numpy()
+    rank = steps.column("stage_rank").fill_null(-1).to_numpy()
+    furthest = np.maximum.reduceat(rank, starts) if n else rank
+    conversions = np.flatnonzero(steps.column("is_conversion").to_numpy(zero_copy_only=False))
+    run_of = np.searchsorted(starts, conversions, side="right") - 1
+    converting, first = np.unique(run_of, return_index=True)
+    converted_at = np.full(len(starts), -1, dtype=np.int64)
+    converted_at[converting] = conversions[first]
+    stamps = steps.column(TIMESTAMP)
+    first, last = pa.array(starts), pa.array(lasts)
+    return pa.table({
+        CUSTOMER: steps.column(CUSTOMER).take(first),
+        "variant": pa.array(sequence_ids(codes, starts)[0]),
+        "length": pa.array(lasts - starts + 1),
+        "first_timestamp": stamps.take(first),
+        "last_timestamp": stamps.take(last),
+        "converted": steps.column("customer_converted").take(first),
+        "furthest_stage": pa.array(furthest, mask=furthest < 0),
+        "last_activity": pa.array(codes[lasts]),
+        "journey": pa.array(np.arange(len(starts), dtype=np.int64)),
+        "converted_at": stamps.take(pa.array(converted_at, mask=converted_at < 0)),
+    })
+
+
+def paths_of(codes: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
+             names: pa.Array) -> pa.Array:
+    """The paths ``codes[start:start + length]`` named by ``names``, joined by ``" > "``.
+
+    Examples
+    --------
+    >>> paths_of(np.array([0, 1, 1, 0]), np.array([0, 2]), np.array([2, 1]),
+    ...          pa.array(["ad", "buy"])).to_pylist()
+    ['ad > buy', 'buy']
+    """
+    offsets = np.zeros(len(starts) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    rows = np.arange(offsets[-1], dtype=np.int64) - np.repeat(offsets[:-1] - starts, lengths)
+    steps = names.take(pa.array(codes[rows]))
+    return pc.binary_join(pa.LargeListArray.from_arrays(pa.array(offsets), steps),
+                          VARIANT_SEPARATOR)
 
 
 def as_codes(steps: pa.Table) -> tuple[pa.Table, dict[str, pa.Array]]:

@@ -23,13 +23,6 @@ from journeymine.eventlog._schema import (
     TIMESTAMP,
 )
 
-#: Output columns of these queries that hold a steps column's values, by that column.
-#: An engine that stores touchpoints and channels as integer codes decodes them with it.
-OUTPUT_SOURCES = {
-    "source": ACTIVITY, "target": "next_activity", "touchpoint": ACTIVITY,
-    "partner": "next_activity", "from_channel": CHANNEL, "to_channel": "next_channel",
-}
-
 
 def steps(events: ir.Table, stage_rank: Mapping[str, int], conversion: Collection[str]) -> ir.Table:
     """Each event with the customer's next and second-next event, stage rank and flags.
@@ -147,6 +140,16 @@ def journeys(st: ir.Table) -> ir.Table:
         converted=st.is_conversion.max(),
         furthest_stage=st.stage_rank.max(),
         last_activity=st[ACTIVITY].argmax(st[EVENT_INDEX]),
+    )
+
+
+def journey_totals(jr: ir.Table) -> ir.Table:
+    """One row: converted journeys, median journey duration and single-event journeys."""
+    seconds = jr.last_timestamp.epoch_seconds() - jr.first_timestamp.epoch_seconds()
+    return jr.aggregate(
+        converted=jr.converted.cast("int64").sum(),
+        median_journey_seconds=seconds.median(),
+        single_event_customers=(jr.length == 1).sum(),
     )
 
 
