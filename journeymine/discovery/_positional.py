@@ -277,6 +277,16 @@ def _codes(column: pa.ChunkedArray) -> np.ndarray:
     return column.fill_null(-1).to_numpy().astype(np.int64, copy=False)
 
 
+def _first_conversions(steps: pa.Table, starts: np.ndarray) -> np.ndarray:
+    """Per journey, the row of its first conversion (-1 when it never converts)."""
+    conversions = np.flatnonzero(steps.column("is_conversion").to_numpy(zero_copy_only=False))
+    runs, first = np.unique(np.searchsorted(starts, conversions, side="right") - 1,
+                            return_index=True)
+    out = np.full(len(starts), -1, dtype=np.int64)
+    out[runs] = conversions[first]
+    return out
+
+
 def open_switches(steps: pa.Table, starts: np.ndarray, run_of: np.ndarray) -> np.ndarray:
     """Per row: the journey's first switch between these two channels before its first conversion.
 
@@ -286,11 +296,9 @@ def open_switches(steps: pa.Table, starts: np.ndarray, run_of: np.ndarray) -> np
     no longer before the conversion.
     """
     channel, next_channel = _codes(steps.column(CHANNEL)), _codes(steps.column("next_channel"))
-    converts = steps.column("is_conversion").to_numpy(zero_copy_only=False)
-    seen = np.cumsum(converts, dtype=np.int64)
-    seen -= (seen - converts)[starts][run_of]  # conversions so far within the journey
-    rows = np.flatnonzero((seen == 0) & (channel >= 0) & (next_channel >= 0)
-                          & (channel != next_channel))
+    rows = np.flatnonzero((channel != next_channel) & (channel >= 0) & (next_channel >= 0))
+    converted = _first_conversions(steps, starts)[run_of[rows]]
+    rows = rows[(converted < 0) | (rows < converted)]
     return _occurrences(steps.num_rows, rows, _key(run_of, channel, next_channel), 1)[0]
 
 
@@ -307,11 +315,7 @@ def journey_codes(steps: pa.Table, starts: np.ndarray) -> pa.Table:
     codes = steps.column(ACTIVITY).to_numpy()
     rank = steps.column("stage_rank").fill_null(-1).to_numpy()
     furthest = np.maximum.reduceat(rank, starts) if n else rank
-    conversions = np.flatnonzero(steps.column("is_conversion").to_numpy(zero_copy_only=False))
-    run_of = np.searchsorted(starts, conversions, side="right") - 1
-    converting, first = np.unique(run_of, return_index=True)
-    converted_at = np.full(len(starts), -1, dtype=np.int64)
-    converted_at[converting] = conversions[first]
+    converted_at = _first_conversions(steps, starts)
     stamps = steps.column(TIMESTAMP)
     first, last = pa.array(starts), pa.array(lasts)
     return pa.table({
