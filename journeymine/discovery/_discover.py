@@ -563,28 +563,38 @@ def _variants(df: pd.DataFrame, n_customers: int) -> pd.DataFrame:
     return df[cols]
 
 
+#: Variants split at a time by :func:`_split_paths` (bounds its temporary lists).
+_SPLIT_BATCH = 1 << 16
+
+
 def _split_paths(variants: pd.Series) -> np.ndarray:
     """Each variant as a tuple of touchpoints, in an object array.
 
-    Arrow splits the strings and names each touchpoint once, so the tuples
-    share one string object per touchpoint instead of holding new copies.
+    Arrow splits the strings and names each touchpoint once per batch of
+    variants, so the tuples share one string object per touchpoint instead
+    of holding new copies, and the temporary lists stay the size of a batch.
     The cyclic garbage collector is paused meanwhile: building ~10⁵ tuples
     would trigger it over and over, although tuples of strings never form a
     cycle.
     """
-    parts = pc.split_pattern(pa.array(variants, type=pa.string()), VARIANT_SEPARATOR)
-    steps = pc.dictionary_encode(parts.flatten())
-    names = np.array(steps.dictionary.to_pylist(), dtype=object)
-    named = names[steps.indices.to_numpy()].tolist()
-    bounds = parts.offsets.to_numpy().tolist()
+    strings = pa.array(variants, type=pa.string())
+    out = np.empty(len(strings), dtype=object)
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return np.fromiter((tuple(named[a:b]) for a, b in itertools.pairwise(bounds)),
-                           dtype=object, count=len(variants))
+        for at in range(0, len(strings), _SPLIT_BATCH):
+            parts = pc.split_pattern(strings.slice(at, _SPLIT_BATCH), VARIANT_SEPARATOR)
+            steps = pc.dictionary_encode(parts.flatten())
+            names = np.array(steps.dictionary.to_pylist(), dtype=object)
+            named = names[steps.indices.to_numpy()].tolist()
+            bounds = (parts.offsets.to_numpy() - parts.offsets[0].as_py()).tolist()
+            out[at:at + len(parts)] = np.fromiter(
+                (tuple(named[a:b]) for a, b in itertools.pairwise(bounds)), dtype=object,
+                count=len(parts))
     finally:
         if enabled:
             gc.enable()
+    return out
 
 
 def _funnel(df: pd.DataFrame, stage_map: StageMap, n_customers: int) -> pd.DataFrame:

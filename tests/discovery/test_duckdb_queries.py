@@ -68,3 +68,13 @@ def test_discover_on_duckdb_does_not_import_ibis():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_variants_split_in_batches_keep_every_path(monkeypatch):
+    from journeymine.discovery import _discover
+
+    monkeypatch.setattr(_discover, "_SPLIT_BATCH", 2)
+    variants = pd.Series(["ad > buy", "ad > web", "ad > web > buy", "buy", "web > web"])
+    paths = _discover._split_paths(variants)
+    assert paths.shape == (5,)
+    assert list(paths) == [tuple(v.split(" > ")) for v in variants]
