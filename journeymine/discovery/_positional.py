@@ -176,7 +176,7 @@ def steps_table(
     after_same = same.copy()
     after_same[:-1] &= same[1:]
     after_same[-1:] = False
-    run_of = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, n)))
+    run_of = np.repeat(np.arange(len(starts), dtype=np.int32), np.diff(np.append(starts, n)))
     activity, codes = _encode(table.column(ACTIVITY))
     names = activity.dictionary.to_pylist()
     next_activity, next_codes = _lead(activity, codes, 1, same)
