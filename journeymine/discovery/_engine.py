@@ -287,7 +287,8 @@ class DuckDBJourneys:
             con = _duckdb.connect("UTC", n_jobs)
         self._con = getattr(con, "con", con)  # an Ibis DuckDB backend's connection
         steps, self._dictionaries = as_codes(
-            steps_table(sorted_events(log.table), stage_rank, conversion, n_jobs=n_jobs))
+            steps_table(sorted_events(log.table), stage_rank, conversion, n_jobs=n_jobs,
+                        next_timestamp=False))
         self._starts, run_of = journey_numbers(steps)
         extra = {"journey": pa.array(run_of)}
         if CHANNEL in steps.column_names:

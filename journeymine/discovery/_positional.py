@@ -134,7 +134,7 @@ def _seconds_to_next_stage(stamps: np.ndarray, rank: np.ndarray, run_of: np.ndar
 
 def steps_table(
     table: pa.Table, stage_rank: Mapping[str, int], conversion: Collection[str], *,
-    n_jobs: int | None = None,
+    n_jobs: int | None = None, next_timestamp: bool = True,
 ) -> pa.Table:
     """Each event with the customer's next events, position, stage rank and conversion flags.
 
@@ -148,6 +148,10 @@ def steps_table(
         Touchpoints that count as converting.
     n_jobs : int, optional
         Threads for the first-occurrence sorts (default: every core).
+    next_timestamp : bool, default True
+        Whether to add ``next_timestamp`` (the SQL of
+        :mod:`~journeymine.discovery._duckdb_queries` reads
+        ``seconds_to_next`` instead).
 
     Returns
     -------
@@ -199,17 +203,22 @@ def steps_table(
                                     & (channel_codes != next_channel))
             switches = occurrences(switch, channel_codes, next_channel, codes, next_codes)
         stamps = table.column(TIMESTAMP).to_numpy().astype("datetime64[us]", copy=False)
-        next_stamps = np.empty_like(stamps)
-        next_stamps[:-1] = stamps[1:]
         seconds = np.empty(n)
-        seconds[:-1] = np.diff(stamps.view(np.int64)) / 1e6
+        micros = stamps.view(np.int64)
+        np.subtract(micros[1:], micros[:-1], out=seconds[:-1], casting="unsafe")
+        seconds /= 1e6
+        position = np.arange(n, dtype=np.int64)
+        position -= starts[run_of]
         converting = set(conversion)
         converts = np.array([a in converting for a in names], dtype=bool)[codes]
         customer_converted = np.maximum.reduceat(converts, starts)[run_of] if n else converts
+        if next_timestamp:
+            next_stamps = np.empty_like(stamps)
+            next_stamps[:-1] = stamps[1:]
+            cols["next_timestamp"] = pa.array(next_stamps, mask=~same)
         cols.update({
-            "next_timestamp": pa.array(next_stamps, mask=~same),
             "after_next_activity": _lead(activity, codes, 2, after_same)[0],
-            "position": pa.array(np.arange(n, dtype=np.int64) - starts[run_of]),
+            "position": pa.array(position),
             "stage_rank": pa.array(rank, mask=rank < 0),
             "is_conversion": pa.array(converts),
             "customer_converted": pa.array(customer_converted),
