@@ -32,8 +32,10 @@ machine gives):
   everyone counted and assigned in chunks of 100,000, cards from the
   sample; k = 4) 95 s wall / 38 CPU s, peak 2.06 GB; predict 54 s / 21 CPU
   s, peak 1.90 GB; JourneyFeaturizer on everyone 107 s / 42 CPU s, peak
-  3.46 GB. 200,000 customers, load 8-9 (before the count queries shared one
-  projection): fit 71 s / 24 CPU s peak 1.07 GB, predict 12 s peak 1.06 GB.
+  3.46 GB. ``--method gmm`` (load 9-10): fit 516 s / 207 CPU s, peak
+  2.30 GB; predict 109 s / 40 CPU s, peak 1.86 GB. 200,000 customers, load
+  8-9 (before the count queries shared one projection): fit 71 s / 24 CPU s
+  peak 1.07 GB, predict 12 s peak 1.06 GB.
   Before the chunked counts (200,000 customers, load 20-27): fit 1,150 s,
   peak 1.53 GB; at 1M the fit peaked at 12.1 GB.
 """
