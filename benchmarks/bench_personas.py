@@ -27,12 +27,13 @@ machine gives):
 * generators, 1,000 customers: the table in the README ("Recovery of planted
   personas"), with the number of seeds each row has.
 * scale, 1,000,000 customers / 9.74 M events (make_journeys, from Parquet),
-  load 9-11: RSS with the log 1.11 GB; PersonaModel.fit (component weights,
+  load 3-4: RSS with the log 1.11 GB; PersonaModel.fit (component weights,
   k 2-8 and bootstrap on a 20,000-customer sample, 10 stability refits,
   everyone counted and assigned in chunks of 100,000, cards from the
-  sample; k = 4) 95 s wall / 38 CPU s, peak 2.06 GB; predict 54 s / 21 CPU
-  s, peak 1.90 GB; JourneyFeaturizer on everyone 107 s / 42 CPU s, peak
-  3.46 GB. ``--method gmm`` (load 9-10): fit 516 s / 207 CPU s, peak
+  sample; k = 4) 41 s wall / 35 CPU s, peak 2.09 GB; predict 19 s / 19 CPU
+  s, peak 1.95 GB; JourneyFeaturizer on everyone 36 s / 36 CPU s, peak
+  3.41 GB (load 9-11: fit 95 s, predict 54 s, featurize 107 s wall).
+  ``--method gmm`` (load 9-10): fit 516 s / 207 CPU s, peak
   2.30 GB; predict 109 s / 40 CPU s, peak 1.86 GB. 200,000 customers, load
   8-9 (before the count queries shared one projection): fit 71 s / 24 CPU s
   peak 1.07 GB, predict 12 s peak 1.06 GB.
