@@ -222,7 +222,7 @@ class _Dialect:
             ) -> str:
         """The query reading ``path`` in this dialect without sniffing it again.
 
-        ``parse`` is a text column of ISO timestamps to parse as naive UTC and
+        ``parse`` is a text column of ISO timestamps to parse in the query and
         whether the session is in UTC (see :func:`_iso_sql`).
         """
         typed = {**self.types, **types}
@@ -255,10 +255,9 @@ class _Dialect:
         ISO timestamps (sniffed as dates or timestamps without a format of
         their own) are parsed here by :func:`_iso_sql`, several times faster
         than as text by the validator (naive values are in ``tz``, offsets
-        are honoured). Blank or unparsable
-        values, other formats and ``timestamp_format`` leave the column as
-        text for the validator, which names the values it cannot parse;
-        epoch numbers stay numbers.
+        are honoured). Blank or unparsable values, other formats and
+        ``timestamp_format`` leave the column as text for the validator,
+        which names the values it cannot parse; epoch numbers stay numbers.
 
         Raises
         ------
