@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from journeymine._util._stats import (
+    binom_sf,
     binomial_scan,
     mantel_haenszel,
     median_rank_bounds,
@@ -66,9 +67,7 @@ def _dropoffs(cs: _Cases, presence, min_cases: int) -> pd.DataFrame:
     if not tested.any():
         return pd.DataFrame()
     base = exits[tested].sum() / visits[tested].sum()
-    from scipy.stats import binom
-
-    p = binom.sf(exits - 1, visits, base)
+    p = binom_sf(exits - 1, visits, base)
     low, high = wilson_interval(exits, visits)
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = exits / visits
@@ -448,9 +447,7 @@ def _slow_steps(cs: _Cases, grain: str, min_cases: int, slow_factor: float) -> p
     m_low, m_high = wait_sorted[first + lo], wait_sorted[first + hi]
     above = np.array([n - np.searchsorted(wait_sorted[f:f + n], r, side="right")
                       for f, n, r in zip(first, count, reference, strict=True)], dtype=np.int64)
-    from scipy.stats import binom
-
-    p = binom.sf(above - 1, count, 0.5)
+    p = binom_sf(above - 1, count, 0.5)
     with np.errstate(divide="ignore", invalid="ignore"):
         effect = 1 - reference / median
         low = 1 - reference / np.maximum(m_low, 1e-9)
