@@ -105,7 +105,7 @@ def child(runner: str, n: int, batch_size: int, length: str = "short") -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--runners", nargs="+", default=["default", "fast"], choices=RUNNERS)
     parser.add_argument("--lengths", nargs="+", default=["short"], choices=LENGTHS)
     parser.add_argument("--child", choices=RUNNERS, help=argparse.SUPPRESS)

@@ -112,7 +112,7 @@ class Encoder(_TokenCounting):
         A directory loadable with ``AutoModel``/``AutoTokenizer``.
     max_length : int, default 128
         Tokens kept per text (longer texts are truncated).
-    batch_size : int, default 32
+    batch_size : int, default 16
         Texts per batch at ``max_length`` tokens: texts are tokenised once,
         sorted by token length and batched so that a padded batch holds at
         most ``batch_size * max_length`` tokens (:func:`length_batches`), so
@@ -127,7 +127,7 @@ class Encoder(_TokenCounting):
         path: str | os.PathLike[str],
         *,
         max_length: int = 128,
-        batch_size: int = 32,
+        batch_size: int = 16,
         device: str = "cpu",
         num_threads: int | None = None,
         local_files_only: bool = True,
