@@ -7,8 +7,8 @@ states of a few layers are mean-pooled over the attention mask (never
 ``pooler_output``). :class:`Encoder` runs the Hugging Face model with torch;
 :class:`OnnxEncoder` runs an int8-quantised ONNX export of it; both pad per
 batch of similar lengths (torch: token-length batches of at most
-``batch_size * max_length`` tokens, :func:`length_batches`; ONNX: 32 texts
-sorted by characters). :func:`cached_features` keeps the all-layer features of training
+``batch_size * max_length`` tokens, :func:`length_batches`; ONNX: ``batch_size``
+texts sorted by characters). :func:`cached_features` keeps the all-layer features of training
 corpora on disk.
 """
 
