@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING
 
-from journeymine.eventlog._schema import ACTIVITY, CHANNEL
+from journeymine.eventlog._schema import ACTIVITY, CHANNEL, CUSTOMER
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -242,6 +242,26 @@ def journey_engine(log: EventLog, stage_rank: Mapping[str, int], conversion: Col
     return IbisJourneys(log, stage_rank, conversion, con, journeys=journeys)
 
 
+def grain_tables(journeys: Journeys | None) -> dict[str, pa.Table]:
+    """The tables a grain adds to the queries, as Arrow: ``"returns"`` and ``"censored"``.
+
+    ``"returns"`` holds the gaps between a customer's journeys (not at
+    customer grain); ``"censored"`` the ids of journeys cut by the end of
+    the data window (when there are any), which drop-offs leave out.
+    """
+    import pyarrow as pa
+
+    if journeys is None:
+        return {}
+    out = {}
+    if journeys.grain != "customer":
+        out["returns"] = journeys.boundaries
+    censored = journeys.censored_ids()
+    if len(censored):
+        out["censored"] = pa.table({CUSTOMER: censored})
+    return out
+
+
 class DuckDBJourneys:
     """Steps and journeys as Arrow tables DuckDB scans in place, queried in SQL (no Ibis).
 
@@ -281,7 +301,6 @@ class DuckDBJourneys:
             sorted_events,
             steps_table,
         )
-        from journeymine.eventlog._schema import CUSTOMER
 
         if con is None:
             con = _duckdb.connect("UTC", n_jobs)
@@ -298,14 +317,12 @@ class DuckDBJourneys:
         self._steps, self._journeys, self._journeys_registered = steps, None, False
         self._names = {"ended": ""}
         self._names["steps"] = self._register("steps", steps)
-        if journeys is not None:
-            if journeys.grain != "customer":
-                self._names["returns"] = self._register("returns", journeys.boundaries)
-            censored = journeys.censored_ids()
-            if len(censored):
-                name = self._register("censored", pa.table({CUSTOMER: censored}))
-                self._names["ended"] = (f"AND {CUSTOMER} NOT IN (SELECT {CUSTOMER} "
-                                        f"FROM {name})")
+        extra = grain_tables(journeys)
+        if "returns" in extra:
+            self._names["returns"] = self._register("returns", extra["returns"])
+        if "censored" in extra:
+            name = self._register("censored", extra["censored"])
+            self._names["ended"] = f"AND {CUSTOMER} NOT IN (SELECT {CUSTOMER} FROM {name})"
 
     def _register(self, what: str, table: pa.Table) -> str:
         """Let DuckDB scan ``table`` in place (zero-copy) as a view; return its name."""
@@ -373,23 +390,12 @@ class IbisJourneys:
     def __init__(self, log: EventLog, stage_rank: Mapping[str, int],
                  conversion: Collection[str], con=None, *, journeys: Journeys | None = None):
         import ibis
-        import pyarrow as pa
-
-        from journeymine.eventlog._schema import CUSTOMER
 
         self._tables = JourneyTables(log, stage_rank, conversion, con)
-        self._extra = {}
-        key = f"{id(self):x}"
         con = self._tables._con
-        if journeys is not None:
-            if journeys.grain != "customer":
-                self._extra["returns"] = con.create_view(
-                    f"jm_returns_{key}", ibis.memtable(journeys.boundaries), overwrite=True)
-            censored = journeys.censored_ids()
-            if len(censored):
-                self._extra["censored"] = con.create_view(
-                    f"jm_censored_{key}", ibis.memtable(pa.table({CUSTOMER: censored})),
-                    overwrite=True)
+        self._extra = {what: con.create_view(f"jm_{what}_{id(self):x}", ibis.memtable(table),
+                                             overwrite=True)
+                       for what, table in grain_tables(journeys).items()}
 
     def build_journeys(self) -> None:
         """Compute the journeys ahead of their queries (:meth:`JourneyTables.build_journeys`)."""
@@ -400,7 +406,6 @@ class IbisJourneys:
         from journeymine.discovery import _queries as q
         from journeymine.discovery._channels import channel_gaps
         from journeymine.discovery._grains import returns_query
-        from journeymine.eventlog._schema import CUSTOMER
 
         st = self._tables.steps
         if name in ("edges", "nodes", "ping_pongs", "to_convert"):
