@@ -180,7 +180,7 @@ def steps_table(
     after_same = same.copy()
     after_same[:-1] &= same[1:]
     after_same[-1:] = False
-    run_of = np.repeat(np.arange(len(starts), dtype=np.int32), np.diff(np.append(starts, n)))
+    run_of = _run_numbers(starts, n)
     activity, codes = _encode(table.column(ACTIVITY))
     names = activity.dictionary.to_pylist()
     next_activity, next_codes = _lead(activity, codes, 1, same)
@@ -273,12 +273,15 @@ def journeys_table(steps: pa.Table) -> pa.Table:
     })
 
 
+def _run_numbers(starts: np.ndarray, n: int) -> np.ndarray:
+    """Per row of ``n``, the number (int32) of the run it is in; runs begin at ``starts``."""
+    return np.repeat(np.arange(len(starts), dtype=np.int32), np.diff(np.append(starts, n)))
+
+
 def journey_numbers(steps: pa.Table) -> tuple[np.ndarray, np.ndarray]:
     """The first row of each journey of :func:`steps_table` output and each row's journey number."""
     starts = np.flatnonzero(steps.column("position").to_numpy() == 0)
-    run_of = np.repeat(np.arange(len(starts), dtype=np.int32),
-                       np.diff(np.append(starts, steps.num_rows)))
-    return starts, run_of
+    return starts, _run_numbers(starts, steps.num_rows)
 
 
 def _codes(column: pa.ChunkedArray) -> np.ndarray:
