@@ -225,9 +225,7 @@ class _Dialect:
         ``parse`` is a text column of ISO timestamps to parse in the query and
         whether the session is in UTC (see :func:`_iso_sql`).
         """
-        typed = {**self.types, **types}
-        body = ", ".join(f"{duckdb_literal(k)}: {duckdb_literal(v)}" for k, v in typed.items())
-        sql = _csv_sql(path, {**self.options, "columns": f"{{{body}}}"})
+        sql = _csv_sql(path, {**self.options, "columns": _types_sql({**self.types, **types})})
         if parse is None:
             return sql
         column, utc = parse
@@ -282,10 +280,9 @@ class _Dialect:
             # A type was guessed from the first rows and a later row
             # disagrees: sniff every row, with text timestamps.
             logger.info("Re-reading %s with types sniffed from every row.", path)
-            body = ", ".join(f"{duckdb_literal(k)}: {duckdb_literal(v)}" for k, v in types.items())
             options = {k: v for k, v in self.options.items() if k in ("delim", "encoding")}
             return to_arrow(con.sql(_csv_sql(path, {
-                "header": "true", **options, "types": f"{{{body}}}", "sample_size": -1})))
+                "header": "true", **options, "types": _types_sql(types), "sample_size": -1})))
 
 
 def _iso_sql(column: str, utc: bool) -> str:
@@ -307,6 +304,12 @@ def _iso_sql(column: str, utc: bool) -> str:
     plain = (f"{q}[1] BETWEEN '0' AND '9' AND NOT contains({q}, '+') "
              f"AND strpos(substr({q}, 11), '-') = 0")
     return f"CASE WHEN {plain} THEN coalesce(try_cast({q} AS TIMESTAMP), {aware}) ELSE {aware} END"
+
+
+def _types_sql(types: dict[str, str]) -> str:
+    """``types`` (column -> DuckDB type) as the struct literal ``read_csv`` takes."""
+    return "{" + ", ".join(f"{duckdb_literal(k)}: {duckdb_literal(v)}"
+                           for k, v in types.items()) + "}"
 
 
 def _base_options(sep: str | None, encoding: str) -> dict[str, str]:
