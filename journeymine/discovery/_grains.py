@@ -43,6 +43,7 @@ import pyarrow.compute as pc
 
 from journeymine._util._params import parse_duration
 from journeymine.eventlog._eventlog import EventLog, format_duration
+from journeymine.eventlog._runs import run_start_mask, same_as_next
 from journeymine.eventlog._schema import (
     ACTIVITY,
     CANONICAL,
@@ -53,7 +54,7 @@ from journeymine.eventlog._schema import (
     missing_column_error,
     suggest,
 )
-from journeymine.eventlog._validate import dictionary_encode, same_as_next
+from journeymine.eventlog._validate import dictionary_encode
 from journeymine.exceptions import DataQualityWarning, InvalidParameterError
 
 __all__ = [
@@ -606,13 +607,10 @@ def _column_cuts(table: pa.Table, column: str, cut: np.ndarray, long_gap: np.nda
     """Mark the rows where the session id changes; rows without an id follow ``long_gap``."""
     n = table.num_rows
     values = table.column(column)
-    starts = np.ones(n, dtype=bool)
-    starts[1:] = ~same_as_next(table.column(CUSTOMER))[:-1]
+    starts = run_start_mask(table.column(CUSTOMER))
     if values.null_count == 0:
         # every row has an id: compare each with the row before, no encoding
-        change = np.zeros(n, dtype=bool)
-        change[1:] = ~same_as_next(values)[:-1]
-        change &= ~starts
+        change = run_start_mask(values) & ~starts
         cut |= change
         _check_session_ids(values, starts, np.flatnonzero(change | starts), column)
         return

@@ -28,8 +28,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from journeymine.eventlog._eventlog import EventLog, require_event_log
+from journeymine.eventlog._runs import run_start_mask, same_as_next
 from journeymine.eventlog._schema import ACTIVITY, CUSTOMER, REVENUE, TIMESTAMP
-from journeymine.eventlog._validate import dictionary_encode, same_as_next
+from journeymine.eventlog._validate import dictionary_encode
 from journeymine.exceptions import InvalidParameterError
 
 __all__ = ["REPEATS", "RUN_SECONDS", "apply_groups", "collapse_repeats", "group_touchpoints",
@@ -299,7 +300,7 @@ def repeat_counts(log: EventLog) -> pd.DataFrame:
     names = encoded.dictionary.to_pylist()
     count = np.bincount(codes, weights=extra, minlength=len(names)).astype(np.int64)
     rows = np.flatnonzero(extra > 0)
-    case = np.cumsum(np.concatenate(([True], ~same_as_next(log.table.column(CUSTOMER))[:-1])))
+    case = np.cumsum(run_start_mask(log.table.column(CUSTOMER)))
     pairs = np.unique(case[rows].astype(np.int64) * len(names) + codes[rows])
     customers = np.bincount(pairs % len(names), minlength=len(names))
     kept = np.flatnonzero(count > 0)

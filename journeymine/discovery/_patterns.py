@@ -58,8 +58,9 @@ from journeymine._util._stats import Z95, wilson_interval
 from journeymine.discovery._discover import prepare_log
 from journeymine.discovery._processmap import ProcessMap
 from journeymine.eventlog._eventlog import EventLog
+from journeymine.eventlog._runs import run_starts
 from journeymine.eventlog._schema import ACTIVITY, CUSTOMER, suggest
-from journeymine.eventlog._validate import dictionary_encode, same_as_next
+from journeymine.eventlog._validate import dictionary_encode
 from journeymine.exceptions import InvalidParameterError, JourneymineError, UnknownTouchpointError
 
 __all__ = ["END", "OTHER", "PATTERN_COLUMNS", "START", "Paths", "paths_from", "paths_to",
@@ -124,8 +125,7 @@ def _coded(source: EventLog | ProcessMap, options: dict[str, Any]) -> _Coded:
     prep = prepare_log(source, **options)
     table = prep.cases.table
     encoded = dictionary_encode(table.column(ACTIVITY))
-    same = same_as_next(table.column(CUSTOMER))
-    starts = np.flatnonzero(np.concatenate(([True], ~same[:-1])))
+    starts = run_starts(table.column(CUSTOMER))
     return _Coded(encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64),
                   np.append(starts, table.num_rows).astype(np.int64),
                   np.ones(len(starts), dtype=np.int64), encoded.dictionary.to_pylist(),

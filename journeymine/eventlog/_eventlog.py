@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
+from journeymine.eventlog._runs import run_starts, same_as_next
 from journeymine.eventlog._schema import (
     ACTIVITY,
     CHANNEL,
@@ -21,7 +22,7 @@ from journeymine.eventlog._schema import (
     Schema,
 )
 from journeymine.eventlog._stages import StageMap
-from journeymine.eventlog._validate import normalize_table, same_as_next, to_arrow
+from journeymine.eventlog._validate import normalize_table, to_arrow
 from journeymine.exceptions import EmptyLogError, JourneymineError, SchemaError
 
 if TYPE_CHECKING:
@@ -445,24 +446,19 @@ class EventLog:
         >>> print(repr(profile).splitlines()[0])
         LogProfile(2,035 events, 200 customers, 20 touchpoints)
         """
-        import pyarrow.compute as pc
-
         from journeymine.discovery._grains import suggest_gap
 
         n = self.n_events
-        same = same_as_next(self.table.column(CUSTOMER))
-        firsts = np.flatnonzero(np.concatenate(([True], ~same[:-1])))
+        firsts = run_starts(self.table.column(CUSTOMER))
         lasts = np.append(firsts[1:], n) - 1
         stamps = self.table.column(TIMESTAMP).to_numpy().astype("datetime64[us]", copy=False)
         micros = stamps.view(np.int64)
         lengths = (lasts - firsts + 1).astype(float)
         spans = (micros[lasts] - micros[firsts]) / 1e6
-        activity = self.table.column(ACTIVITY)
-        repeats = np.zeros(n, dtype=bool)
-        if n > 1:
-            repeats[:-1] = pc.equal(activity.slice(1), activity.slice(0, n - 1)).to_numpy(
-                zero_copy_only=False)
-        pairs = int(same.sum())
+        # pairs of a customer's consecutive events, and those at the same touchpoint
+        pairs = n - len(firsts)
+        repeats = same_as_next(self.table.column(ACTIVITY))
+        repeats[lasts] = False  # a customer's last event is not paired with the next one's
 
         def stats(values: np.ndarray) -> dict[str, float]:
             return {"median": float(np.median(values)), "p90": float(np.quantile(values, 0.9)),
@@ -493,7 +489,7 @@ class EventLog:
             gaps=suggest_gap(self),
             suggested_grain="session" if session else "customer",
             grain_reason=reason[0].upper() + reason[1:],
-            repeat_share=float((repeats & same).sum() / pairs) if pairs else 0.0,
+            repeat_share=float(repeats.sum() / pairs) if pairs else 0.0,
             duplicates_dropped=int(self.validation.get("duplicates", 0)),
             unmapped=tuple(self.stage_map().unmapped(self.activities)),
         )

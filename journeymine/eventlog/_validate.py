@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from journeymine._util._duckdb import check_tz, connect
+from journeymine.eventlog._runs import same_as_next
 from journeymine.eventlog._schema import (
     ACTIVITY,
     CANONICAL,
@@ -324,17 +325,6 @@ def dictionary_encode(values: pa.ChunkedArray) -> pa.DictionaryArray:
 def is_increasing(values: np.ndarray) -> bool:
     """Whether every value is greater than the one before it."""
     return bool(np.all(values[1:] > values[:-1]))
-
-
-def same_as_next(values: pa.ChunkedArray) -> np.ndarray:
-    """Per row, whether the next row holds an equal value (False for the last row)."""
-    n = len(values)
-    same = np.zeros(n, dtype=bool)
-    if n > 1:
-        same[:-1] = pc.equal(values.slice(1), values.slice(0, n - 1)).to_numpy(
-            zero_copy_only=False
-        )
-    return same
 
 
 def _drop_duplicates(result: pa.Table, columns: list[str], same_customer: np.ndarray) -> pa.Table:

@@ -43,6 +43,7 @@ from journeymine.discovery._grains import (
 )
 from journeymine.discovery._positional import sequence_ids, sorted_events
 from journeymine.eventlog._eventlog import EventLog, StagesLike, require_event_log
+from journeymine.eventlog._runs import run_start_mask
 from journeymine.eventlog._schema import (
     ACTIVITY,
     CHANNEL,
@@ -51,7 +52,7 @@ from journeymine.eventlog._schema import (
     TIMESTAMP,
     suggest,
 )
-from journeymine.eventlog._validate import dictionary_encode, same_as_next
+from journeymine.eventlog._validate import dictionary_encode
 from journeymine.exceptions import ColumnNotFoundError, InvalidParameterError
 from journeymine.measurement._markov import choose_order, removal_effects
 from journeymine.measurement._shapley import exact_shapley, sampled_shapley
@@ -311,8 +312,8 @@ def _touches(table: pa.Table, unit: str, conversion: tuple[str, ...], revenue: b
     """Extract the touches before each journey's first conversion; also the unit names."""
     table = sorted_events(table)
     n = table.num_rows
-    same = same_as_next(table.column(CUSTOMER))
-    starts = np.flatnonzero(np.concatenate(([True], ~same[:-1])))  # a log is never empty
+    new = run_start_mask(table.column(CUSTOMER))  # a log is never empty
+    starts = np.flatnonzero(new)
     ends = np.append(starts[1:], n)
     run_of = np.repeat(np.arange(len(starts)), ends - starts)
     activity = dictionary_encode(table.column(ACTIVITY))
@@ -334,7 +335,7 @@ def _touches(table: pa.Table, unit: str, conversion: tuple[str, ...], revenue: b
     if revenue:
         money = pc.fill_null(table.column(REVENUE), 0).to_numpy().astype(float)
         # the run of consecutive conversion events that starts at the first conversion
-        block = np.cumsum(np.concatenate(([True], ~(is_conv[1:] & is_conv[:-1] & same[:-1]))))
+        block = np.cumsum(np.concatenate(([True], ~(is_conv[1:] & is_conv[:-1] & ~new[1:]))))
         per_block = np.bincount(block, weights=np.where(is_conv, money, 0.0))
         value = np.where(converted, per_block[block[np.minimum(first_conv, n - 1)]], 0.0)
     keep = (np.arange(n) < first_conv[run_of]) & (codes >= 0)

@@ -52,8 +52,9 @@ from journeymine.discovery._grains import (
 )
 from journeymine.discovery._positional import sequence_ids, sorted_events
 from journeymine.eventlog._eventlog import EventLog, StagesLike, require_event_log
+from journeymine.eventlog._runs import run_starts
 from journeymine.eventlog._schema import ACTIVITY, CUSTOMER
-from journeymine.eventlog._validate import dictionary_encode, same_as_next
+from journeymine.eventlog._validate import dictionary_encode
 from journeymine.exceptions import InvalidParameterError
 from journeymine.measurement._designed import DesignedJourney, DesignedLike, designed_journey
 from journeymine.measurement._pm4py import KINDS, replay
@@ -227,8 +228,7 @@ class _Journeys:
     def of(cls, table: pa.Table) -> _Journeys:
         """From an event table whose customer column is the journey id (see :func:`at_grain`)."""
         table = sorted_events(table)
-        same = same_as_next(table.column(CUSTOMER))
-        starts = np.flatnonzero(np.concatenate(([True], ~same[:-1])))  # a log is never empty
+        starts = run_starts(table.column(CUSTOMER))
         activity = dictionary_encode(table.column(ACTIVITY))
         codes = activity.indices.to_numpy()
         variant, n_variants = sequence_ids(codes, starts)

@@ -49,8 +49,8 @@ from journeymine.discovery._discover import discover, resolve_conversion
 from journeymine.discovery._grains import DEFAULT_EPISODE_GAP, DurationLike, at_grain, check_grain
 from journeymine.discovery._processmap import ProcessMap
 from journeymine.eventlog._eventlog import EventLog, StagesLike
+from journeymine.eventlog._runs import run_starts
 from journeymine.eventlog._schema import CUSTOMER, TIMESTAMP
-from journeymine.eventlog._validate import same_as_next
 from journeymine.exceptions import (
     ColumnNotFoundError,
     EmptyLogError,
@@ -339,8 +339,7 @@ def _subset(log: EventLog, mask: np.ndarray, label: str) -> EventLog:
 
 def _runs(customers: pa.ChunkedArray) -> np.ndarray:
     """Per row, the row that starts its customer's (or case's) run."""
-    same = same_as_next(customers)  # a log is never empty
-    starts = np.flatnonzero(np.concatenate(([True], ~same[:-1])))
+    starts = run_starts(customers)
     return np.repeat(starts, np.diff(np.append(starts, len(customers))))
 
 

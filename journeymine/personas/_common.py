@@ -9,6 +9,7 @@ import pandas as pd
 import pyarrow as pa
 
 from journeymine.eventlog._eventlog import EventLog
+from journeymine.eventlog._runs import run_starts
 from journeymine.eventlog._schema import CUSTOMER
 from journeymine.exceptions import ColumnNotFoundError, InvalidParameterError, SchemaError
 
@@ -91,14 +92,10 @@ def customer_bounds(log: EventLog) -> tuple[pd.Index, np.ndarray]:
     >>> list(customers), int(bounds[-1]) == log.n_events
     (['C000001', 'C000002', 'C000003'], True)
     """
-    from journeymine.eventlog._validate import same_as_next
-
     column = log.table.column(CUSTOMER)
-    n_rows = len(column)
-    starts = np.flatnonzero(np.concatenate(([True], ~same_as_next(column)[:-1]))) \
-        if n_rows else np.zeros(0, dtype=np.int64)
+    starts = run_starts(column)
     customers = pd.Index(column.take(pa.array(starts)).to_pandas(), name=CUSTOMER)
-    return customers, np.append(starts, n_rows).astype(np.int64)
+    return customers, np.append(starts, len(column))
 
 
 def _rows_of(bounds: np.ndarray, positions: np.ndarray) -> np.ndarray:
