@@ -20,6 +20,7 @@ from journeymine.eventlog._schema import (
     STAGE,
     TIMESTAMP,
     Schema,
+    _split_schema,
 )
 from journeymine.eventlog._stages import StageMap
 from journeymine.eventlog._validate import normalize_table, to_arrow
@@ -283,20 +284,16 @@ class EventLog:
                 expected="a pyarrow.Table.",
                 fix="Use EventLog.from_pandas for DataFrames.",
             )
-        given = {
-            k: v for k, v in dict(
-                customer=customer, activity=activity, timestamp=timestamp, channel=channel,
-                stage=stage, text=text, rating=rating, revenue=revenue,
-            ).items() if v is not None
-        }
         if table.num_rows == 0:
             raise EmptyLogError(
                 f"The event log has no rows (columns: {table.column_names}).",
                 expected="at least one event (customer, activity, timestamp).",
                 fix="Check the file or the filter that produced it.",
             )
-        base = schema or Schema()
-        resolved = Schema(**{**vars(base), **given}).resolve(table.column_names)
+        wanted = _split_schema(schema, dict(
+            customer=customer, activity=activity, timestamp=timestamp, channel=channel,
+            stage=stage, text=text, rating=rating, revenue=revenue))
+        resolved = wanted.resolve(table.column_names)
         logger.info("Event log columns: %s", resolved.describe())
         canonical, report = normalize_table(
             table, resolved, timestamp_format=timestamp_format, tz=tz,

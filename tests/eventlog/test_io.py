@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from journeymine import Schema
+from journeymine import EventLog, Schema
 from journeymine.eventlog._readers import read_csv, read_parquet, read_sql, read_xes
 from journeymine.exceptions import (
     ColumnNotFoundError,
@@ -221,6 +221,9 @@ def test_read_csv_misspelt_column(tmp_path):
 def test_read_csv_does_not_accept_a_bad_schema(tmp_path):
     with pytest.raises(SchemaError, match="schema must be a journeymine Schema"):
         read_csv(write(tmp_path / "e.csv", CSV), {"customer": "customer_id"})
+    frame = pd.DataFrame({"customer_id": ["a"], "activity": ["x"], "timestamp": ["2024-01-01"]})
+    with pytest.raises(SchemaError, match="schema must be a journeymine Schema"):
+        EventLog.from_pandas(frame, {"customer": "customer_id"})
 
 
 def _failing_reads(tmp_path):
