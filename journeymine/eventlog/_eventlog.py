@@ -21,6 +21,7 @@ from journeymine.eventlog._schema import (
     TIMESTAMP,
     Schema,
     _split_schema,
+    check_distinct_columns,
 )
 from journeymine.eventlog._stages import StageMap
 from journeymine.eventlog._validate import normalize_table, to_arrow
@@ -318,13 +319,7 @@ class EventLog:
             )
         frame = df.reset_index(drop=True) if not isinstance(df.index, pd.RangeIndex) else df
         frame = frame.rename(columns=str)
-        dupes = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
-        if dupes:
-            raise SchemaError(
-                f"The DataFrame has duplicate column names: {dupes}.",
-                expected="distinct column names.",
-                fix="Rename or drop the duplicates, e.g. df.loc[:, ~df.columns.duplicated()].",
-            )
+        check_distinct_columns(frame.columns)
         try:
             table = pa.Table.from_pandas(frame, preserve_index=False)
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:

@@ -106,6 +106,43 @@ def missing_column_error(name: str, role: str, columns: Sequence[str]) -> Column
     )
 
 
+#: How to drop repeated columns of a pandas DataFrame (the fix of :func:`check_distinct_columns`).
+PANDAS_DUPLICATES_FIX = "Rename or drop the duplicates, e.g. df.loc[:, ~df.columns.duplicated()]."
+
+
+def check_distinct_columns(names: Sequence[str], what: str = "The DataFrame",
+                           fix: str = PANDAS_DUPLICATES_FIX) -> None:
+    """Raise a :class:`SchemaError` when a column name stands more than once in ``names``.
+
+    Parameters
+    ----------
+    names : sequence of str
+        The column names, in order.
+    what : str, default "The DataFrame"
+        What holds the columns, to start the message with.
+    fix : str
+        How to fix it (by default, for a pandas DataFrame).
+
+    Raises
+    ------
+    SchemaError
+        Names the repeated columns, sorted.
+
+    Examples
+    --------
+    >>> check_distinct_columns(["user", "event", "ts"])
+    >>> check_distinct_columns(["ts", "user", "ts"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    journeymine.exceptions.SchemaError: The DataFrame has duplicate column names: ['ts']. ...
+    """
+    names = list(names)
+    if len(set(names)) != len(names):
+        dupes = sorted({c for c in names if names.count(c) > 1})
+        raise SchemaError(f"{what} has duplicate column names: {dupes}.",
+                          expected="distinct column names.", fix=fix)
+
+
 @dataclasses.dataclass(frozen=True)
 class Schema:
     """Names the columns of an event log.

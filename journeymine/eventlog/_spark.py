@@ -40,6 +40,7 @@ from journeymine.eventlog._schema import (
     TIMESTAMP,
     Schema,
     _split_schema,
+    check_distinct_columns,
 )
 from journeymine.eventlog._stages import StageMap
 from journeymine.eventlog._validate import (
@@ -293,13 +294,8 @@ def read_spark(
         stage=stage, text=text, rating=rating, revenue=revenue))
     df, label = _as_dataframe(sql, data, spark)
     names = [str(c) for c in df.columns]
-    dupes = sorted({c for c in names if names.count(c) > 1})
-    if dupes:
-        raise SchemaError(
-            f"The DataFrame has duplicate column names: {dupes}.",
-            expected="distinct column names.",
-            fix="Rename or drop the duplicates, e.g. df.drop(...) or df.withColumnRenamed(...).",
-        )
+    check_distinct_columns(names, fix="Rename or drop the duplicates, e.g. df.drop(...) or "
+                           "df.withColumnRenamed(...).")
     resolved = wanted.resolve(names)
     logger.info("Event log columns: %s", resolved.describe())
     backend = ibis.pyspark.connect(df.sparkSession)  # sets the session time zone to UTC

@@ -29,6 +29,7 @@ from journeymine.eventlog._schema import (
     TIMESTAMP,
     Schema,
     _norm,
+    check_distinct_columns,
     missing_column_error,
     suggest,
 )
@@ -158,13 +159,7 @@ def _frame_to_arrow(df: pd.DataFrame, convert: list[str], kind: RowKind) -> pa.T
     """A DataFrame as Arrow, with the ``convert`` columns cast to strings (nulls kept)."""
     frame = df.reset_index(drop=True).rename(columns=str)
     names = list(frame.columns)
-    if len(set(names)) != len(names):
-        dupes = sorted({c for c in names if names.count(c) > 1})
-        raise SchemaError(
-            f"The {kind.noun}s DataFrame has duplicate column names: {dupes}.",
-            expected="distinct column names.",
-            fix="Rename or drop the duplicates, e.g. df.loc[:, ~df.columns.duplicated()].",
-        )
+    check_distinct_columns(names, f"The {kind.noun}s DataFrame")
     frame = frame.assign(**{c: frame[c].astype("string") for c in convert if c in names})
     try:
         return pa.Table.from_pandas(frame, preserve_index=False)

@@ -175,3 +175,5 @@ def test_read_spark_bad_input_raises_specific_errors(spark):
         jm.read_spark("jm_nowhere", spark=spark)
     with pytest.raises(SchemaError, match="Spark DataFrame or a table name"):
         jm.read_spark(df.toPandas())
+    with pytest.raises(SchemaError, match=r"duplicate column names: \['ts'\].*withColumnRenamed"):
+        jm.read_spark(df.toDF("customer_id", "touchpoint", "ts", "ts"))
