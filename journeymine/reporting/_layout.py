@@ -22,12 +22,12 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from journeymine.exceptions import InvalidParameterError, SchemaError
 
-__all__ = ["EdgeRoute", "Layout", "NodeBox", "layered_layout"]
+__all__ = ["EdgeRoute", "Layout", "NodeBox", "check_edge_nodes", "layered_layout"]
 
 Point = tuple[float, float]
 Segment = tuple[Point, Point, Point, Point]
@@ -289,13 +289,7 @@ def layered_layout(
     for edge in edges:
         s, t = str(edge[0]), str(edge[1])
         w = float(edge[2]) if len(edge) > 2 else 1.0  # type: ignore[misc]
-        for name in (s, t):
-            if name not in index:
-                raise SchemaError(
-                    f"Edge ({s!r}, {t!r}) names the node {name!r}, which is not in nodes.",
-                    expected="every edge endpoint to be one of the nodes.",
-                    fix="Add the node, or drop the edges that name it.",
-                )
+        check_edge_nodes(s, t, index)
         key = (index[s], index[t])
         if key not in weight and n + len(weight) >= MAX_LAYOUT_ITEMS:
             raise _too_large(f"{n:,} nodes and more than {len(weight):,} distinct edges")
@@ -405,6 +399,38 @@ def layered_layout(
         out_routes.append(EdgeRoute(ids[s], ids[t], segs, kind))  # type: ignore[arg-type]
     w_out, h_out = (ext_o, ext_r) if direction == "TB" else (ext_r, ext_o)
     return Layout(boxes, tuple(out_routes), w_out, h_out, direction, n_layers)
+
+
+def check_edge_nodes(source: str, target: str, nodes: Container[str]) -> None:
+    """Raise a :class:`SchemaError` when an edge's source or target is not one of ``nodes``.
+
+    Parameters
+    ----------
+    source, target : str
+        The edge's ends.
+    nodes : container of str
+        The node ids.
+
+    Raises
+    ------
+    SchemaError
+        Names the edge and the missing node.
+
+    Examples
+    --------
+    >>> check_edge_nodes("cart", "pay", {"cart", "pay"})
+    >>> check_edge_nodes("cart", "refund", {"cart", "pay"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    journeymine.exceptions.SchemaError: Edge ('cart' -> 'refund') names 'refund', which is not ...
+    """
+    for name in (source, target):
+        if name not in nodes:
+            raise SchemaError(
+                f"Edge ({source!r} -> {target!r}) names {name!r}, which is not in nodes.",
+                expected="every edge source and target to be a node id.",
+                fix="Add the node, or drop (filter) the edges that name it.",
+            )
 
 
 def _too_large(what: str) -> InvalidParameterError:

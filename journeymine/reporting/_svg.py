@@ -24,7 +24,13 @@ from journeymine.exceptions import (
     StageError,
 )
 from journeymine.reporting._format import humanize_seconds
-from journeymine.reporting._layout import EdgeRoute, Layout, NodeBox, layered_layout
+from journeymine.reporting._layout import (
+    EdgeRoute,
+    Layout,
+    NodeBox,
+    check_edge_nodes,
+    layered_layout,
+)
 from journeymine.reporting._palette import NO_STAGE_COLOR, stage_colors
 
 __all__ = ["MAX_DRAWN_EDGES", "MAX_DRAWN_TOUCHPOINTS", "coverage_note", "render_process_map"]
@@ -298,13 +304,7 @@ def _edge_rows(edges: pd.DataFrame, known: set[str], metric: str) -> dict[tuple[
     rows: dict[tuple[str, str], dict] = {}
     for rec in edges.to_dict("records"):
         s, t = str(rec["source"]), str(rec["target"])
-        for name in (s, t):
-            if name not in known:
-                raise SchemaError(
-                    f"Edge ({s!r} -> {t!r}) names {name!r}, which is not in nodes.",
-                    expected="every edge source and target to be a node id.",
-                    fix="Filter edges and nodes together, or add the missing node.",
-                )
+        check_edge_nodes(s, t, known)
         if (s, t) in rows:
             raise SchemaError(
                 f"edges has the pair ({s!r} -> {t!r}) more than once.",

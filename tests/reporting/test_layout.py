@@ -337,6 +337,8 @@ def test_bad_parameters_raise():
         render_process_map(nodes, edges, start, end, metric="money")
     with pytest.raises(SchemaError, match="not in nodes"):
         render_process_map(nodes, edges, {"nowhere": 3}, end)
+    with pytest.raises(SchemaError, match=r"Edge \('a' -> 'nowhere'\) names 'nowhere'"):
+        render_process_map(nodes, edges.assign(target="nowhere"), start, end)
     with pytest.raises(InvalidParameterError, match="direction"):
         render_process_map(nodes, edges, start, end, direction="RL")
 
@@ -411,7 +413,7 @@ def test_long_edges_are_routed_through_virtual_nodes():
 
 
 def test_unknown_nodes_and_directions_raise():
-    with pytest.raises(SchemaError, match="not in nodes"):
+    with pytest.raises(SchemaError, match=r"Edge \('a' -> 'b'\) names 'b', which is not in nodes"):
         layered_layout(["a"], [("a", "b")])
     with pytest.raises(SchemaError, match="Duplicate"):
         layered_layout(["a", "a"], [])
