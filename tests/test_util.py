@@ -6,6 +6,7 @@ import pytest
 
 import journeymine as jm
 from journeymine._util._duckdb import connect, resolve_n_jobs
+from journeymine._util._html import html_table
 from journeymine._util._json import envelope
 from journeymine._util._write import write_bundle, write_text
 from journeymine.exceptions import InvalidParameterError, OutputError
@@ -99,3 +100,13 @@ def test_distribution_functions_match_scipy_stats_without_importing_it():
             "print('scipy.stats' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_html_table_escapes_caption_headers_and_cells():
+    page = html_table("<b>2 rows</b>", ["name", 'say "hi"'], [("a&b", 1), ("<script>", None)])
+    assert page == (
+        "<div><p>&lt;b&gt;2 rows&lt;/b&gt;</p><table><thead><tr><th>name</th>"
+        "<th>say &quot;hi&quot;</th></tr></thead><tbody>"
+        "<tr><td>a&amp;b</td><td>1</td></tr>"
+        "<tr><td>&lt;script&gt;</td><td>None</td></tr></tbody></table></div>")
+    assert html_table("empty", [], []).endswith("<tr></tr></thead><tbody></tbody></table></div>")

@@ -112,13 +112,13 @@ halves conversion for 500 customers above both.
 from __future__ import annotations
 
 import dataclasses
-import html
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from journeymine._util._html import html_table
 from journeymine._util._json import envelope, records
 from journeymine._util._params import check_choice
 from journeymine._util._stats import benjamini_hochberg
@@ -204,17 +204,12 @@ class Insights:
                 f"{len(t) - barriers} opportunities{top})")
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{c}</th>" for c in ("#", "type", "kind", "where", "customers",
-                                                 "effect (95%)", "loss", "q", "sentence"))
-        body = []
-        for r in self.table.head(20).itertuples():
-            cells = (r.rank, r.type, r.kind, r.where, f"{r.customers:,}",
-                     f"{r.effect:+.3g} ({r.effect_low:+.3g}, {r.effect_high:+.3g})",
-                     f"{r.loss:,.0f} {r.unit}", f"{r.q_value:.2g}", r.sentence)
-            body.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
-                        + "</tr>")
-        return (f"<div><p>{html.escape(repr(self))}</p><table><thead><tr>{head}</tr></thead>"
-                f"<tbody>{''.join(body)}</tbody></table></div>")
+        rows = ((r.rank, r.type, r.kind, r.where, f"{r.customers:,}",
+                 f"{r.effect:+.3g} ({r.effect_low:+.3g}, {r.effect_high:+.3g})",
+                 f"{r.loss:,.0f} {r.unit}", f"{r.q_value:.2g}", r.sentence)
+                for r in self.table.head(20).itertuples())
+        return html_table(repr(self), ("#", "type", "kind", "where", "customers",
+                                       "effect (95%)", "loss", "q", "sentence"), rows)
 
 
 def insights(

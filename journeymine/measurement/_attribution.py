@@ -17,7 +17,6 @@ Shapley value works on the distinct channel sets with their journey counts.
 from __future__ import annotations
 
 import dataclasses
-import html
 import json
 import math
 from collections.abc import Iterable, Sequence
@@ -30,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from journeymine._util._html import html_table
 from journeymine._util._json import envelope, records
 from journeymine._util._optional import import_optional
 from journeymine._util._params import check_choice, check_number, parse_duration
@@ -209,14 +209,9 @@ class Attribution:
         shares = self.table.pivot(index="channel", columns="model", values="share")
         shares = shares[list(self.models)].sort_values(self.models[-1], ascending=False)
         role = self.roles.set_index("channel")["role"]
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in (self.by, *self.models, "role"))
-        body = "".join(
-            "<tr>" + f"<td>{html.escape(str(ch))}</td>"
-            + "".join(f"<td>{v:.1%}</td>" for v in row)
-            + f"<td>{html.escape(str(role.get(ch, '')))}</td></tr>"
-            for ch, row in zip(shares.index, shares.to_numpy(), strict=True))
-        return (f"<div><p>{html.escape(repr(self))}</p><table><thead><tr>{head}</tr></thead>"
-                f"<tbody>{body}</tbody></table></div>")
+        rows = ((ch, *(f"{v:.1%}" for v in row), role.get(ch, ""))
+                for ch, row in zip(shares.index, shares.to_numpy(), strict=True))
+        return html_table(repr(self), (self.by, *self.models, "role"), rows)
 
     def plot(self, ax=None):
         """Horizontal bars: each channel's share under every model.

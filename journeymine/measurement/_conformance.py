@@ -28,7 +28,6 @@ variants, at most ``sample``, go to pm4py.
 from __future__ import annotations
 
 import dataclasses
-import html
 import logging
 import math
 from collections import Counter
@@ -39,6 +38,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from journeymine._util._html import html_table
 from journeymine._util._json import envelope, records
 from journeymine._util._optional import import_optional
 from journeymine._util._params import check_choice, check_number
@@ -200,15 +200,10 @@ class Conformance:
         return ax
 
     def _repr_html_(self) -> str:
-        top = self.deviations.head(10)
-        head = "".join(f"<th>{c}</th>" for c in ("deviation", "touchpoint", "stage",
-                                                  "customers", "share"))
-        body = "".join(
-            f"<tr><td>{_KIND_WORDS[r.kind]}</td><td>{html.escape(str(r.touchpoint))}</td>"
-            f"<td>{html.escape(str(r.stage or ''))}</td><td>{r.customers:,}</td>"
-            f"<td>{r.share:.1%}</td></tr>" for r in top.itertuples())
-        return (f"<div><p>{html.escape(self.headline)}</p><table><thead><tr>{head}</tr>"
-                f"</thead><tbody>{body}</tbody></table></div>")
+        rows = ((_KIND_WORDS[r.kind], r.touchpoint, r.stage or "", f"{r.customers:,}",
+                 f"{r.share:.1%}") for r in self.deviations.head(10).itertuples())
+        return html_table(self.headline, ("deviation", "touchpoint", "stage", "customers",
+                                          "share"), rows)
 
 
 # --------------------------------------------------------------------------- journeys

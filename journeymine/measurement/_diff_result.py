@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import html
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from journeymine._util._html import html_table
 from journeymine._util._json import envelope, records
 from journeymine._util._write import write_bundle
 from journeymine.discovery._processmap import ProcessMap, _bounded
@@ -188,12 +188,6 @@ class JourneyDiff:
                 f"significant of {s['rows']} tested changes{top})")
 
     def _repr_html_(self) -> str:
-        shown = self.table.head(10)
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in ("kind", "where", self.labels[0],
-                                                   self.labels[1], "change", "q"))
-        body = "".join(
-            f"<tr><td>{html.escape(r.kind)}</td><td>{html.escape(str(r.where))}</td>"
-            f"<td>{_pct(r.a)}</td><td>{_pct(r.b)}</td><td>{100 * r.change:+.1f} pts</td>"
-            f"<td>{r.q:.3g}</td></tr>" for r in shown.itertuples())
-        return (f"<div><p>{html.escape(repr(self))}</p><table><thead><tr>{head}</tr></thead>"
-                f"<tbody>{body}</tbody></table></div>")
+        rows = ((r.kind, r.where, _pct(r.a), _pct(r.b), f"{100 * r.change:+.1f} pts", f"{r.q:.3g}")
+                for r in self.table.head(10).itertuples())
+        return html_table(repr(self), ("kind", "where", *self.labels, "change", "q"), rows)

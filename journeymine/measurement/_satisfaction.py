@@ -16,7 +16,6 @@ repurchase (or come back) less often afterwards.
 from __future__ import annotations
 
 import dataclasses
-import html
 from collections.abc import Iterable, Mapping, Sequence
 from os import PathLike
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from journeymine._util._html import html_table
 from journeymine._util._json import envelope, records
 from journeymine._util._optional import import_optional
 from journeymine._util._params import check_choice, check_number, parse_duration
@@ -187,15 +187,10 @@ class Satisfaction:
         per = self.by("stage" if "stage" in dims else (dims[0] if dims else "all"))
         key = per.columns[0]
         low, high = f"{self.metric}_low", f"{self.metric}_high"
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in (key, "answers", self.metric,
-                                                               "95% CI"))
-        body = "".join(
-            f"<tr><td>{html.escape(str(r[key]))}</td><td>{int(r['n_answers']):,}</td>"
-            f"<td>{score(self.metric, r[self.metric])}</td>"
-            f"<td>{score(self.metric, r[low])} to {score(self.metric, r[high])}</td></tr>"
-            for _, r in per.iterrows())
-        return (f"<div><p>{html.escape(repr(self))}</p><table><thead><tr>{head}</tr></thead>"
-                f"<tbody>{body}</tbody></table></div>")
+        rows = ((r[key], f"{int(r['n_answers']):,}", score(self.metric, r[self.metric]),
+                 f"{score(self.metric, r[low])} to {score(self.metric, r[high])}")
+                for _, r in per.iterrows())
+        return html_table(repr(self), (key, "answers", self.metric, "95% CI"), rows)
 
     def plot(self, ax=None, by: str = "stage"):
         """The headline metric per group with its 95% interval (horizontal bars).
