@@ -23,6 +23,7 @@ import duckdb
 import pyarrow as pa
 
 from journeymine._util._duckdb import connect
+from journeymine._util._memory import arrow_pool
 from journeymine.eventlog._csv_shape import (
     _check_duplicate_header,
     _check_ragged,
@@ -60,6 +61,7 @@ __all__ = ["read_csv"]
 logger = logging.getLogger("journeymine.eventlog._readers")
 
 
+@arrow_pool
 def read_csv(
     path: PathType,
     schema: Schema | None = None,

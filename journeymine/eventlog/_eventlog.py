@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
+from journeymine._util._memory import arrow_pool
 from journeymine.eventlog._runs import run_starts, same_as_next
 from journeymine.eventlog._schema import (
     ACTIVITY,
@@ -231,6 +232,7 @@ class EventLog:
 
     # ------------------------------------------------------------------ builders
     @classmethod
+    @arrow_pool
     def from_arrow(
         cls,
         table: pa.Table,
