@@ -7,12 +7,13 @@ Every command is built from the same pieces, each defined once in this module:
   :class:`~journeymine.EventLog` by :func:`load_log`;
 * :func:`_run`, which turns every failure into one ``error:`` line on stderr
   and exit code 2 (``--debug`` shows the traceback instead);
-* :func:`_output_dir`, which writes a command's files all-or-nothing;
+* :func:`~journeymine.reporting.staged_output`, which writes a command's files
+  all-or-nothing (the library's ``save`` methods write through it too);
 * :func:`clean`, which escapes control characters in everything printed;
 * the app callback, which sets up logging and shows each warning once per run.
 
-The CLI uses the public API (``import journeymine as jm``) only, except for the
-few helpers in the "private API" block below.
+The CLI uses the public API (``import journeymine as jm`` and the helpers
+:mod:`journeymine.reporting` exports) only.
 """
 
 from __future__ import annotations
@@ -24,11 +25,8 @@ import importlib.util
 import inspect
 import json
 import logging
-import os
 import re
-import shutil
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -42,8 +40,8 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 import journeymine as jm
-from journeymine.exceptions import JourneymineError, OutputError, ReadError
-from journeymine.reporting import humanize_seconds, percent, short_path
+from journeymine.exceptions import JourneymineError, ReadError
+from journeymine.reporting import humanize_seconds, percent, short_path, staged_output
 
 try:  # typer >= 0.2x vendors its own click
     from typer._click import exceptions as _click
@@ -252,46 +250,6 @@ class _Group(TyperGroup):
         if not standalone_mode:
             return rv
         sys.exit(rv if isinstance(rv, int) else 0)
-
-
-# ---------------------------------------------------------------------------- output folder
-@contextlib.contextmanager
-def _output_dir(out: Path) -> Iterator[Path]:
-    """A staging folder whose files move into ``out`` only when the command succeeds.
-
-    ``out`` is checked and created first, so a bad ``--out`` fails before any
-    work. If the command fails, the staged files are deleted and so is every
-    folder this command created: nothing is left half-written.
-    """
-    if out.exists() and not out.is_dir():
-        raise OutputError(
-            f"The output path {str(out)!r} is a file, not a folder.",
-            expected="a folder (existing or new) for the output files.",
-            fix="pass another --out, or remove the file.",
-        )
-    missing = [p for p in (out, *out.parents) if not p.exists()]
-    created = missing[-1] if missing else None
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=out, prefix=".jm-cli-"))
-    except OSError as exc:
-        if created is not None and created.is_dir():
-            shutil.rmtree(created, ignore_errors=True)
-        raise OutputError(
-            f"Cannot write to the output folder {str(out)!r}: {exc.strerror or exc}.",
-            expected="a writable folder (existing or new) for the output files.",
-            fix="pass another --out, or check its permissions and free space.",
-        ) from exc
-    try:
-        yield staging
-        for path in sorted(staging.iterdir()):
-            os.replace(path, out / path.name)
-    except BaseException:
-        if created is not None:
-            shutil.rmtree(created, ignore_errors=True)
-        raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _wrote(out: Path, names: list[str]) -> None:
@@ -770,7 +728,7 @@ def discover(
              f"{PERSONA_MAX:,} customers).", show_default=False)] = None,
     debug: DebugOpt = False,
 ) -> None:
-    with _run(debug), _output_dir(out) as staging:
+    with _run(debug), staged_output(out) as staging:
         first_note = len(_diagnostics.shown)
         loaded = load_log(opts)
         notes = _diagnostics.shown[first_note:]  # what reading the log warned about
@@ -908,7 +866,7 @@ def personas(
     random_state: Annotated[int, typer.Option(help="Seed.")] = 0,
     debug: DebugOpt = False,
 ) -> None:
-    with _run(debug), _output_dir(out) as staging:
+    with _run(debug), staged_output(out) as staging:
         loaded = load_log(opts)
         emo = None if texts is None else _tag_texts(loaded, texts, opts, model=emotion_model)
         with console.status(f"Finding personas among {loaded.log.n_customers:,} customers…"):
@@ -947,7 +905,7 @@ def emotions(
     backend: Annotated[str, typer.Option(help="torch, or onnx (int8, faster).")] = "torch",
     debug: DebugOpt = False,
 ) -> None:
-    with _run(debug), _output_dir(out) as staging:
+    with _run(debug), staged_output(out) as staging:
         loaded = load_log(opts, log_flag="--log")
         if texts is None and loaded.demo_texts is None:
             raise JourneymineError("Give the TEXTS file to tag (or use --demo).",
@@ -1019,7 +977,7 @@ def conformance(
     random_state: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
     debug: DebugOpt = False,
 ) -> None:
-    with _run(debug), _output_dir(out) as staging:
+    with _run(debug), staged_output(out) as staging:
         loaded = load_log(opts)
         design = designed if designed is not None else loaded.demo_designed
         if design is None:
@@ -1104,7 +1062,7 @@ def attribute(
     random_state: Annotated[int, typer.Option(help="Seed of the sampled Shapley value.")] = 0,
     debug: DebugOpt = False,
 ) -> None:
-    with _run(debug), _output_dir(out) as staging:
+    with _run(debug), staged_output(out) as staging:
         loaded = load_log(opts)
         models = _models(model)
         options = {"model": models} if models else {}

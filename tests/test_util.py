@@ -60,6 +60,9 @@ def test_write_bundle_is_all_or_nothing(tmp_path):
     with pytest.raises(RuntimeError):
         write_bundle(tmp_path / "out", {"a.txt": lambda p: p.write_text("x"), "b.txt": fail})
     assert not (tmp_path / "out").exists()
+    with pytest.raises(RuntimeError):  # the parent folders it created go too
+        write_bundle(tmp_path / "new" / "out", {"b.txt": fail})
+    assert not (tmp_path / "new").exists()
     (tmp_path / "file").write_text("keep")
     with pytest.raises(OutputError, match="is a file"):
         write_bundle(tmp_path / "file", {"a.txt": lambda p: p.write_text("x")})

@@ -2,9 +2,11 @@
 
 :func:`write_text` replaces one file through a temporary sibling;
 :func:`write_bundle` stages several files in a hidden folder inside the output
-folder and moves them into place only when every one was written. If writing
-fails, the output folder is left as it was (and removed if this call created
-it), and the error says what went wrong with the folder.
+folder and moves them into place only when every one was written
+(:func:`staged_output`, which every CLI command writes through too). If
+writing fails, the output folder is left as it was (and removed, with the
+parent folders, if this call created them), and the error says what went
+wrong with the folder.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from journeymine.exceptions import OutputError
 
-__all__ = ["write_bundle", "write_text"]
+__all__ = ["staged_output", "write_bundle", "write_text"]
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
@@ -75,39 +77,74 @@ def write_bundle(out_dir: str | os.PathLike[str],
     ['a.txt']
     """
     out = Path(out_dir)
-    with _output_dir(out) as staging:
+    with staged_output(out) as staging:
         for name, write in writers.items():
             write(staging / name)
-        written = []
-        for name in writers:
-            os.replace(staging / name, out / name)
-            written.append(out / name)
-    return written
+    return [out / name for name in writers]
 
 
 @contextlib.contextmanager
-def _output_dir(out: Path) -> Iterator[Path]:
-    """A staging folder inside ``out``; ``out`` is removed on failure if created here."""
+def staged_output(out: Path) -> Iterator[Path]:
+    """A staging folder whose files move into ``out`` only when the block succeeds.
+
+    ``out`` is checked and created first, so a bad output folder fails before
+    any work. If the block fails, the staged files are deleted and so is every
+    folder created here (``out`` and its missing parents): nothing is left
+    half-written.
+
+    Parameters
+    ----------
+    out : Path
+        The output folder.
+
+    Yields
+    ------
+    Path
+        A hidden folder inside ``out`` to write the files to.
+
+    Raises
+    ------
+    OutputError
+        ``out`` is a file, or cannot be created or written to.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "new" / "out"
+    >>> with staged_output(out) as staging:
+    ...     _ = (staging / "a.txt").write_text("x")
+    >>> [p.name for p in out.iterdir()]
+    ['a.txt']
+    """
     if out.exists() and not out.is_dir():
         raise OutputError(
             f"The output path {str(out)!r} is a file, not a folder.",
             expected="a folder (existing or new) for the output files.",
             fix="pass another --out / out_dir, or remove the file.",
         )
-    created = not out.exists()
+    missing = [p for p in (out, *out.parents) if not p.exists()]
+    created = missing[-1] if missing else None
     try:
         out.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=out, prefix=".jm-"))
     except OSError as exc:
-        raise _output_error(out, exc) from exc
+        if created is not None and created.is_dir():
+            shutil.rmtree(created, ignore_errors=True)
+        raise OutputError(
+            f"Cannot write to the output folder {str(out)!r}: {exc.strerror or exc}.",
+            expected="a writable folder (existing or new) for the output files.",
+            fix="pass another --out / out_dir, or check its permissions and free space.",
+        ) from exc
     try:
         yield staging
+        for path in sorted(staging.iterdir()):
+            os.replace(path, out / path.name)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        if created:
-            shutil.rmtree(out, ignore_errors=True)
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
         raise
-    shutil.rmtree(staging, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _output_error(path: Path, exc: OSError) -> OutputError:

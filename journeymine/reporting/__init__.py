@@ -8,6 +8,7 @@ classes import from here when asked to render; nothing here imports a result
 module at import time.
 """
 
+from journeymine._util._write import staged_output
 from journeymine.reporting._format import humanize_seconds, percent, short_path
 
-__all__ = ["humanize_seconds", "percent", "short_path"]
+__all__ = ["humanize_seconds", "percent", "short_path", "staged_output"]
