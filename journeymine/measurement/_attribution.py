@@ -374,10 +374,7 @@ def _rule_weights(t: _Touches, model: str, half_life: pd.Timedelta,
         decay = np.exp2(-t.seconds_before / half_life.total_seconds())
         return decay / np.bincount(t.journey, weights=decay)[t.journey]
     if model == "participation":  # 1 for each distinct unit of the journey
-        order = np.lexsort((t.code, t.journey))
-        new = np.ones(n, dtype=bool)
-        new[1:] = (t.journey[order][1:] != t.journey[order][:-1]) | (
-            t.code[order][1:] != t.code[order][:-1])
+        order, new = _first_of_each_unit(t)
         out = np.zeros(n)
         out[order] = new
         return out
@@ -387,6 +384,15 @@ def _rule_weights(t: _Touches, model: str, half_life: pd.Timedelta,
     many = np.where(position == 0, w_first, np.where(position == length - 1, w_last,
                                                      w_middle / np.maximum(length - 2, 1)))
     return np.select([length == 1, length == 2], [1.0, two], many)
+
+
+def _first_of_each_unit(t: _Touches) -> tuple[np.ndarray, np.ndarray]:
+    """The touches in (journey, unit) order, and whether each is its journey's first of its unit."""
+    order = np.lexsort((t.code, t.journey))
+    journey, code = t.journey[order], t.code[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (journey[1:] != journey[:-1]) | (code[1:] != code[:-1])
+    return order, new
 
 
 def _roles(t: _Touches, names: list[str]) -> pd.DataFrame:
@@ -422,11 +428,8 @@ def _collapse_repeats(t: _Touches) -> tuple[np.ndarray, np.ndarray]:
 
 def _coalitions(t: _Touches, n_units: int):
     """Distinct unit sets: members (flat), offsets, journeys and value per set."""
-    order = np.lexsort((t.code, t.journey))
-    journey, code = t.journey[order], t.code[order]
-    new = np.ones(len(code), dtype=bool)
-    new[1:] = (journey[1:] != journey[:-1]) | (code[1:] != code[:-1])
-    journey, code = journey[new], code[new]
+    order, new = _first_of_each_unit(t)
+    journey, code = t.journey[order][new], t.code[order][new]
     starts = np.flatnonzero(np.concatenate(([True], journey[1:] != journey[:-1])))
     set_of, n_sets = sequence_ids(code, starts)  # per journey
     journeys = np.bincount(set_of, minlength=n_sets)
