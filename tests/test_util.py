@@ -2,9 +2,11 @@
 
 import json
 
+import numpy as np
 import pytest
 
 import journeymine as jm
+from journeymine._util._arrays import distinct_sorted
 from journeymine._util._duckdb import connect, resolve_n_jobs
 from journeymine._util._html import html_table
 from journeymine._util._json import envelope
@@ -113,3 +115,10 @@ def test_html_table_escapes_caption_headers_and_cells():
         "<tr><td>a&amp;b</td><td>1</td></tr>"
         "<tr><td>&lt;script&gt;</td><td>None</td></tr></tbody></table></div>")
     assert html_table("empty", [], []).endswith("<tr></tr></thead><tbody></tbody></table></div>")
+
+
+def test_distinct_sorted_is_numpy_unique():
+    assert distinct_sorted(np.array([7, -1, 7, 0, -1, 7])).tolist() == [-1, 0, 7]
+    assert distinct_sorted(np.array([], dtype=np.int64)).tolist() == []
+    keys = np.random.default_rng(0).integers(-50, 50, 1_000)
+    assert np.array_equal(distinct_sorted(keys), np.unique(keys))

@@ -41,6 +41,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from journeymine._util._arrays import distinct_sorted
 from journeymine._util._params import parse_duration
 from journeymine.eventlog._eventlog import EventLog, format_duration
 from journeymine.eventlog._runs import run_start_mask, same_as_next
@@ -647,11 +648,9 @@ def _check_session_ids(values: pa.ChunkedArray, starts: np.ndarray, runs: np.nda
     if not len(runs):
         return
     codes = dictionary_encode(values.take(pa.array(runs))).indices.to_numpy()
-    # distinct (customer, session id) pairs by integer key; runs are grouped by
-    # customer, so the key is nearly sorted and a sort beats hashing
+    # distinct (customer, session id) pairs by integer key
     width = int(codes.max()) + 1
-    key = np.sort((np.cumsum(starts) - 1)[runs] * width + codes)
-    pairs = key[np.concatenate(([True], key[1:] != key[:-1]))]
+    pairs = distinct_sorted((np.cumsum(starts) - 1)[runs] * width + codes)
     shared = int(np.count_nonzero(np.bincount(pairs % width) > 1))
     split = len(runs) - len(pairs)
     if shared or split:

@@ -15,6 +15,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from journeymine._util._arrays import distinct_sorted
 from journeymine._util._stats import (
     binom_sf,
     binomial_scan,
@@ -24,7 +25,6 @@ from journeymine._util._stats import (
 )
 from journeymine.discovery._insight_cases import (
     _Cases,
-    _distinct,
     _distinct_customers,
     _first_rows,
     _per_stratum,
@@ -517,7 +517,7 @@ def _incidents(cs: _Cases, presence, min_cases: int, ratio: float) -> pd.DataFra
     by_day = np.argsort(day, kind="stable")
     day_starts = np.searchsorted(day[by_day], np.arange(D + 1))
     out["customers"] = [  # distinct customers with a case in the window
-        len(_distinct(cs.customer[by_day[day_starts[f]:day_starts[e]]]))
+        len(distinct_sorted(cs.customer[by_day[day_starts[f]:day_starts[e]]]))
         for f, e in zip(out["first_day"], out["stop_day"], strict=True)]
     return out
 

@@ -27,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from journeymine._util._arrays import distinct_sorted
 from journeymine.eventlog._eventlog import EventLog, require_event_log
 from journeymine.eventlog._runs import run_start_mask, same_as_next
 from journeymine.eventlog._schema import ACTIVITY, CUSTOMER, REVENUE, TIMESTAMP
@@ -301,7 +302,7 @@ def repeat_counts(log: EventLog) -> pd.DataFrame:
     count = np.bincount(codes, weights=extra, minlength=len(names)).astype(np.int64)
     rows = np.flatnonzero(extra > 0)
     case = np.cumsum(run_start_mask(log.table.column(CUSTOMER)))
-    pairs = np.unique(case[rows].astype(np.int64) * len(names) + codes[rows])
+    pairs = distinct_sorted(case[rows].astype(np.int64) * len(names) + codes[rows])
     customers = np.bincount(pairs % len(names), minlength=len(names))
     kept = np.flatnonzero(count > 0)
     return pd.DataFrame({"touchpoint": [names[i] for i in kept], "count": count[kept],

@@ -53,6 +53,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from journeymine._util._arrays import distinct_sorted
 from journeymine._util._json import VARIANT_SEPARATOR, records
 from journeymine._util._stats import Z95, wilson_interval
 from journeymine.discovery._discover import prepare_log
@@ -158,12 +159,9 @@ def _distinct(case: np.ndarray, ids: np.ndarray, size: int, weight: np.ndarray,
               converted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Journeys (weighted) and converting journeys containing each id at least once.
 
-    Distinct (journey, id) pairs by sorting one integer key: the journey is
-    its leading part and rows come in journey order, so the key is nearly
-    sorted (NumPy's hashing ``unique`` is several times slower here).
+    Distinct (journey, id) pairs by one integer key (see :func:`distinct_sorted`).
     """
-    key = np.sort(case * size + ids)
-    pairs = key[np.concatenate(([True], key[1:] != key[:-1]))]
+    pairs = distinct_sorted(case * size + ids)
     cases, grams = pairs // size, pairs % size
     n = np.bincount(grams, weights=weight[cases], minlength=size)
     x = np.bincount(grams, weights=(weight * converted)[cases], minlength=size)
