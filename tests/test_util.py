@@ -122,3 +122,37 @@ def test_distinct_sorted_is_numpy_unique():
     assert distinct_sorted(np.array([], dtype=np.int64)).tolist() == []
     keys = np.random.default_rng(0).integers(-50, 50, 1_000)
     assert np.array_equal(distinct_sorted(keys), np.unique(keys))
+
+
+def test_lean_memory_switches_arrow_pool_and_huge_pages_only_while_it_runs(monkeypatch):
+    import pyarrow as pa
+
+    from journeymine._util import _memory
+
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    seen = {}
+
+    @_memory.lean_memory
+    def inside():
+        seen["pool"] = pa.default_memory_pool().backend_name
+        seen["huge"] = _memory._set_madvise_hugepage(False)
+        raise ValueError("fails inside")
+
+    mimalloc = pa.mimalloc_memory_pool()
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(mimalloc)
+    huge = _memory._set_madvise_hugepage(True)
+    try:
+        with pytest.raises(ValueError, match="fails inside"):
+            inside()
+        assert seen == {"pool": _memory._lean_pool().backend_name, "huge": False}
+        assert seen["pool"] != "mimalloc"
+        assert pa.default_memory_pool().backend_name == "mimalloc"  # restored after an error
+        assert _memory._set_madvise_hugepage(huge) is True
+        pa.set_memory_pool(pa.system_memory_pool())  # a pool the user picked is kept
+        with pytest.raises(ValueError):
+            inside()
+        assert seen["pool"] == "system"
+    finally:
+        pa.set_memory_pool(previous)
+        _memory._set_madvise_hugepage(huge)

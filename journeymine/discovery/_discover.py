@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from journeymine._util._duckdb import resolve_n_jobs
 from journeymine._util._json import VARIANT_SEPARATOR
-from journeymine._util._memory import arrow_pool
+from journeymine._util._memory import lean_memory
 from journeymine.discovery._channels import GAP_COLUMNS, gap_table
 from journeymine.discovery._engine import journey_engine
 from journeymine.discovery._grains import (
@@ -301,7 +301,7 @@ def _check_on_backend(**used: bool) -> None:
         )
 
 
-@arrow_pool
+@lean_memory
 def discover(
     log: EventLog,
     *,

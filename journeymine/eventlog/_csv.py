@@ -23,7 +23,7 @@ import duckdb
 import pyarrow as pa
 
 from journeymine._util._duckdb import connect
-from journeymine._util._memory import arrow_pool
+from journeymine._util._memory import lean_memory
 from journeymine.eventlog._csv_shape import (
     _check_duplicate_header,
     _check_ragged,
@@ -61,7 +61,7 @@ __all__ = ["read_csv"]
 logger = logging.getLogger("journeymine.eventlog._readers")
 
 
-@arrow_pool
+@lean_memory
 def read_csv(
     path: PathType,
     schema: Schema | None = None,

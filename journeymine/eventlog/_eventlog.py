@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from journeymine._util._memory import arrow_pool
+from journeymine._util._memory import lean_memory
 from journeymine.eventlog._runs import run_starts, same_as_next
 from journeymine.eventlog._schema import (
     ACTIVITY,
@@ -232,7 +232,7 @@ class EventLog:
 
     # ------------------------------------------------------------------ builders
     @classmethod
-    @arrow_pool
+    @lean_memory
     def from_arrow(
         cls,
         table: pa.Table,

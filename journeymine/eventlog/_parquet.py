@@ -9,7 +9,7 @@ import duckdb
 import pyarrow as pa
 
 from journeymine._util._duckdb import connect
-from journeymine._util._memory import arrow_pool
+from journeymine._util._memory import lean_memory
 from journeymine.eventlog._eventlog import EventLog
 from journeymine.eventlog._files import (
     PathType,
@@ -66,7 +66,7 @@ def read_parquet_table(path_str: str) -> pa.Table:
         con.close()
 
 
-@arrow_pool
+@lean_memory
 def read_parquet(path: PathType, schema: Schema | None = None, **kwargs: Any) -> EventLog:
     """Read Parquet file(s) into an :class:`EventLog`.
 
