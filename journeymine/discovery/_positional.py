@@ -59,20 +59,35 @@ def _key(*codes: np.ndarray) -> list[np.ndarray]:
     return [key]
 
 
-def _occurrences(n: int, rows: np.ndarray | None, key: list[np.ndarray],
+def _occurrences(n: int, rows: np.ndarray | None, run_of: np.ndarray, codes: tuple[np.ndarray, ...],
                  count: int) -> list[np.ndarray]:
-    """Length-``n`` masks of the 1st, ..., ``count``-th occurrence of ``key`` among ``rows``.
+    """Length-``n`` masks of the 1st, ..., ``count``-th occurrence of ``codes`` in a run.
 
-    ``rows`` (all when None) are row numbers; ``key`` is from :func:`_key`.
+    ``rows`` (all when None) are the row numbers that count, ascending;
+    ``run_of`` is each row's run (customer) number and ``codes`` integer
+    code arrays (>= -1, -1 = null) whose tuple is the value.
 
-    The key's leading part is the customer run number and rows are grouped by
-    run, so the key is nearly sorted and a stable sort (timsort) beats hashing
-    by about 3x; one sort gives every occurrence rank.
+    One stable sort gives every occurrence rank. When the codes fit 16 bits
+    together (touchpoints and channels do), the sort is NumPy's radix sort
+    of those bits alone: rows stay ascending within a value, so the rows of
+    one run are adjacent and in order (about 4x faster than sorting the run
+    number too). Otherwise the key's leading part is the run number and rows
+    are grouped by run, so the key is nearly sorted and timsort beats hashing.
     """
-    parts = key if rows is None else [k[rows] for k in key]
-    if not len(parts[0]):
+    small = _key(*codes)
+    if len(small) == 1 and (not len(small[0]) or small[0].max() < 2**16):
+        parts = [small[0].astype(np.uint16), run_of]
+        if rows is not None:
+            parts = [p[rows] for p in parts]
+        order = np.argsort(parts[0], kind="stable") if len(parts[0]) else parts[0]
+    else:
+        parts = _key(run_of, *codes)
+        if rows is not None:
+            parts = [k[rows] for k in parts]
+        order = (np.argsort(parts[0], kind="stable") if len(parts) == 1
+                 else np.lexsort(parts[::-1]))
+    if not len(order):
         return [np.zeros(n, dtype=bool) for _ in range(count)]
-    order = np.argsort(parts[0], kind="stable") if len(parts) == 1 else np.lexsort(parts[::-1])
     new = np.ones(len(order), dtype=bool)
     new[1:] = False
     for part in parts:
@@ -189,7 +204,7 @@ def steps_table(
     # this thread computes the other columns.
     with ThreadPoolExecutor(max_workers=resolve_n_jobs(n_jobs)) as pool:
         def occurrences(rows, *codes_, count=1):
-            return pool.submit(lambda: _occurrences(n, rows, _key(run_of, *codes_), count))
+            return pool.submit(lambda: _occurrences(n, rows, run_of, codes_, count))
 
         visits = occurrences(None, codes, count=2)
         edges = occurrences(np.flatnonzero(same), codes, next_codes)
@@ -311,7 +326,7 @@ def open_switches(steps: pa.Table, starts: np.ndarray, run_of: np.ndarray) -> np
     rows = np.flatnonzero((channel != next_channel) & (channel >= 0) & (next_channel >= 0))
     converted = _first_conversions(steps, starts)[run_of[rows]]
     rows = rows[(converted < 0) | (rows < converted)]
-    return _occurrences(steps.num_rows, rows, _key(run_of, channel, next_channel), 1)[0]
+    return _occurrences(steps.num_rows, rows, run_of, (channel, next_channel), 1)[0]
 
 
 def journey_codes(steps: pa.Table, starts: np.ndarray) -> pa.Table:

@@ -115,23 +115,24 @@ def test_unsorted_tables_are_put_back_in_journey_order():
     assert sorted_events(table) is table
 
 
-@pytest.mark.parametrize("scale", [1, 2**60])
+@pytest.mark.parametrize("scale", [1, 2**20, 2**60])
 def test_first_occurrence_flags(scale):
-    # scale 2**60 overflows one int64 key and takes the lexsort path
+    # scale 1: the codes fit 16 bits (radix sort of the codes alone); 2**20: one
+    # int64 key with the run number; 2**60 overflows one int64 key (lexsort)
     run = np.array([0, 0, 0, 0, 1, 1, 2])
     code = np.array([3, 5, 3, -1, 5, 5, 3])
     code = np.where(code >= 0, code * scale, -1)
-    assert len(_key(run, code)) == (1 if scale == 1 else 2)
-    assert _occurrences(7, None, _key(run, code), 1)[0].tolist() == [
+    assert len(_key(run, code)) == (1 if scale < 2**60 else 2)
+    assert _occurrences(7, None, run, (code,), 1)[0].tolist() == [
         True, True, False, True, True, False, True]
-    assert _occurrences(7, np.array([1, 2, 4, 5]), _key(run, code), 1)[0].tolist() == [
+    assert _occurrences(7, np.array([1, 2, 4, 5]), run, (code,), 1)[0].tolist() == [
         False, True, True, False, True, False, False]
 
 
 def test_occurrence_ranks():
     run = np.array([0, 0, 0, 0, 0, 1, 1])
     code = np.array([3, 5, 3, 3, 5, 3, 3])
-    first, second, third = _occurrences(7, None, _key(run, code), 3)
+    first, second, third = _occurrences(7, None, run, (code,), 3)
     assert first.tolist() == [True, True, False, False, False, True, False]
     assert second.tolist() == [False, False, True, False, True, False, True]
     assert third.tolist() == [False, False, False, True, False, False, False]
