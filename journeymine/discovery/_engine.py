@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING
 
+from journeymine._util._memory import lean_memory
 from journeymine.eventlog._schema import ACTIVITY, CHANNEL, CUSTOMER
 
 if TYPE_CHECKING:
@@ -288,6 +289,7 @@ class DuckDBJourneys:
     True
     """
 
+    @lean_memory
     def __init__(self, log: EventLog, stage_rank: Mapping[str, int],
                  conversion: Collection[str], con=None, *, journeys: Journeys | None = None,
                  n_jobs: int | None = None):
@@ -330,6 +332,7 @@ class DuckDBJourneys:
         self._con.register(name, table)
         return name
 
+    @lean_memory
     def build_journeys(self) -> None:
         """Compute the journeys (safe while another thread runs queries: DuckDB is not used)."""
         if self._journeys is None:
