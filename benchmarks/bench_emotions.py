@@ -1,4 +1,4 @@
-"""Emotion tagging speed and memory: default (e5-small + heads), fast (TF-IDF), onnx.
+"""Emotion tagging speed and memory: default (torch), onnx, onnx-int8, fast (TF-IDF).
 
 Each backend runs in its own subprocess so its peak memory (``VmHWM``) is its
 own. Two text lengths: ``short`` texts are customer reviews and chats (the
@@ -7,7 +7,11 @@ bundled demo texts, <= 64 tokens), de-duplicated; ``long`` texts are reviews of
 drawn uniformly, seeded; the default tagger scores reviews over 300 characters
 sentence by sentence). The tagger's cache is off so every text is encoded.
 Loading the model is not timed (the one-time base-model build is done first);
-the timed part is ``EmotionTagger.predict`` on all texts. Torch uses 2 threads.
+the timed part is ``EmotionTagger.predict`` on all texts. Torch and ONNX Runtime
+use 2 threads. Runners: ``default`` is ``EmotionTagger()`` on torch, ``onnx``
+and ``onnx-int8`` the same model with ``backend='onnx'`` / ``'onnx-int8'``
+(the first run exports the graph into the cache, not timed), ``fast`` the
+TF-IDF model.
 
 The machine may be shared: wall time depends on other load, so CPU seconds
 and the load average are printed too.
@@ -16,6 +20,7 @@ Usage::
 
     python benchmarks/bench_emotions.py                 # default and fast, 1000 texts
     python benchmarks/bench_emotions.py --n 2000 --runners default fast onnx
+    python benchmarks/bench_emotions.py --runners default onnx onnx-int8 --lengths short long
     python benchmarks/bench_emotions.py --lengths short long --n 500
 """
 
@@ -29,7 +34,7 @@ import sys
 import time
 from pathlib import Path
 
-RUNNERS = ("default", "fast", "onnx")
+RUNNERS = ("default", "fast", "onnx", "onnx-int8")
 LENGTHS = ("short", "long")
 
 
@@ -71,7 +76,7 @@ def child(runner: str, n: int, batch_size: int, length: str = "short") -> None:
 
     warnings.simplefilter("ignore")  # long texts may warn about truncation
     data = texts(n, length)
-    kwargs = {"backend": "onnx"} if runner == "onnx" else {}
+    kwargs = {"backend": runner} if runner.startswith("onnx") else {}
     model = "fast" if runner == "fast" else "default"
     tagger = EmotionTagger(model, batch_size=batch_size, cache=False, verbose=False, **kwargs)
     tagger.predict(data[:64])  # load the model (not timed)
@@ -115,10 +120,14 @@ def main() -> None:
         child(args.child, args.n, args.batch_size, args.length)
         return
     from journeymine.sentiment._convert import build_base_model
+    from journeymine.sentiment._tagger import EmotionTagger
 
     build_base_model()
+    for runner in args.runners:  # export the ONNX graphs first (not timed)
+        if runner.startswith("onnx"):
+            EmotionTagger(backend=runner, verbose=False).predict(["ok"])
     print(
-        f"{'runner':<8} {'length':<6} {'chars':>6} {'texts':>6} {'seconds':>8} {'texts/s':>8} "
+        f"{'runner':<9} {'length':<6} {'chars':>6} {'texts':>6} {'seconds':>8} {'texts/s':>8} "
         f"{'cpu s':>7} {'peak MB':>8} {'model MB':>9} {'tokens':>12}"
     )
     for runner, length in [(r, ln) for ln in args.lengths for r in args.runners]:
@@ -136,12 +145,12 @@ def main() -> None:
         ]
         res = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
         if res.returncode:
-            print(f"{runner:<8} {length:<6} failed:\n{res.stderr[-2000:]}")
+            print(f"{runner:<9} {length:<6} failed:\n{res.stderr[-2000:]}")
             continue
         r = json.loads(res.stdout.strip().splitlines()[-1])
         tok = "" if r["mean_tokens"] is None else f"{r['mean_tokens']:.1f}/{r['max_tokens']}"
         print(
-            f"{runner:<8} {length:<6} {r['mean_chars']:>6.0f} {r['n']:>6} {r['seconds']:>8.2f} "
+            f"{runner:<9} {length:<6} {r['mean_chars']:>6.0f} {r['n']:>6} {r['seconds']:>8.2f} "
             f"{r['texts_per_s']:>8.1f} "
             f"{r['cpu_seconds']:>7.1f} {r['peak_mb']:>8.0f} {r['model_mb']:>9.0f} {tok:>12}"
         )

