@@ -902,7 +902,8 @@ def emotions(
     window: Annotated[str, typer.Option(help="Link a text to the customer's last event "
                                              "within this window.")] = "7D",
     model: Annotated[str, typer.Option(help=_MODEL_HELP)] = "default",
-    backend: Annotated[str, typer.Option(help="torch, onnx (same results, faster) or onnx-int8 (fastest).")] = "torch",
+    backend: Annotated[str, typer.Option(
+        help="torch, onnx (same results, faster) or onnx-int8 (fastest).")] = "torch",
     debug: DebugOpt = False,
 ) -> None:
     with _run(debug), staged_output(out) as staging:
