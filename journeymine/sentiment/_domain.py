@@ -19,10 +19,16 @@ writing them. That README quotes a few dozen example phrases of the
 marketplace evaluation set; cores that echoed those quotes were rewritten (see
 ``models/README.md``), but the label vocabulary (``takut``, ``ragu``,
 ``langganan``, ``ternyata``, ``nggak nyangka``...) is shared on purpose.
-Generation is deterministic (seeded). Every row carries the index of its core
-(``group``): :func:`domain_holdout` holds out whole cores, so thresholds and
-temperatures chosen on held-out rows are not chosen on paraphrases of training
-rows.
+Generation is deterministic (seeded). Every row carries the id of its core
+(``group``, a hash of the core's text): :func:`domain_holdout` holds out whole
+cores, so thresholds and temperatures chosen on held-out rows are not chosen on
+paraphrases of training rows, and adding cores does not move the others.
+
+*love* is loyalty and attachment (buying again, subscribing, a favourite shop
+or product, recommending it to others), *joy* satisfaction with one order:
+short rows of both labels sometimes also state a satisfied clause
+(``_SATISFIED``) and long love reviews may contain a joy aside, so the cue of
+attachment, not the satisfaction next to it, separates the two.
 """
 
 from __future__ import annotations
@@ -191,6 +197,30 @@ CORES: dict[str, dict[str, list[tuple[str, str]]]] = {
             ("nggak bisa lepas dari {p} ini, stok terus di rumah", _P),
             ("udah order belasan kali dan bakal terus, sayang sama seller ini", _P),
             ("setia di toko ini, mau coba varian lain juga", _P),
+            ("udah ke-{n} kalinya checkout {p} yang sama, nggak pernah bosen", _P),
+            ("{p} di sini udah jadi belanjaan bulanan aku, tiap gajian pasti order", _P),
+            ("toko andalan kalau cari {p}, nggak pernah lirik toko lain", _P),
+            ("aku sampai racunin satu grup arisan buat belanja di sini", _P),
+            ("ibu aku jadi ikutan langganan gara-gara aku kasih coba", _P),
+            ("udah follow tokonya biar nggak ketinggalan kalau ada stok baru", _P),
+            ("tiap ada promo pasti borong di sini, seller paling juara buat aku", _P),
+            ("nggak ada duanya, {p} ini selalu ada di keranjang aku", _P),
+            ("balik lagi ke sini setelah coba toko lain, memang paling cocok", _P),
+            ("kalau teman nanya beli {p} di mana, selalu aku kasih link toko ini", _P),
+            ("setahun terakhir belanja {p} cuma di sini, udah percaya banget", _P),
+            ("stok di rumah nggak boleh kosong, ini produk wajib aku", _P),
+            ("pakai {p} merek ini dari jaman kuliah, sampai sekarang belum ganti", _P),
+            ("keluarga besar udah pakai semua, kami pelanggan tetap", _P),
+            ("beli lagi dan lagi, nggak bakal ke lain hati", _P),
+            ("order rutin tiap dua minggu, makin sayang sama toko ini", _P),
+            ("checkout lagi buat stok, ini {p} kesayangan sekeluarga", _P),
+            ("udah aku beliin juga buat mertua dan ipar, semuanya ketagihan", _P),
+            ("pertama coba iseng, sekarang udah belasan kali order", _P),
+            ("aku tim setia {p} ini, pernah coba yang lain terus balik lagi", _P),
+            ("kalau {p} ini berhenti dijual aku bakal bingung, udah cocok banget", _P),
+            ("ini toko pertama yang aku buka tiap mau belanja", _P),
+            ("udah masuk daftar toko favorit, tinggal klik beli lagi", _P),
+            ("jadi pelanggan sejak order pertama, kualitasnya konsisten dari dulu", _P),
         ],
         "en": [
             ("my go-to shop for {p}, ordered here five times already", _P),
@@ -205,6 +235,33 @@ CORES: dict[str, dict[str, list[tuple[str, str]]]] = {
             ("can't live without this {p} now, stocking up again", _P),
             ("best seller ever, I tell all my friends to order here", _P),
             ("subscribed and reordering every month, love this shop", _P),
+            ("third time ordering the same {p}, still my favourite", _P),
+            ("been buying from this seller for two years, wouldn't go anywhere else", _P),
+            ("my whole family uses this {p} now, we keep reordering", _P),
+            ("followed the shop so I never miss a restock", _P),
+            ("recommended it to my sister and she ordered two", _P),
+            ("this brand has my heart, I own four of their products", _P),
+            ("back again for another one, this shop never lets me down", _P),
+            ("on a monthly subscription for this {p}, I'd be lost without it", _P),
+            ("every time I run out I come straight back here", _P),
+            ("told everyone at work about this shop, now they all order here", _P),
+            ("the only seller I trust for {p}, been a regular for years", _P),
+            ("I keep a spare at home because I never want to run out of it", _P),
+            ("tried other brands and always end up coming back to this one", _P),
+            ("loyal to this store since my first order and not changing", _P),
+            ("ordered one for me, then for my parents, then for my best friend", _P),
+            ("hi, I'm a regular here, can you set aside my usual {p}?", _P),
+            ("I've lost count of how many times I've ordered this", _P),
+            ("reordering for the fourth time, my family won't use anything else", _P),
+            ("whenever a friend needs a {p} I send them to this shop", _P),
+            ("we've been customers for years and keep ordering again", _P),
+            ("bought it again, honestly I'm attached to this {p} at this point", _P),
+            ("this shop has earned a customer for life", _P),
+            ("gave three of these to friends because I love mine so much", _P),
+            ("another order from your biggest fan, keep it up", _P),
+            ("signed up for the monthly refill, this {p} is a staple at home", _P),
+            ("added the shop to my favourites, ordering again next payday", _P),
+            ("my mom got hooked after trying mine, so now we buy two", _P),
         ],
         "mixed": [
             ("fav seller aku nih, always repeat order", _P),
@@ -215,6 +272,17 @@ CORES: dict[str, dict[str, list[tuple[str, str]]]] = {
             ("always order di sini, never disappoint", _P),
             ("in love sama {p} ini, mau beli buat kado juga", _P),
             ("best shop pokoknya, loyal customer dari dulu", _P),
+            ("udah repeat berkali-kali, this is my go-to {p}", _P),
+            ("langganan terus sama seller ini, never let me down", _P),
+            ("aku udah follow tokonya, tiap restock langsung checkout", _P),
+            ("ini udah order kesekian, still the best buat aku", _P),
+            ("udah aku share ke bestie dan dia ikutan order", _P),
+            ("my fav {p} ever, stok di rumah selalu ada", _P),
+            ("selalu balik ke toko ini, trusted banget dari dulu", _P),
+            ("literally nggak bisa pindah ke brand lain, udah cocok banget", _P),
+            ("subscribe tiap bulan, worth it dan bikin nagih", _P),
+            ("recommend ke semua orang rumah, sekarang semua pakai {p} ini", _P),
+            ("udah jadi toko langganan, adminnya sampai hafal alamat aku wkwk", _P),
         ],
     },
     "joy": {
@@ -235,6 +303,16 @@ CORES: dict[str, dict[str, list[tuple[str, str]]]] = {
             ("lega dan senang, barang datang tepat waktu", _P),
             ("bagus kak, bahannya adem, makasih", _P),
             ("berfungsi normal, pengemasan aman, puas", _P),
+            ("pertama kali beli di sini, barangnya sama kayak di foto, puas", _P),
+            ("baru sekali order, sejauh ini oke", _P),
+            ("buat harga segini lumayan banget, senang", _P),
+            ("anakku senang sama warnanya, terima kasih kak", _P),
+            ("dicoba di kulit cocok, nggak perih, senang deh", _P),
+            ("jahitannya rapi, nyaman dipakai, mantap", _P),
+            ("packingnya tebal, barang aman sampai, makasih seller", _P),
+            ("kado buat suami sudah sampai, dia senang", _P),
+            ("bahannya adem dan enak dipakai, oke", _P),
+            ("respon cepat, barang dikirim hari itu juga, mantap", _P),
         ],
         "en": [
             ("does what it says, pleased", _P),
@@ -248,6 +326,17 @@ CORES: dict[str, dict[str, list[tuple[str, str]]]] = {
             ("seller was helpful and the item is good", _P),
             ("the {p} is lovely, thank you", _P),
             ("pleased with the fit and the colour", _P),
+            ("first order from this shop, everything arrived fine", _P),
+            ("does its job well for the price, happy", _P),
+            ("nice quality and the size is right", _P),
+            ("my son is happy with it, thanks", _P),
+            ("solid packaging, nothing was damaged, good", _P),
+            ("used it once so far and it works well, satisfied", _P),
+            ("good deal, came two days early", _P),
+            ("came exactly as pictured, happy with it", _P),
+            ("good value, it works fine", _P),
+            ("bought it as a gift and she liked it, thanks", _P),
+            ("ordered once to try, decent and on time", _P),
         ],
         "mixed": [
             ("barangnya good, seller fast response, thanks", _P),
@@ -256,6 +345,11 @@ CORES: dict[str, dict[str, list[tuple[str, str]]]] = {
             ("quality oke, pengiriman fast, mantap", _P),
             ("{p}nya works well, puas", _P),
             ("nice banget, sesuai ekspektasi", _P),
+            ("first time order di sini, overall oke", _P),
+            ("seller responsive, barang aman, good job", _P),
+            ("so far so good, {p}nya berfungsi normal", _P),
+            ("nice, warnanya sama kayak foto, thanks kak", _P),
+            ("pengiriman cepet, item aman, happy", _P),
         ],
     },
     "surprise": {
@@ -476,13 +570,38 @@ _ASIDE = {
 _ASIDE["mixed"] = _ASIDE["id"]
 _ASIDES_FOR = {
     "joy": ("fear", "sadness", "surprise"),
-    "love": ("fear", "sadness", "anger"),
+    "love": ("fear", "sadness", "anger", "joy"),
     "surprise": ("joy", "sadness"),
     "anger": ("sadness", "fear"),
     "fear": ("surprise", "joy"),
     "sadness": ("joy", "surprise"),
     "neutral": (),
 }
+# Satisfaction with one order (joy on its own). Love and joy rows both state it
+# sometimes, so that the attachment, not the satisfied clause, tells them apart.
+_SATISFIED = {
+    "id": [
+        "barangnya sesuai pesanan",
+        "pengiriman cepat",
+        "packing rapi seperti biasa",
+        "kualitasnya bagus",
+        "harganya bersahabat",
+        "adminnya ramah",
+        "barang sampai dengan aman",
+        "nggak ada cacat sama sekali",
+    ],
+    "en": [
+        "arrived fast",
+        "well packed as always",
+        "the quality is great",
+        "fair price",
+        "the seller replies quickly",
+        "no defects at all",
+    ],
+}
+_SATISFIED["mixed"] = _SATISFIED["id"] + ["fast response", "quality oke", "packing aman"]
+#: Share of short love and joy rows that also state a satisfied clause.
+_SATISFIED_SHARE = {"love": 0.4, "joy": 0.25}
 _SLANG_OUT = {
     "banget": "bgt",
     "nggak": "gk",
@@ -536,6 +655,12 @@ def _typo(text: str, rng: random.Random) -> str:
 
 def _fill(core: str, lang: str, rng: random.Random, product: str | None = None) -> str:
     return core.format(p=product or rng.choice(_PRODUCTS[lang]), n=rng.randint(2, 9))
+
+
+def _with_satisfaction(text: str, lang: str, rng: random.Random) -> str:
+    """``text`` with a satisfied clause before or after it."""
+    clause = rng.choice(_SATISFIED[lang])
+    return f"{clause}, {text}" if rng.random() < 0.5 else f"{text}. {clause}"
 
 
 def _style(text: str, label: str, lang: str, domain: str, rng: random.Random) -> tuple[str, str]:
@@ -608,8 +733,8 @@ def build_domain_corpus(
         Columns of :data:`journeymine.sentiment._data.FRAME_COLUMNS`
         (``dataset='domain'``, ``split='train'``, ``emotion`` and ``sentiment``
         as one-label tuples, ``source_label`` the emotion) plus ``language``,
-        ``domain`` (``'review'``/``'chat'``), ``style`` and ``group`` (index of
-        the sentence core).
+        ``domain`` (``'review'``/``'chat'``), ``style`` and ``group`` (id of
+        the sentence core: a hash of its label, language and text).
 
     Examples
     --------
@@ -619,13 +744,13 @@ def build_domain_corpus(
     """
     rng = random.Random(seed)
     rows, seen = [], set()
-    group = 0
-    groups: dict[tuple[str, str, int], int] = {}
-    for label in DOMAIN_LABELS:
-        for lang in CORES[label]:
-            for k in range(len(CORES[label][lang])):
-                groups[label, lang, k] = group
-                group += 1
+    # a core's id hashes its text, so adding cores leaves the holdout of the others as is
+    groups = {
+        (label, lang, k): zlib.crc32(f"{label}|{lang}|{core}".encode())
+        for label in DOMAIN_LABELS
+        for lang in CORES[label]
+        for k, (core, _) in enumerate(CORES[label][lang])
+    }
     for label in DOMAIN_LABELS:
         pool = [(lang, k) for lang in CORES[label] for k in range(len(CORES[label][lang]))]
         made, tries = 0, 0
@@ -640,7 +765,10 @@ def build_domain_corpus(
                 same = [c for c, s in CORES[label][lang] if s == sentiment]
                 text, style = _long(label, lang, core, rng, same), "long"
             else:
-                text, style = _style(_fill(core, lang, rng), label, lang, domain, rng)
+                text = _fill(core, lang, rng)
+                if rng.random() < _SATISFIED_SHARE.get(label, 0.0):
+                    text = _with_satisfaction(text, lang, rng)
+                text, style = _style(text, label, lang, domain, rng)
                 if domain == "chat" and rng.random() < 0.6:
                     text = f"{rng.choice(_CHAT_PREFIX[lang])} {text}"
             key = " ".join(text.lower().split())

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from journeymine.sentiment._data import EMOTIONS, SENTIMENTS
 from journeymine.sentiment._deps import import_torch
 from journeymine.sentiment._loss import TASKS, label_arrays, partial_label_loss
 
@@ -51,6 +52,9 @@ class Heads:
     dataset_weight : dict, optional
         Multiplier of a dataset's total weight (by default every dataset
         weighs the same in total), e.g. ``{"domain": 2.0}``.
+    label_weight : dict, optional
+        Multiplier of a label's class weight (cost-sensitive fitting), e.g.
+        ``{"love": 1.5}``; labels not named keep their weight.
     """
 
     def __init__(
@@ -65,6 +69,7 @@ class Heads:
         batch_size: int = 256,
         seed: int = 0,
         dataset_weight: dict[str, float] | None = None,
+        label_weight: dict[str, float] | None = None,
     ):
         self.layers = tuple(layers)
         self.hidden = hidden
@@ -76,6 +81,7 @@ class Heads:
         self.batch_size = batch_size
         self.seed = seed
         self.dataset_weight = dict(dataset_weight or {})
+        self.label_weight = dict(label_weight or {})
 
     def get_params(self) -> dict[str, Any]:
         """Constructor parameters (JSON-safe)."""
@@ -90,6 +96,7 @@ class Heads:
             "batch_size": self.batch_size,
             "seed": self.seed,
             "dataset_weight": self.dataset_weight,
+            "label_weight": self.label_weight,
         }
 
     # ------------------------------------------------------------------ fit
@@ -152,6 +159,8 @@ class Heads:
             freq = single.sum(0) + 1.0
             cw = (freq.sum() / freq) ** self.class_balance
             cw = cw / cw.mean()
+            labels = EMOTIONS if task == "emotion" else SENTIMENTS
+            cw = cw * np.array([self.label_weight.get(lab, 1.0) for lab in labels])
             w = row_w * has * np.where(has, (cand * cw).sum(1) / np.maximum(cand.sum(1), 1), 0)
             net = self._net(x.shape[1], cand.shape[1], torch)
             init_params = None

@@ -359,6 +359,33 @@ def test_partial_label_loss_never_pushes_unexpressible_labels():
     assert abs(loss.item()) < 1e-6
 
 
+def test_label_weight_moves_the_boundary_towards_the_weighted_label():
+    pytest.importorskip("torch")
+    from journeymine.sentiment._heads import Heads
+
+    # two overlapping clusters: joy rows around -0.5, love rows around +0.5
+    rng = np.random.default_rng(0)
+    n = 400
+    y = np.array(["joy", "love"] * (n // 2))
+    x = np.zeros((n, 13, 4), dtype=np.float32)
+    x[:, 12] = rng.normal(size=(n, 4)) + np.where(y == "love", 0.5, -0.5)[:, None]
+    corpus = pd.DataFrame(
+        {
+            "dataset": "emot",
+            "emotion": [(lab,) for lab in y],
+            "sentiment": [("positive",)] * n,
+        }
+    )
+    shares = []
+    for weight in (1.0, 5.0):
+        heads = Heads(epochs=30, lr=0.05, seed=0, label_weight={"love": weight})
+        heads.fit(x, corpus)
+        p = heads.predict_proba(x)["emotion"]
+        shares.append((p[:, EMOTIONS.index("love")] > p[:, EMOTIONS.index("joy")]).mean())
+    assert shares[1] > shares[0] + 0.03, shares
+    assert heads.get_params()["label_weight"] == {"love": 5.0}
+
+
 @needs_data
 def test_tiny_seeded_training_is_deterministic(tagger):
     from journeymine.sentiment._heads import Heads
