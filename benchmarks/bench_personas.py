@@ -61,6 +61,7 @@ from journeymine.personas import JourneyFeaturizer, PersonaModel
 from journeymine.personas._markov import COMPONENTS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.personas._baseline import tfidf_bigrams
 from tests.personas._independent import SCENARIOS, make_log
 from tests.personas._sessions import make_sessions
 
@@ -145,27 +146,6 @@ MODELS = {
     "gmm auto": {"method": "gmm"}, "gmm k": {"method": "gmm", "n_personas": "k"},
     "kmeans auto": {"method": "kmeans"}, "kmeans k": {"method": "kmeans", "n_personas": "k"},
 }
-
-
-def _tokens(log) -> pd.Series:
-    """Per customer, the touchpoint bigrams of the journey as one space-separated string."""
-    df = log.table.select(["customer_id", "activity", "timestamp"]).to_pandas()
-    df = df.sort_values(["customer_id", "timestamp"], kind="mergesort")
-    nxt = df.groupby("customer_id")["activity"].shift(-1)
-    words = (df["activity"].str.replace(r"\W", "_", regex=True) + "__"
-             + nxt.fillna("END").str.replace(r"\W", "_", regex=True))
-    return words.groupby(df["customer_id"]).agg(" ".join)
-
-
-def tfidf_bigrams(log, k: int, seed: int = 0) -> pd.Series:
-    """The retentioneering-style baseline: TF-IDF of touchpoint bigrams + k-means, k given."""
-    from sklearn.cluster import KMeans
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    docs = _tokens(log)
-    X = TfidfVectorizer(token_pattern=r"\S+", lowercase=False).fit_transform(docs)
-    labels = KMeans(k, n_init=4, random_state=seed).fit_predict(X)
-    return pd.Series(labels, index=docs.index)
 
 
 def supervised_accuracy(log, truth: pd.Series, seed: int = 0) -> float:

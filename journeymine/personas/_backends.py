@@ -19,6 +19,7 @@ from journeymine.personas._markov import (
     MarkovMixture,
     SequenceData,
     sequence_data,
+    tempo_is_clustered,
     tune_weights,
 )
 
@@ -52,7 +53,11 @@ class MarkovBackend:
     Component weights are tuned on held-out likelihood when
     ``component_weights`` is ``"heldout"``, else 1 each, updated by
     ``component_weights`` when it is a dict; k is chosen by BIC, held-out
-    likelihood and bootstrap stability (see :meth:`select`).
+    likelihood and bootstrap stability (see :meth:`select`). The view of
+    the pace (every wait, or the customer's tempo and the waits relative to
+    it) is chosen in :meth:`select` by
+    :func:`~journeymine.personas._markov.tempo_is_clustered` and used for
+    every fit and assignment after it.
     """
 
     criterion = "-heldout_loglik"
@@ -65,6 +70,7 @@ class MarkovBackend:
         self.tune = component_weights == "heldout"
         given = {} if self.tune or component_weights is None else dict(component_weights)
         self.component_weights_ = {c: float(given.get(c, 1.0)) for c in self.components}
+        self.centred_pace_ = False
 
     def learn(self, log: EventLog, features: pd.DataFrame) -> None:
         self.states_ = [*log.activities, OTHER]
@@ -81,7 +87,7 @@ class MarkovBackend:
     def fit(self, data: SequenceData, k: int, seed: np.random.SeedSequence, n_init=None):
         return MarkovMixture(k, component_weights=self.component_weights_,
                              n_init=n_init or self.n_init, max_iter=self.max_iter,
-                             seed=seed).fit(data)
+                             seed=seed).fit(data.pace_view(self.centred_pace_))
 
     def select(self, data: SequenceData, ks: list[int],
                seed: np.random.SeedSequence) -> tuple[pd.DataFrame, dict, int, str]:
@@ -115,7 +121,9 @@ class MarkovBackend:
         note : str
             How confident the choice is, in words.
         """
-        seeds = seed.spawn(3)
+        seeds = seed.spawn(4)
+        self.centred_pace_ = not tempo_is_clustered(data, seeds[3])
+        data = data.pace_view(self.centred_pace_)
         rng = np.random.default_rng(seeds[0])
         n = len(data)
         order = rng.permutation(n)
@@ -169,9 +177,8 @@ class MarkovBackend:
             for child in seed.spawn(K_BOOTSTRAP)]
         return float(np.mean(agree))
 
-    @staticmethod
-    def predict(model: MarkovMixture, data: SequenceData) -> np.ndarray:
-        return model.predict(data)
+    def predict(self, model: MarkovMixture, data: SequenceData) -> np.ndarray:
+        return model.predict(data.pace_view(self.centred_pace_))
 
 
 def _k_note(table: pd.DataFrame, best: int) -> str:

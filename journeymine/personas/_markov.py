@@ -18,6 +18,18 @@ summaries are one observation per customer, so
 customer-to-customer variation widens the persona's variance instead of
 being counted once per event.
 
+The pace histogram counts every wait, so a tempo that varies from customer
+to customer (some click twice as fast as others, in every visit) is counted
+once per wait too and outweighs a persona signal seen once per visit (where
+visits open). :meth:`SequenceData.pace_view` therefore offers a second view
+of the pace: the customer's tempo (mean log wait within visits, one
+Gaussian observation) plus a histogram of each within-visit wait relative
+to that tempo (the shape, free of the customer's speed).
+:func:`tempo_is_clustered` picks the view per log: the plain histogram when
+the tempi of the customers form groups (the mixture of Gaussians on them
+has a lower BIC than one Gaussian), the tempo-and-shape view when they
+vary around one value (customer-to-customer variation, not personas).
+
 Each component ``c`` has a weight ``w_c`` in the E-step (a tempered
 likelihood ``sum_c w_c log p_c``): weights are chosen per log on held-out
 likelihood by :func:`tune_weights`, so a component that carries no persona
@@ -41,24 +53,39 @@ from journeymine.discovery._engine import journey_steps
 from journeymine.eventlog._eventlog import EventLog
 from journeymine.eventlog._schema import ACTIVITY, CHANNEL, CUSTOMER, REVENUE, TIMESTAMP
 
-__all__ = ["COMPONENTS", "MarkovMixture", "SequenceData", "sequence_data", "tune_weights"]
+__all__ = ["COMPONENTS", "MarkovMixture", "SequenceData", "sequence_data", "tempo_is_clustered",
+           "tune_weights"]
 
 #: Components of the sequence model; "entry" and "transitions" are always modelled.
 COMPONENTS = ("entry", "transitions", "channel", "pace", "duration", "length", "revenue")
 #: The Gaussian summaries of each customer and the component each belongs to.
 GAUSS = {"visits": "length", "per_visit": "length", "gap": "duration",
-         "revenue": "revenue"}
+         "revenue": "revenue", "tempo": "pace"}
 #: Seconds without an event that end a visit (the usual web-analytics session timeout).
 VISIT_GAP = 1800
 #: Bins of the wait histogram: ``floor(log(1 + seconds))`` clipped to this many bins
 #: (a factor e per bin: seconds up to about 40 days, the last bin open-ended).
 WAIT_BINS = 16
+#: Bins of the shape histogram (within-visit log waits minus the customer's tempo):
+#: this many bins of :data:`SHAPE_WIDTH` log units, centred on the tempo, the outer
+#: two open-ended.
+SHAPE_BINS = 16
+#: Width of a shape bin in log seconds (a factor 1.65).
+SHAPE_WIDTH = 0.5
+#: Customers whose tempi :func:`tempo_is_clustered` fits mixtures to (a random sample).
+TEMPO_SAMPLE = 5000
 #: Variance floor of the Gaussian summaries (log scale). Visits are whole numbers, so
 #: log visits has a spike at 0 (one visit); with a tiny floor a persona of exactly one
 #: visit gains nats per customer from the spike alone and "one visit vs several"
 #: becomes a persona wherever visits vary. 0.05 is about the rounding variance of
 #: log 1 vs log 2 (0.69^2 / 12).
 VAR_FLOOR = 0.05
+#: Larger floors for the counts of visits and of events per visit: their logs sit on a
+#: few values (log 1, log 2, log 3 ...), and with the plain floor a mixture gains
+#: held-out likelihood by giving each spike a persona, so "two visits vs three"
+#: outweighed a persona signal seen once per visit (where visits open). 0.3 is
+#: about the variance of log visits at two visits on average.
+VAR_FLOORS = {"visits": 0.3, "per_visit": 0.3}
 #: Weights tried for each component by :func:`tune_weights` (besides 1).
 WEIGHT_GRID = (0.0, 0.5, 2.0)
 #: Name of the state that stands for touchpoints not seen at fit time.
@@ -85,6 +112,12 @@ class SequenceData:
         Events per channel.
     waits : scipy.sparse.csr_matrix (n, WAIT_BINS) or None
         Waits between consecutive events per log-time bin (see :data:`WAIT_BINS`).
+    shape : scipy.sparse.csr_matrix (n, SHAPE_BINS) or None
+        Within-visit waits per bin of log wait minus the customer's tempo
+        (``gauss["tempo"]``; see :data:`SHAPE_BINS`).
+
+    The model uses one view of the pace, the histogram ``waits`` or the
+    tempo with ``shape`` (:meth:`pace_view`).
     """
 
     customers: pd.Index
@@ -93,6 +126,7 @@ class SequenceData:
     gauss: dict[str, np.ndarray]
     channel: sp.csr_matrix | None = None
     waits: sp.csr_matrix | None = None
+    shape: sp.csr_matrix | None = None
 
     def __len__(self) -> int:
         return len(self.customers)
@@ -104,7 +138,25 @@ class SequenceData:
             gauss={k: v[rows] for k, v in self.gauss.items()},
             channel=None if self.channel is None else self.channel[rows],
             waits=None if self.waits is None else self.waits[rows],
+            shape=None if self.shape is None else self.shape[rows],
         )
+
+    def pace_view(self, centred: bool) -> SequenceData:
+        """The data with one view of the pace (see the module docstring).
+
+        Parameters
+        ----------
+        centred : bool
+            True: the tempo (a Gaussian summary) and the histogram of waits
+            relative to it (as ``waits``); False: the histogram of every wait.
+            Data that is already a view (``shape`` is None) is returned as is.
+        """
+        if self.shape is None:
+            return self
+        if centred:
+            return dataclasses.replace(self, waits=self.shape, shape=None)
+        gauss = {k: v for k, v in self.gauss.items() if k != "tempo"}
+        return dataclasses.replace(self, gauss=gauss, shape=None)
 
 
 def _sparse(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape) -> sp.csr_matrix:
@@ -149,15 +201,24 @@ def sequence_data(
                     (n, n_states))
     trans = _sparse(tr["c"].to_numpy(), (tr["a"] * (n_states + 1) + tr["b"]).to_numpy(),
                     tr["n"].to_numpy(), (n, n_states * (n_states + 1)))
-    waits = None
+    waits = shape = None
     if "pace" in components:
         timed = st.filter(st.next_timestamp.notnull()).mutate(
             w=ibis.greatest(ibis.least((wait + 1).ln().floor(), WAIT_BINS - 1), 0).cast("int64"))
         hist = timed.group_by(["c", "w"]).aggregate(n=timed.count()).execute()
         waits = _sparse(hist["c"].to_numpy(), hist["w"].to_numpy(), hist["n"].to_numpy(),
                         (n, WAIT_BINS))
+        inside = timed.filter(wait < VISIT_GAP).mutate(lw=(wait + 1).cast("float64").ln())
+        tempo = inside.group_by("c").aggregate(t=inside.lw.mean())
+        rel = inside.join(tempo, "c")
+        rel = rel.mutate(s=ibis.greatest(ibis.least(
+            ((rel.lw - rel.t) / SHAPE_WIDTH).floor() + SHAPE_BINS // 2, SHAPE_BINS - 1),
+            0).cast("int64"))
+        bins = rel.group_by(["c", "s"]).aggregate(n=rel.count()).execute()
+        shape = _sparse(bins["c"].to_numpy(), bins["s"].to_numpy(), bins["n"].to_numpy(),
+                        (n, SHAPE_BINS))
     has_revenue = "revenue" in components and REVENUE in log.table.column_names
-    summary = _summaries(st, has_revenue).execute()
+    summary = _summaries(st, has_revenue, "pace" in components).execute()
     gauss = {name: _stats(summary, name, n) for name, comp in GAUSS.items()
              if comp in components and name in summary}
     channel = None
@@ -168,10 +229,10 @@ def sequence_data(
         agg = chs.group_by(["c", "h"]).aggregate(n=chs.count()).execute()
         channel = _sparse(agg["c"].to_numpy(), agg["h"].to_numpy(), agg["n"].to_numpy(),
                           (n, len(channels) + 1))
-    return SequenceData(customers, start, trans, gauss, channel, waits)
+    return SequenceData(customers, start, trans, gauss, channel, waits, shape)
 
 
-def _summaries(st, has_revenue: bool):
+def _summaries(st, has_revenue: bool, has_pace: bool):
     """One row per customer: the log-scale length, duration and value summaries.
 
     Chosen to be nearly independent of each other within a persona (the
@@ -181,7 +242,8 @@ def _summaries(st, has_revenue: bool):
     times over): ``visits``: log of the number of visits; ``per_visit``: log
     of the events per visit; ``gap``: mean log seconds between visits (null
     with one visit); ``revenue``: mean log paid amount (null for a customer
-    who paid nothing).
+    who paid nothing); ``tempo`` (with ``has_pace``): mean log (1 + seconds)
+    between events of one visit (null without two events in a visit).
     """
     wait = st.next_timestamp.epoch_seconds() - st[TIMESTAMP].epoch_seconds()
     between = st.next_timestamp.notnull() & (wait >= VISIT_GAP)
@@ -192,6 +254,9 @@ def _summaries(st, has_revenue: bool):
         # greatest(): DuckDB takes the log of every row, not only those kept by where.
         "gap": ibis.greatest(wait, 1).cast("float64").ln().mean(where=between),
     }
+    if has_pace:
+        within = st.next_timestamp.notnull() & (wait < VISIT_GAP)
+        aggs["tempo"] = (ibis.greatest(wait, 0) + 1).cast("float64").ln().mean(where=within)
     if has_revenue:
         aggs["revenue"] = st[REVENUE].ln().mean(where=st[REVENUE] > 0)
     return st.group_by("c").aggregate(**aggs)
@@ -292,7 +357,7 @@ class MarkovMixture:
             agg = resp.T @ stats  # (K, 3)
             cnt = np.maximum(agg[:, 0], 1e-10)
             mu = agg[:, 1] / cnt
-            var = np.maximum(agg[:, 2] / cnt - mu**2, 0.0) + VAR_FLOOR
+            var = np.maximum(agg[:, 2] / cnt - mu**2, 0.0) + VAR_FLOORS.get(name, VAR_FLOOR)
             self.gauss_[name] = (mu, var)
         self.log_channel_ = (
             None if data.channel is None else _normalize((data.channel.T @ resp).T, self.alpha)
@@ -406,6 +471,44 @@ class MarkovMixture:
         log_post = jll - _logsumexp(jll)[:, None]
         entropy = -float((np.exp(log_post) * log_post).sum())
         return self.bic(data) + 2 * entropy
+
+
+def tempo_is_clustered(data: SequenceData, seed: np.random.SeedSequence) -> bool:
+    """Whether the customers' tempi form groups: pick the pace view of :class:`SequenceData`.
+
+    Mixtures of 1 to 4 Gaussians are fitted to the tempo (mean log wait
+    within visits) of at most :data:`TEMPO_SAMPLE` customers; True when one
+    with 2-4 has a lower BIC than the single Gaussian. Personas that differ
+    in pace make the tempi multimodal; a tempo that only varies from customer
+    to customer (around one value) is fitted by one Gaussian as well as by
+    several, and then the pace enters the likelihood once per customer
+    (``pace_view(centred=True)``) rather than once per wait. False when
+    there are no tempi (no pace component) or fewer than 20.
+
+    Examples
+    --------
+    >>> import journeymine as jm
+    >>> from journeymine.personas._markov import OTHER, sequence_data, tempo_is_clustered
+    >>> log = jm.datasets.make_journeys(200, random_state=0)
+    >>> data = sequence_data(log, [*log.activities, OTHER], ["pace"])
+    >>> isinstance(tempo_is_clustered(data, np.random.SeedSequence(0)), bool)
+    True
+    """
+    from sklearn.mixture import GaussianMixture
+
+    stats = data.gauss.get("tempo")
+    if stats is None or data.shape is None:
+        return False
+    values = stats[stats[:, 0] > 0, 1]
+    if len(values) < 20:
+        return False
+    rng = np.random.default_rng(seed)
+    if len(values) > TEMPO_SAMPLE:
+        values = rng.choice(values, TEMPO_SAMPLE, replace=False)
+    x = values[:, None]
+    state = int(rng.integers(2**31))
+    bics = [GaussianMixture(j, n_init=2, random_state=state).fit(x).bic(x) for j in range(1, 5)]
+    return min(bics[1:]) < bics[0]
 
 
 def tune_weights(train: SequenceData, test: SequenceData, k: int, components: Sequence[str],

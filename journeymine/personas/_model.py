@@ -83,7 +83,9 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         For ``"markov"``: the parts of each persona's model, from
         ``"entry"`` (the touchpoint that opens each visit), ``"transitions"``
         (including "the journey ends"), ``"channel"`` (channel of each
-        event), ``"pace"`` (a histogram of every log-wait between events),
+        event), ``"pace"`` (a histogram of every log-wait between events when the
+        customers' tempi form groups, else the tempo, the mean log-wait within
+        visits, once per customer with the waits relative to it),
         ``"duration"`` (mean log time between visits), ``"length"`` (log
         visits and log events per visit) and ``"revenue"`` (mean log paid amount, when the log
         has revenue). Entry and transitions are always modelled.
