@@ -429,7 +429,9 @@ def discover(
         if journeys is not None and journeys.grain != "customer":
             results["returns"] = run("returns", "-count", "touchpoint")
         engine.build_journeys()
-        for name in ("variants", "totals", "to_convert", "funnel", "dropoffs"):
+        results["funnel"] = run("funnel")  # the last query of the steps
+        pool.submit(engine.release_steps)
+        for name in ("variants", "totals", "to_convert", "dropoffs"):
             results[name] = run(name, *(("-customers", "variant") if name == "variants" else ()))
 
         # In the order the worker finishes them; every customer starts once.
@@ -451,10 +453,11 @@ def discover(
                 if "gaps" in results else pd.DataFrame(columns=list(GAP_COLUMNS)))
         funnel = _funnel(results["funnel"].result(), stage_map, n_customers)
         lost = results["dropoffs"].result()
-        dropoffs = _dropoffs(lost, nodes, int(lost["customers"].sum()))
         returns = (results["returns"].result() if "returns" in results
                    else pd.DataFrame(columns=["touchpoint", "count", "customers",
                                               "median_seconds", "p90_seconds"]))
+        engine.close()  # every query has run: free the per-event steps
+        dropoffs = _dropoffs(lost, nodes, int(lost["customers"].sum()))
     grain_summary = journeys.summary() if journeys is not None else {
         "grain": "customer", "journeys": n_customers, "customers": n_customers,
         "gap_seconds": None, "gap_source": "one journey per customer", "censor_seconds": None,

@@ -317,7 +317,7 @@ class DuckDBJourneys:
         for name, values in extra.items():
             steps = steps.append_column(name, values)
         self._steps, self._journeys, self._journeys_registered = steps, None, False
-        self._names = {"ended": ""}
+        self._names, self._registered = {"ended": ""}, []
         self._names["steps"] = self._register("steps", steps)
         extra = grain_tables(journeys)
         if "returns" in extra:
@@ -330,7 +330,22 @@ class DuckDBJourneys:
         """Let DuckDB scan ``table`` in place (zero-copy) as a view; return its name."""
         name = f"jm_{what}_{id(self):x}"
         self._con.register(name, table)
+        self._registered.append(name)
         return name
+
+    def release_steps(self) -> None:
+        """Keep of the steps only the touchpoints, which name the variants (no query reads more)."""
+        name = self._names.pop("steps")
+        self._con.unregister(name)
+        self._registered.remove(name)
+        self._steps = self._steps.select([ACTIVITY])
+
+    def close(self) -> None:
+        """Unregister the tables and drop them, once every query has run (frees the steps)."""
+        for name in self._registered:
+            self._con.unregister(name)
+        self._registered.clear()
+        self._steps = self._journeys = None
 
     @lean_memory
     def build_journeys(self) -> None:
@@ -399,6 +414,14 @@ class IbisJourneys:
         self._extra = {what: con.create_view(f"jm_{what}_{id(self):x}", ibis.memtable(table),
                                              overwrite=True)
                        for what, table in grain_tables(journeys).items()}
+
+    def release_steps(self) -> None:
+        """Nothing to release early: the backend holds the steps until :meth:`close`."""
+
+    def close(self) -> None:
+        """Drop this engine's tables once every query has run (the backend keeps its views)."""
+        self._tables = None
+        self._extra = {}
 
     def build_journeys(self) -> None:
         """Compute the journeys ahead of their queries (:meth:`JourneyTables.build_journeys`)."""
