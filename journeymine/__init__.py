@@ -8,60 +8,45 @@ it::
     pm = jm.discover(log)
 """
 
-from journeymine import datasets
 from journeymine._util._config import config_context, get_config, set_config
-from journeymine.discovery import ProcessMap, discover
-from journeymine.discovery._grains import GapSuggestion, Journeys, episodes, sessionize, suggest_gap
-from journeymine.discovery._insights import Insights, insights
-from journeymine.discovery._longtail import collapse_repeats, group_touchpoints, suggest_groups
-from journeymine.discovery._patterns import Paths, paths_from, paths_to, patterns
-from journeymine.eventlog import (
-    STAGES,
-    EventLog,
-    Schema,
-    StageMap,
-    read_answers,
-    read_csv,
-    read_parquet,
-    read_spark,
-    read_sql,
-    read_texts,
-    read_xes,
-)
 from journeymine.exceptions import JourneymineError
-from journeymine.measurement import (
-    Attribution,
-    Conformance,
-    JourneyDiff,
-    ProcessModel,
-    Satisfaction,
-    attribute,
-    conformance,
-    diff,
-    process_model,
-    satisfaction,
-)
 
 __version__ = "0.1.0"
 
-# Imported on first use (PEP 562) so `import journeymine` stays fast: personas pull in
-# scikit-learn, emotions may pull in torch/transformers.
+# Everything else is imported on first use (PEP 562), so `import journeymine` loads
+# neither pandas, DuckDB nor scikit-learn: a command-line tool or a worker that only
+# needs one reader pays for that reader alone. Public name -> module defining it.
 _LAZY = {
-    "JourneyFeaturizer": "journeymine.personas",
-    "PersonaModel": "journeymine.personas",
-    "Persona": "journeymine.personas",
-    "compare": "journeymine.personas",
-    "Comparison": "journeymine.personas",
-    "emotions": "journeymine.sentiment",
-    "JourneyEmotions": "journeymine.sentiment",
-    "EmotionTagger": "journeymine.sentiment",
+    **dict.fromkeys(
+        ["STAGES", "EventLog", "Schema", "StageMap", "read_answers", "read_csv",
+         "read_parquet", "read_spark", "read_sql", "read_texts", "read_xes"],
+        "journeymine.eventlog",
+    ),
+    **dict.fromkeys(["ProcessMap", "discover"], "journeymine.discovery"),
+    **dict.fromkeys(["GapSuggestion", "Journeys", "episodes", "sessionize", "suggest_gap"],
+                    "journeymine.discovery._grains"),
+    **dict.fromkeys(["Insights", "insights"], "journeymine.discovery._insights"),
+    **dict.fromkeys(["collapse_repeats", "group_touchpoints", "suggest_groups"],
+                    "journeymine.discovery._longtail"),
+    **dict.fromkeys(["Paths", "paths_from", "paths_to", "patterns"],
+                    "journeymine.discovery._patterns"),
+    **dict.fromkeys(
+        ["Attribution", "Conformance", "JourneyDiff", "ProcessModel", "Satisfaction",
+         "attribute", "conformance", "diff", "process_model", "satisfaction"],
+        "journeymine.measurement",
+    ),
+    **dict.fromkeys(["JourneyFeaturizer", "PersonaModel", "Persona", "compare", "Comparison"],
+                    "journeymine.personas"),
+    **dict.fromkeys(["emotions", "JourneyEmotions", "EmotionTagger"], "journeymine.sentiment"),
 }
 
 
 def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
+    import importlib
 
+    if name == "datasets":
+        return importlib.import_module("journeymine.datasets")
+    if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
@@ -70,6 +55,7 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted(__all__)
+
 
 __all__ = [
     "STAGES",
