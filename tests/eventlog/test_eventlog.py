@@ -464,18 +464,33 @@ def test_arrow_and_sql_validation_agree(df):
         assert fast.validation == sql.validation
 
 
+#: Id schemes: one width of <= 8 bytes and mixed widths (packed into integers),
+#: longer ids, non-ASCII ones and short ids holding a NUL byte (ranked instead).
+_ID_SCHEMES = {
+    "fixed-8": lambda i: f"c{i:07d}",
+    "mixed-width": lambda i: f"c{i}" if i % 3 else f"{i}",
+    "long": lambda i: f"customer-{i:06d}",
+    "non-ascii": lambda i: f"é{i}" if i % 2 else f"ü{i:05d}",
+    "nul-byte": lambda i: f"a\x00{i}" if i % 5 == 0 else f"a{i}",
+}
+
+
+@pytest.mark.parametrize("scheme", sorted(_ID_SCHEMES))
 @pytest.mark.parametrize("n_customers", [50, 70_000])  # 70,000 ids need two radix passes
-def test_journey_order_is_a_stable_sort_by_customer_and_time(n_customers):
+def test_journey_order_is_a_stable_sort_by_customer_and_time(n_customers, scheme):
     from journeymine.eventlog._validate import _ROW, _journey_order
 
     rng = np.random.default_rng(1)
     n = 150_000
-    ids = np.array([f"c{i:06d}" for i in range(n_customers)])
-    table = pa.table({
-        "customer_id": ids[rng.integers(0, n_customers, n)],
-        "timestamp": pa.array(rng.integers(0, 50, n) * 1_000_000, pa.timestamp("us")),
-        _ROW: np.arange(n),
+    ids = np.array([_ID_SCHEMES[scheme](i) for i in range(n_customers)], dtype=object)
+    whole = pa.table({
+        "customer_id": pa.array(ids[rng.integers(0, n_customers, n + 7)], pa.string()),
+        "timestamp": pa.array(rng.integers(0, 50, n + 7) * 1_000_000, pa.timestamp("us")),
+        _ROW: np.arange(n + 7) - 7,
     })
+    # several chunks, the first one a slice (its offsets do not start at 0)
+    table = pa.concat_tables([whole.slice(7, n // 3), whole.slice(7 + n // 3)])
+    table = table.set_column(2, _ROW, pa.array(np.arange(n)))
     expected = pa.compute.sort_indices(table, sort_keys=[
         ("customer_id", "ascending"), ("timestamp", "ascending"), (_ROW, "ascending")])
     order, customers = _journey_order(table)
