@@ -465,11 +465,13 @@ def test_arrow_and_sql_validation_agree(df):
 
 
 #: Id schemes: one width of <= 8 bytes and mixed widths (packed into integers),
-#: longer ids, non-ASCII ones and short ids holding a NUL byte (ranked instead).
+#: random ones whose bytes vary too much to renumber into 32 bits, longer ids,
+#: non-ASCII ones and short ids holding a NUL byte (ranked instead).
 _ID_SCHEMES = {
     "fixed-8": lambda i: f"c{i:07d}",
     "mixed-width": lambda i: f"c{i}" if i % 3 else f"{i}",
     "long": lambda i: f"customer-{i:06d}",
+    "random-8": lambda i: np.base_repr(i * 2_654_435_761 % 36**8, 36).rjust(8, "Z"),
     "non-ascii": lambda i: f"é{i}" if i % 2 else f"ü{i:05d}",
     "nul-byte": lambda i: f"a\x00{i}" if i % 5 == 0 else f"a{i}",
 }
