@@ -663,20 +663,21 @@ def _unpacked_ids(keys: np.ndarray, lengths: np.ndarray) -> pa.Array:
 
 
 def _compact_codes(keys: np.ndarray) -> tuple[np.ndarray, int] | None:
-    """Keys of :func:`_packed_ids` renumbered densely per byte, in the same order.
+    """Keys of :func:`_packed_ids` renumbered densely, two bytes at a time, in the same order.
 
-    Each byte position keeps only the values that occur there (a prefix such
-    as ``"C"`` takes none, a decimal digit ten), and the positions are
-    combined as a mixed-radix number: ``"C0123"`` -> ``0123`` in base 10
-    (the padding byte counts as a value where ids are shorter). Returns the
-    codes and how many codes are possible, or None when that exceeds 2**32.
+    Each pair of byte positions keeps only the values that occur there (a
+    prefix such as ``"C0"`` takes none, two decimal digits a hundred), and
+    the pairs are combined as a mixed-radix number: ``"C00123"`` -> ``0123``
+    in base 100 (the padding byte counts as a value where ids are shorter).
+    Returns the codes and how many codes are possible, or None when that
+    exceeds 2**32.
     """
-    columns = keys.astype(">u8").view(np.uint8).reshape(len(keys), _PACK_BYTES)
+    pairs = keys.astype(">u8").view(">u2").reshape(len(keys), _PACK_BYTES // 2)
     codes = np.zeros(len(keys), dtype=np.uint32)
     size = 1
-    for position in range(_PACK_BYTES):
-        column = columns[:, position]
-        present = np.bincount(column, minlength=256) > 0
+    for position in range(pairs.shape[1]):
+        pair = pairs[:, position].astype(np.uint16)
+        present = np.bincount(pair, minlength=2**16) > 0
         values = int(present.sum())
         if values == 1:
             continue
@@ -685,7 +686,7 @@ def _compact_codes(keys: np.ndarray) -> tuple[np.ndarray, int] | None:
             return None
         digit = (np.cumsum(present) - 1).astype(np.uint32)
         codes *= np.uint32(values)
-        codes += digit[column]
+        codes += digit[pair]
     return codes, size
 
 
