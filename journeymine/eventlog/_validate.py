@@ -616,22 +616,30 @@ def _is_sorted(table: pa.Table, same_customer: np.ndarray) -> bool:
 _PACK_BYTES = 8  # ids of up to 8 bytes fit one uint64
 
 
+def _key_parts(keys: np.ndarray, dtype: type) -> np.ndarray:
+    """A view of uint64 ``keys`` as rows of ``dtype`` parts, most significant first (no copy)."""
+    parts = keys.view(dtype).reshape(len(keys), -1)
+    return parts[:, ::-1] if np.little_endian else parts
+
+
 def _packed_ids(values: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Ids of at most 8 bytes as big-endian uint64 keys (zero-padded), and their lengths.
+    """Ids of at most 8 bytes as uint64 keys (bytes in order, zero-padded), and their lengths.
 
     For strings without NUL bytes, the keys compare as the strings do (byte by
     byte, which is code-point order for UTF-8): ``"C0012" < "C01"`` exactly
     when their keys are. Returns None when an id is longer or a shorter id
     holds a NUL byte (padding would tie it with a longer one). No nulls.
     """
-    keys, lengths = [], []
+    keys = np.zeros(len(values), dtype=np.uint64)
+    lengths = np.empty(len(values), dtype=np.uint8)
+    start = 0
     for chunk, offsets, data in _string_chunks(values):
         size = np.diff(offsets)
         width = int(size.max())
         if width > _PACK_BYTES:
             return None
         data = data[offsets[0]: offsets[-1]]
-        padded = np.zeros((len(chunk), _PACK_BYTES), dtype=np.uint8)
+        padded = _key_parts(keys[start: start + len(chunk)], np.uint8)
         if int(size.min()) == width:  # one width, as most id schemes have: one copy
             padded[:, :width] = data.reshape(len(chunk), width)
         else:
@@ -641,16 +649,14 @@ def _packed_ids(values: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] | None
             for j in range(width):
                 has = size > j
                 padded[has, j] = data[starts[has] + j]
-        keys.append(padded.view(">u8").ravel().astype(np.uint64))
-        lengths.append(size.astype(np.uint8))
-    if not keys:
-        return None
-    return np.concatenate(keys), np.concatenate(lengths)
+        lengths[start: start + len(chunk)] = size
+        start += len(chunk)
+    return (keys, lengths) if start else None
 
 
 def _unpacked_ids(keys: np.ndarray, lengths: np.ndarray) -> pa.Array:
     """The string array of :func:`_packed_ids`' ``keys`` of these ``lengths`` (its inverse)."""
-    padded = keys.astype(">u8").view(np.uint8).reshape(len(keys), _PACK_BYTES)
+    padded = _key_parts(keys, np.uint8)
     width = int(lengths.max())
     if int(lengths.min()) == width:
         data = np.ascontiguousarray(padded[:, :width]).ravel()
@@ -672,11 +678,11 @@ def _compact_codes(keys: np.ndarray) -> tuple[np.ndarray, int] | None:
     Returns the codes and how many codes are possible, or None when that
     exceeds 2**32.
     """
-    pairs = keys.astype(">u8").view(">u2").reshape(len(keys), _PACK_BYTES // 2)
+    pairs = _key_parts(keys, np.uint16)
     codes = np.zeros(len(keys), dtype=np.uint32)
     size = 1
     for position in range(pairs.shape[1]):
-        pair = pairs[:, position].astype(np.uint16)
+        pair = pairs[:, position]
         present = np.bincount(pair, minlength=2**16) > 0
         values = int(present.sum())
         if values == 1:
@@ -726,7 +732,10 @@ def _journey_order(table: pa.Table) -> tuple[np.ndarray, pa.Array]:
         if compact is None:
             order = order[np.argsort(keys[order], kind="stable")]
         else:
-            order, _ = _radix_order(order, compact[0][order], compact[1])
+            codes, size = compact
+            del compact
+            order = _radix_order(order, codes[order], size)[0]
+            del codes
         return order, _unpacked_ids(keys[order], lengths[order])
     customers = dictionary_encode(table.column(CUSTOMER))
     rank = pc.rank(customers.dictionary, sort_keys="ascending").to_numpy().astype(np.uint32)
