@@ -18,6 +18,7 @@ from journeymine.personas._markov import (
     OTHER,
     MarkovMixture,
     SequenceData,
+    channel_is_sticky,
     sequence_data,
     tempo_is_clustered,
     tune_weights,
@@ -71,6 +72,7 @@ class MarkovBackend:
         given = {} if self.tune or component_weights is None else dict(component_weights)
         self.component_weights_ = {c: float(given.get(c, 1.0)) for c in self.components}
         self.centred_pace_ = False
+        self.channel_chain_ = False
 
     def learn(self, log: EventLog, features: pd.DataFrame) -> None:
         self.states_ = [*log.activities, OTHER]
@@ -87,7 +89,11 @@ class MarkovBackend:
     def fit(self, data: SequenceData, k: int, seed: np.random.SeedSequence, n_init=None):
         return MarkovMixture(k, component_weights=self.component_weights_,
                              n_init=n_init or self.n_init, max_iter=self.max_iter,
-                             seed=seed).fit(data.pace_view(self.centred_pace_))
+                             seed=seed).fit(self._view(data))
+
+    def _view(self, data: SequenceData) -> SequenceData:
+        """``data`` with the pace and channel views chosen in :meth:`select`."""
+        return data.pace_view(self.centred_pace_).channel_view(self.channel_chain_)
 
     def select(self, data: SequenceData, ks: list[int],
                seed: np.random.SeedSequence) -> tuple[pd.DataFrame, dict, int, str]:
@@ -123,7 +129,8 @@ class MarkovBackend:
         """
         seeds = seed.spawn(4)
         self.centred_pace_ = not tempo_is_clustered(data, seeds[3])
-        data = data.pace_view(self.centred_pace_)
+        self.channel_chain_ = channel_is_sticky(data)
+        data = self._view(data)
         rng = np.random.default_rng(seeds[0])
         n = len(data)
         order = rng.permutation(n)
@@ -178,7 +185,7 @@ class MarkovBackend:
         return float(np.mean(agree))
 
     def predict(self, model: MarkovMixture, data: SequenceData) -> np.ndarray:
-        return model.predict(data.pace_view(self.centred_pace_))
+        return model.predict(self._view(data))
 
 
 def _k_note(table: pd.DataFrame, best: int) -> str:

@@ -42,6 +42,7 @@ E-step is one sparse-dense product per component, in log space.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 
 import ibis
@@ -53,8 +54,8 @@ from journeymine.discovery._engine import journey_steps
 from journeymine.eventlog._eventlog import EventLog
 from journeymine.eventlog._schema import ACTIVITY, CHANNEL, CUSTOMER, REVENUE, TIMESTAMP
 
-__all__ = ["COMPONENTS", "MarkovMixture", "SequenceData", "sequence_data", "tempo_is_clustered",
-           "tune_weights"]
+__all__ = ["COMPONENTS", "MarkovMixture", "SequenceData", "channel_is_sticky", "sequence_data",
+           "tempo_is_clustered", "tune_weights"]
 
 #: Components of the sequence model; "entry" and "transitions" are always modelled.
 COMPONENTS = ("entry", "transitions", "channel", "pace", "duration", "length", "revenue")
@@ -86,6 +87,9 @@ VAR_FLOOR = 0.05
 #: outweighed a persona signal seen once per visit (where visits open). 0.3 is
 #: about the variance of log visits at two visits on average.
 VAR_FLOORS = {"visits": 0.3, "per_visit": 0.3}
+#: Share of the room above chance by which customers stay in a channel within a visit
+#: (see :func:`channel_is_sticky`) from which the channels enter as a chain.
+STICKY_CHANNEL = 0.5
 #: Weights tried for each component by :func:`tune_weights` (besides 1).
 WEIGHT_GRID = (0.0, 0.5, 2.0)
 #: Name of the state that stands for touchpoints not seen at fit time.
@@ -110,6 +114,10 @@ class SequenceData:
         sum and sum of squares.
     channel : scipy.sparse.csr_matrix (n, C) or None
         Events per channel.
+    channel_pairs : scipy.sparse.csr_matrix (n, (C + 1) * C) or None
+        The channels as a chain: each event's channel after the previous
+        event's in the same visit, or after "the visit opens" (see
+        :func:`_channel_counts`).
     waits : scipy.sparse.csr_matrix (n, WAIT_BINS) or None
         Waits between consecutive events per log-time bin (see :data:`WAIT_BINS`).
     shape : scipy.sparse.csr_matrix (n, SHAPE_BINS) or None
@@ -117,7 +125,9 @@ class SequenceData:
         (``gauss["tempo"]``; see :data:`SHAPE_BINS`).
 
     The model uses one view of the pace, the histogram ``waits`` or the
-    tempo with ``shape`` (:meth:`pace_view`).
+    tempo with ``shape`` (:meth:`pace_view`), and one of the channels:
+    ``channel`` when it is set, else the chain ``channel_pairs``
+    (:meth:`channel_view`).
     """
 
     customers: pd.Index
@@ -127,6 +137,7 @@ class SequenceData:
     channel: sp.csr_matrix | None = None
     waits: sp.csr_matrix | None = None
     shape: sp.csr_matrix | None = None
+    channel_pairs: sp.csr_matrix | None = None
 
     def __len__(self) -> int:
         return len(self.customers)
@@ -139,6 +150,7 @@ class SequenceData:
             channel=None if self.channel is None else self.channel[rows],
             waits=None if self.waits is None else self.waits[rows],
             shape=None if self.shape is None else self.shape[rows],
+            channel_pairs=None if self.channel_pairs is None else self.channel_pairs[rows],
         )
 
     def pace_view(self, centred: bool) -> SequenceData:
@@ -157,6 +169,22 @@ class SequenceData:
             return dataclasses.replace(self, waits=self.shape, shape=None)
         gauss = {k: v for k, v in self.gauss.items() if k != "tempo"}
         return dataclasses.replace(self, gauss=gauss, shape=None)
+
+    def channel_view(self, chain: bool) -> SequenceData:
+        """The data with one view of the channels (see :func:`channel_is_sticky`).
+
+        Parameters
+        ----------
+        chain : bool
+            True: the channel chain ``channel_pairs`` (``channel`` dropped);
+            False: the channel of every event (``channel_pairs`` dropped).
+            Data that is already a view is returned as is.
+        """
+        if self.channel is None or self.channel_pairs is None:
+            return self
+        if chain:
+            return dataclasses.replace(self, channel=None)
+        return dataclasses.replace(self, channel_pairs=None)
 
 
 def _sparse(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape) -> sp.csr_matrix:
@@ -178,8 +206,8 @@ def sequence_data(
     code = {s: i for i, s in enumerate(states) if s != OTHER}
     other = n_states - 1
     c = ibis.dense_rank().over(order_by=st[CUSTOMER])
-    keep = [col for col in (CUSTOMER, TIMESTAMP, "next_timestamp", "position", CHANNEL, REVENUE)
-            if col in st.columns]
+    keep = [col for col in (CUSTOMER, TIMESTAMP, "next_timestamp", "position", CHANNEL,
+                            "next_channel", REVENUE) if col in st.columns]
     # Materialised once: every count below reuses the customer rank and the state codes.
     st = st.select(
         *keep, c=c.cast("int64"),
@@ -221,15 +249,42 @@ def sequence_data(
     summary = _summaries(st, has_revenue, "pace" in components).execute()
     gauss = {name: _stats(summary, name, n) for name, comp in GAUSS.items()
              if comp in components and name in summary}
-    channel = None
+    channel = pairs = None
     if "channel" in components and channels and CHANNEL in log.table.column_names:
-        ch_code = st[CHANNEL].substitute({ch: i for i, ch in enumerate(channels)},
-                                         else_=len(channels)).cast("int64")
-        chs = st.mutate(h=ch_code)
-        agg = chs.group_by(["c", "h"]).aggregate(n=chs.count()).execute()
-        channel = _sparse(agg["c"].to_numpy(), agg["h"].to_numpy(), agg["n"].to_numpy(),
-                          (n, len(channels) + 1))
-    return SequenceData(customers, start, trans, gauss, channel, waits, shape)
+        pairs = _channel_counts(st, wait, channels, n)
+        n_ch = len(channels) + 1
+        # Events per channel: each event is the "to" of exactly one pair.
+        channel = sp.csr_matrix(pairs @ sp.vstack([sp.identity(n_ch)] * (n_ch + 1)))
+    return SequenceData(customers, start, trans, gauss, channel, waits, shape, pairs)
+
+
+def _channel_counts(st, wait, channels: Sequence[str], n: int) -> sp.csr_matrix:
+    """Channel chain counts per customer: (n, (C + 1) * C), ``C = len(channels) + 1``.
+
+    Column ``from * C + to``: the channel of an event (``to``; the last code
+    stands for channels not seen at fit time and missing ones) after the
+    channel of the previous event of the same visit (``from``), or ``from =
+    C`` when the event opens a visit. A channel is often chosen once per
+    visit (an app session, a store visit), so the channels of one visit's
+    events are not independent draws: counted per event, a visit of twenty
+    events in one channel would weigh twenty times a one-event visit, and a
+    customer with many long visits would be assigned on incidental channel
+    counts. As a chain, staying in the channel costs almost nothing where
+    personas keep it within a visit, while channels drawn per event still
+    give every event its weight.
+    """
+    n_ch = len(channels) + 1
+    code = {ch: i for i, ch in enumerate(channels)}
+    here = st[CHANNEL].substitute(code, else_=n_ch - 1).fill_null(n_ch - 1).cast("int64")
+    nxt = st.next_channel.substitute(code, else_=n_ch - 1).fill_null(n_ch - 1).cast("int64")
+    inside = st.next_timestamp.notnull() & (wait < VISIT_GAP)
+    opened = st.next_timestamp.notnull() & (wait >= VISIT_GAP)
+    pairs = st.filter(inside).select("c", h=here * n_ch + nxt).union(
+        st.filter(st.position == 0).select("c", h=here + n_ch * n_ch), distinct=False).union(
+        st.filter(opened).select("c", h=nxt + n_ch * n_ch), distinct=False)
+    agg = pairs.group_by(["c", "h"]).aggregate(n=pairs.count()).execute()
+    return _sparse(agg["c"].to_numpy(), agg["h"].to_numpy(), agg["n"].to_numpy(),
+                   (n, (n_ch + 1) * n_ch))
 
 
 def _summaries(st, has_revenue: bool, has_pace: bool):
@@ -288,6 +343,11 @@ def _gauss_loglik(stats: np.ndarray, mu: np.ndarray, var: np.ndarray) -> np.ndar
     return stats @ coef
 
 
+def _n_channels(channel: sp.csr_matrix) -> int:
+    """``C`` of a channel chain with ``(C + 1) * C`` columns (see :func:`_channel_counts`)."""
+    return (math.isqrt(1 + 4 * channel.shape[1]) - 1) // 2
+
+
 def _normalize(counts: np.ndarray, alpha: float) -> np.ndarray:
     """Dirichlet-smoothed probabilities along the last axis, in log space."""
     counts = counts + alpha
@@ -320,7 +380,9 @@ class MarkovMixture:
     log_start_ : ndarray (K, T)
     log_trans_ : ndarray (K, T, T + 1)
     gauss_ : dict of str to (mu, var) arrays (K,)
-    log_channel_ : ndarray (K, C) or None
+    log_channel_ : ndarray (K, C), (K, C + 1, C) or None
+        Log-probability of each channel (per event), or of each channel
+        after each channel or a visit's opening (the chain view).
     log_waits_ : ndarray (K, WAIT_BINS) or None
         Log-probability of each wait bin (the pace: a histogram of log waits).
     log_likelihood_ : float
@@ -359,9 +421,13 @@ class MarkovMixture:
             mu = agg[:, 1] / cnt
             var = np.maximum(agg[:, 2] / cnt - mu**2, 0.0) + VAR_FLOORS.get(name, VAR_FLOOR)
             self.gauss_[name] = (mu, var)
-        self.log_channel_ = (
-            None if data.channel is None else _normalize((data.channel.T @ resp).T, self.alpha)
-        )
+        self.log_channel_ = None
+        if data.channel is not None:
+            self.log_channel_ = _normalize((data.channel.T @ resp).T, self.alpha)
+        elif data.channel_pairs is not None:
+            n_ch = _n_channels(data.channel_pairs)
+            self.log_channel_ = _normalize(
+                (data.channel_pairs.T @ resp).T.reshape(k, n_ch + 1, n_ch), self.alpha)
         self.log_waits_ = (
             None if data.waits is None else _normalize((data.waits.T @ resp).T, self.alpha)
         )
@@ -380,8 +446,11 @@ class MarkovMixture:
             if name in data.gauss:
                 out += self._weight(GAUSS[name], weighted) * _gauss_loglik(
                     data.gauss[name], mu, var)
-        if self.log_channel_ is not None and data.channel is not None:
-            out += self._weight("channel", weighted) * (data.channel @ self.log_channel_.T)
+        if self.log_channel_ is not None:
+            counts = data.channel if self.log_channel_.ndim == 2 else data.channel_pairs
+            if counts is not None:
+                out += self._weight("channel", weighted) * (
+                    counts @ self.log_channel_.reshape(k, -1).T)
         if self.log_waits_ is not None and data.waits is not None:
             out += self._weight("pace", weighted) * (data.waits @ self.log_waits_.T)
         return np.asarray(out)
@@ -451,8 +520,12 @@ class MarkovMixture:
         cells = (np.asarray(data.trans.sum(axis=0)).reshape(n_states, n_states + 1) > 0)
         per = max(start_support - 1, 0) + int(np.maximum(cells.sum(axis=1) - 1, 0).sum())
         per += 2 * len(self.gauss_)
-        if self.log_channel_ is not None:
+        if self.log_channel_ is not None and self.log_channel_.ndim == 2:
             per += self.log_channel_.shape[1] - 1
+        elif self.log_channel_ is not None and data.channel_pairs is not None:
+            n_ch = self.log_channel_.shape[2]
+            used = np.asarray(data.channel_pairs.sum(axis=0)).reshape(n_ch + 1, n_ch) > 0
+            per += int(np.maximum(used.sum(axis=1) - 1, 0).sum())
         if self.log_waits_ is not None and data.waits is not None:
             per += max(int((np.asarray(data.waits.sum(axis=0)) > 0).sum()) - 1, 0)
         return (self.n_components - 1) + self.n_components * per
@@ -509,6 +582,49 @@ def tempo_is_clustered(data: SequenceData, seed: np.random.SeedSequence) -> bool
     state = int(rng.integers(2**31))
     bics = [GaussianMixture(j, n_init=2, random_state=state).fit(x).bic(x) for j in range(1, 5)]
     return min(bics[1:]) < bics[0]
+
+
+
+def channel_is_sticky(data: SequenceData) -> bool:
+    """Whether customers keep one channel within a visit: pick the channel view.
+
+    Compares, over all customers, how often the next event of a visit stays
+    in the channel of the previous one with how often it would if each
+    customer drew the channel of every event from their own channel mix
+    (``sum_c p_ic^2`` per within-visit step): a kappa-like share
+    ``(observed - expected) / (steps - expected)``. True when it is at least
+    :data:`STICKY_CHANNEL`: the channel is then a choice per visit (an app
+    session, a store visit) and enters as a chain
+    (``channel_view(chain=True)``), so a visit of many events in one channel
+    counts about once; False (channels drawn per event, or no channels):
+    every event's channel counts.
+
+    Examples
+    --------
+    >>> import journeymine as jm
+    >>> from journeymine.personas._markov import OTHER, sequence_data, channel_is_sticky
+    >>> log = jm.datasets.make_journeys(200, random_state=0)
+    >>> data = sequence_data(log, [*log.activities, OTHER], ["channel"],
+    ...                      sorted(set(log.table.column("channel").to_pylist())))
+    >>> isinstance(channel_is_sticky(data), bool)
+    True
+    """
+    pairs = data.channel_pairs
+    if pairs is None:
+        return False
+    n_ch = _n_channels(pairs)
+    n = len(data)
+    within = pairs[:, : n_ch * n_ch]
+    steps = np.asarray(within.sum(axis=1)).ravel()
+    stays = np.asarray(within[:, np.arange(n_ch) * (n_ch + 1)].sum(axis=1)).ravel()
+    events = pairs @ sp.vstack([sp.identity(n_ch)] * (n_ch + 1))
+    total = np.maximum(np.asarray(events.sum(axis=1)).ravel(), 1)
+    share2 = np.asarray(events.multiply(events).sum(axis=1)).ravel() / total**2
+    expected = float((steps * share2).sum())
+    room = float(steps.sum()) - expected
+    if n == 0 or room <= 0:
+        return False
+    return (float(stays.sum()) - expected) / room >= STICKY_CHANNEL
 
 
 def tune_weights(train: SequenceData, test: SequenceData, k: int, components: Sequence[str],
