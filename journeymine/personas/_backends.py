@@ -44,6 +44,11 @@ MIN_STABILITY = 0.75
 #: The chosen k is the smallest that reaches this share of the best held-out
 #: likelihood gain over the smallest k tried (an elbow on held-out likelihood).
 HELDOUT_GAIN = 0.7
+#: A k is only chosen over the smallest k tried when its held-out gain per customer is
+#: at least this many standard errors (paired over the held-out customers): on
+#: personas that one k already separates, more personas gain a few hundredths of a
+#: nat, and 70 % of such a gain is noise.
+MIN_GAIN_Z = 2.0
 #: Component weights are tuned with this many personas (or the nearest k tried).
 TUNE_K = 4
 
@@ -109,19 +114,20 @@ class MarkovBackend:
         log-likelihood per customer of a fit on the rest, and the stability:
         the mean adjusted Rand index between the fit and :data:`K_BOOTSTRAP`
         refits on bootstrap resamples started from it. Among the ks whose
-        stability is at least :data:`MIN_STABILITY` (the smallest k if there
-        is none), the chosen k is the smallest that reaches
-        :data:`HELDOUT_GAIN` of the best of their held-out log-likelihood
-        gains over the smallest k tried: held-out likelihood guards against
-        too few and too many personas, stability against splits that do not
-        survive a resample.
+        stability is at least :data:`MIN_STABILITY` and whose held-out gain
+        over the smallest k tried is at least :data:`MIN_GAIN_Z` standard
+        errors (``gain_z``; the smallest k if there is none), the chosen k
+        is the smallest that reaches :data:`HELDOUT_GAIN` of the best of
+        their held-out log-likelihood gains over the smallest k tried:
+        held-out likelihood guards against too few and too many personas,
+        stability against splits that do not survive a resample.
 
         Returns
         -------
         table : DataFrame
             ``k``, ``criterion``, ``score`` (minus the held-out
             log-likelihood), ``bic``, ``icl``, ``heldout_loglik``,
-            ``stability``.
+            ``gain_z``, ``stability``.
         models : dict of int to MarkovMixture
         best : int
         note : str
@@ -143,18 +149,20 @@ class MarkovBackend:
             self.component_weights_, self.weight_trials_ = tune_weights(
                 train, test, tune_k, self.components, seeds[1],
                 n_init=min(self.n_init, 2), max_iter=self.max_iter)
-        rows, models = [], {}
+        rows, models, per = [], {}, {}
         for k, child in zip(ks, seeds[2].spawn(len(ks)), strict=True):
             fit_seed, half_seed, boot_seed = child.spawn(3)
             model = models[k] = self.fit(data, k, fit_seed)
             half = self._refit(model, train, half_seed)
-            heldout = float(half.score_samples(test).mean())
+            per[k] = half.score_samples(test)
+            heldout = float(per[k].mean())
             rows.append({"k": k, "criterion": self.criterion, "score": -heldout,
                          "bic": model.bic(data), "icl": model.icl(data),
-                         "heldout_loglik": heldout,
+                         "heldout_loglik": heldout, "gain_z": _gain_z(per[k], per[ks[0]]),
                          "stability": self._stability(model, data, boot_seed)})
         table = pd.DataFrame(rows)
-        ok = table[table["stability"] >= MIN_STABILITY]
+        ok = table[(table["stability"] >= MIN_STABILITY)
+                   & ((table["k"] == ks[0]) | (table["gain_z"] >= MIN_GAIN_Z))]
         if len(ok):
             low, high = table["heldout_loglik"].iloc[0], ok["heldout_loglik"].max()
             enough = ok[ok["heldout_loglik"] >= low + HELDOUT_GAIN * (high - low)]
@@ -186,6 +194,13 @@ class MarkovBackend:
 
     def predict(self, model: MarkovMixture, data: SequenceData) -> np.ndarray:
         return model.predict(self._view(data))
+
+
+def _gain_z(scores: np.ndarray, base: np.ndarray) -> float:
+    """Mean of ``scores - base`` over its standard error (0 when they are equal)."""
+    diff = scores - base
+    se = float(diff.std(ddof=1)) / np.sqrt(len(diff)) if len(diff) > 1 else 0.0
+    return float(diff.mean()) / se if se > 0 else 0.0
 
 
 def _k_note(table: pd.DataFrame, best: int) -> str:

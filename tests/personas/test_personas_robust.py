@@ -216,3 +216,66 @@ def test_the_pace_view_follows_whether_tempi_form_groups(scenario, clustered):
     assert centred.pace_view(False) is centred  # a view is not viewed again
     # The shape counts every within-visit wait once; the histogram every wait.
     assert centred.waits.sum() <= plain.waits.sum()
+
+
+def test_channel_pairs_count_the_channel_chain_by_hand():
+    """Two visits (app, app, web; then web two hours later): start->app, app->app, app->web,
+    start->web; per event: app 2, web 2."""
+    from journeymine.personas._markov import OTHER, channel_is_sticky, sequence_data
+
+    t0 = pd.Timestamp("2024-01-01")
+    events = pd.DataFrame({
+        "customer_id": ["a"] * 4,
+        "touchpoint": ["home", "product", "cart", "home"],
+        "ts": [t0, t0 + pd.Timedelta(seconds=30), t0 + pd.Timedelta(seconds=90),
+               t0 + pd.Timedelta(hours=2)],
+        "channel": ["app", "app", "web", "web"],
+    })
+    log = jm.EventLog.from_pandas(events)
+    data = sequence_data(log, [*log.activities, OTHER], ["channel"], ["app", "web"])
+    n_ch = 3  # app, web, other
+    pairs = data.channel_pairs.toarray().reshape(n_ch + 1, n_ch)
+    expected = np.zeros((n_ch + 1, n_ch))
+    expected[0, 0] = expected[0, 1] = 1  # app -> app, app -> web
+    expected[n_ch, 0] = expected[n_ch, 1] = 1  # a visit opens in app, one in web
+    np.testing.assert_array_equal(pairs, expected)
+    np.testing.assert_array_equal(data.channel.toarray(), [[2, 2, 0]])
+    # Views: the chain drops the per-event counts, and a view is not viewed again.
+    chain = data.channel_view(True)
+    assert chain.channel is None and chain.channel_pairs is data.channel_pairs
+    assert chain.channel_view(False) is chain
+    assert data.channel_view(False).channel_pairs is None
+    # One customer who stays 1 of 2 within-visit steps, own mix 1/2 each: kappa 0.
+    assert not channel_is_sticky(data)
+
+
+def _visits_in_one_channel(n: int = 160, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """Two personas that differ in what they do; the channel is chosen once per visit
+    from the same mix for both, and visits are 1 to 25 events long."""
+    rng = np.random.default_rng(seed)
+    rows, truth = [], {}
+    for i in range(n):
+        j, cid = i % 2, f"c{i:03d}"
+        truth[cid] = j
+        t = pd.Timestamp("2024-01-01") + pd.Timedelta(days=float(rng.uniform(0, 30)))
+        for _ in range(2 + rng.poisson(6)):
+            channel = rng.choice(["app", "web", "store"], p=[0.5, 0.3, 0.2])
+            pages = ["search", "product", "cart"] if j == 0 else ["help", "order", "chat"]
+            for _ in range(int(rng.integers(1, 26))):
+                rows.append((cid, pages[rng.choice(3, p=[0.6, 0.3, 0.1])], t, channel))
+                t += pd.Timedelta(seconds=float(rng.lognormal(np.log(40), 0.5)))
+            t += pd.Timedelta(days=float(rng.exponential(5)) + 0.1)
+    events = pd.DataFrame(rows, columns=["customer_id", "touchpoint", "ts", "channel"])
+    return events, pd.Series(truth)
+
+
+def test_a_channel_kept_per_visit_enters_as_a_chain_and_k_is_found():
+    """Long visits in one channel: counted per event they would split customers by which
+    channel their long visits were in; as a chain k = 2 and the personas are recovered."""
+    from sklearn.metrics import adjusted_rand_score
+
+    events, truth = _visits_in_one_channel()
+    model = PersonaModel(k_range=(2, 5), random_state=0, n_bootstrap=0).fit(events)
+    assert model._backend_.channel_chain_
+    assert model.n_personas_ == 2
+    assert adjusted_rand_score(truth.reindex(model.labels_.index), model.labels_) >= 0.9
