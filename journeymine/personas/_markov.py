@@ -8,7 +8,9 @@ distribution over the touchpoints that open each visit (a visit ends after
 :data:`VISIT_GAP` seconds without an event, so a customer with five visits
 has five entries) and a transition matrix whose last column is "the journey
 ends". Further independent components per persona enter the same
-likelihood: the channel of each event (a multinomial), the pace (a
+likelihood: the channel of each event (a multinomial; or, when customers
+keep one channel within a visit, a chain of channels, see
+:func:`channel_is_sticky`), the pace (a
 multinomial over log-time bins of every wait between consecutive events,
 :data:`WAIT_BINS`: a histogram that holds seconds-apart clicks and days-apart
 returns alike, where one mean log-wait would average them away), the number

@@ -56,7 +56,8 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         bootstrap stability together (among the ks whose bootstrap refits,
         started from the fit, agree with it, adjusted Rand >= 0.75, the
         smallest that reaches 70 % of the best held-out likelihood gain over
-        the smallest k; BIC and ICL are shown); for ``"gmm"`` by BIC (lowest)
+        the smallest k, counting only gains of at least two standard errors;
+        BIC and ICL are shown); for ``"gmm"`` by BIC (lowest)
         and for ``"kmeans"`` by the mean silhouette (highest, on at most
         4,000 customers). :attr:`k_note_` says how confident the choice is.
     method : {"markov", "gmm", "kmeans"}, default "markov"
@@ -83,7 +84,10 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         For ``"markov"``: the parts of each persona's model, from
         ``"entry"`` (the touchpoint that opens each visit), ``"transitions"``
         (including "the journey ends"), ``"channel"`` (channel of each
-        event), ``"pace"`` (a histogram of every log-wait between events when the
+        event; when customers keep one channel within a visit, the channel
+        as a chain: each event's channel after the previous one's or after
+        the visit opens, so a long visit in one channel counts about once),
+        ``"pace"`` (a histogram of every log-wait between events when the
         customers' tempi form groups, else the tempo, the mean log-wait within
         visits, once per customer with the waits relative to it),
         ``"duration"`` (mean log time between visits), ``"length"`` (log
@@ -123,7 +127,8 @@ class PersonaModel(ClusterMixin, BaseEstimator):
     k_scores_ : pandas.DataFrame
         Per k tried: ``k``, ``criterion``, ``score`` (lower is better),
         ``chosen``; for ``"markov"`` also ``bic``, ``icl``, ``heldout_loglik``
-        (per held-out customer, higher is better; ``score`` is minus it) and
+        (per held-out customer, higher is better; ``score`` is minus it),
+        ``gain_z`` (its gain over the smallest k in standard errors) and
         ``stability`` (mean adjusted Rand index of bootstrap refits started
         from the fit).
     k_note_ : str
