@@ -114,3 +114,33 @@ def test_onnx_rejects_bad_precision_and_backend():
         OnnxEncoder("unused", (12,), precision="fp16")
     with pytest.raises(InvalidParameterError, match="'onnx-int8'"):
         EmotionTagger(backend="int8", verbose=False).predict(["ok"])
+
+
+def test_int8_graph_keeps_the_sensitive_block_fp32(predictions):
+    import onnx
+
+    from journeymine.sentiment._backends import shipped_model_dir
+    from journeymine.sentiment._convert import build_base_model, sha256_file
+    from journeymine.sentiment._encoders import INT8_FP32_BLOCKS, OnnxEncoder, _in_blocks
+    from journeymine.sentiment._lora import load_lora
+
+    lora_path = shipped_model_dir() / "lora.npz"
+    int8 = OnnxEncoder(
+        build_base_model(),
+        (12,),
+        precision="int8",
+        lora=load_lora(lora_path),
+        lora_sha=sha256_file(lora_path),
+    )
+    nodes = onnx.load(str(int8.onnx_path)).graph.node
+    quantised = [n.name for n in nodes if n.op_type == "MatMulInteger"]
+    feed_forward_fp32 = [
+        n.name
+        for n in nodes
+        if n.op_type == "MatMul" and "/attention/" not in n.name and "/layer." in n.name
+    ]
+    # two feed-forward MatMuls per block, all int8 but those of the fp32 blocks
+    assert len(quantised) == 2 * (12 - len(INT8_FP32_BLOCKS))
+    assert not any(_in_blocks(name, INT8_FP32_BLOCKS) for name in quantised)
+    assert len(feed_forward_fp32) == 2 * len(INT8_FP32_BLOCKS)
+    assert all(_in_blocks(name, INT8_FP32_BLOCKS) for name in feed_forward_fp32)
