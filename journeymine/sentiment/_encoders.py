@@ -256,8 +256,8 @@ class OnnxEncoder(_Tokenizing):
     precision : {'fp32', 'int8'}, default 'fp32'
         ``'fp32'`` computes what torch computes (features equal to float
         rounding); ``'int8'`` fuses the graph and quantises its feed-forward
-        weights per channel (7-bit range) with
-        ``onnxruntime.quantization.quantize_dynamic``
+        weights per channel (7-bit range), except those of
+        :data:`INT8_FP32_BLOCKS`, with ``onnxruntime.quantization.quantize_dynamic``
         (faster, slightly different features, see ``models/README.md``).
     lora : dict, optional
         LoRA weights merged into the encoder before export.
