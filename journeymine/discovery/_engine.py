@@ -133,7 +133,7 @@ class JourneyTables:
 
             self._con = con or connect(n_jobs)
             self._arrow = steps_table(sorted_events(log.table), stage_rank, conversion,
-                                      n_jobs=n_jobs)
+                                      n_jobs=n_jobs, encoded=log._encoded_columns(log.table))
             self._key = f"{id(log):x}_{id(self._arrow):x}"
             st = self._arrow
             if codes:
@@ -309,7 +309,7 @@ class DuckDBJourneys:
         self._con = getattr(con, "con", con)  # an Ibis DuckDB backend's connection
         steps, self._dictionaries = as_codes(
             steps_table(sorted_events(log.table), stage_rank, conversion, n_jobs=n_jobs,
-                        next_timestamp=False))
+                        next_timestamp=False, encoded=log._encoded_columns(log.table)))
         self._starts, run_of = journey_numbers(steps)
         extra = {"journey": pa.array(run_of)}
         if CHANNEL in steps.column_names:

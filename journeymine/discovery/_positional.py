@@ -104,9 +104,11 @@ def _occurrences(n: int, rows: np.ndarray | None, run_of: np.ndarray, codes: tup
     return masks
 
 
-def _encode(values: pa.ChunkedArray) -> tuple[pa.DictionaryArray, np.ndarray]:
-    """Dictionary-encode ``values``; also return the int32 codes with -1 for nulls."""
-    encoded = dictionary_encode(values)
+def _encode(values: pa.ChunkedArray, encoded: pa.DictionaryArray | None = None
+            ) -> tuple[pa.DictionaryArray, np.ndarray]:
+    """Dictionary-encode ``values`` unless ``encoded`` is given; also its int32 codes (-1: null)."""
+    if encoded is None:
+        encoded = dictionary_encode(values)
     indices = encoded.indices
     codes = indices.fill_null(-1) if indices.null_count else indices
     return encoded, codes.to_numpy()
@@ -150,6 +152,7 @@ def _seconds_to_next_stage(stamps: np.ndarray, rank: np.ndarray, run_of: np.ndar
 def steps_table(
     table: pa.Table, stage_rank: Mapping[str, int], conversion: Collection[str], *,
     n_jobs: int | None = None, next_timestamp: bool = True,
+    encoded: Mapping[str, pa.DictionaryArray] | None = None,
 ) -> pa.Table:
     """Each event with the customer's next events, position, stage rank and conversion flags.
 
@@ -167,6 +170,10 @@ def steps_table(
         Whether to add ``next_timestamp`` (the SQL of
         :mod:`~journeymine.discovery._duckdb_queries` reads
         ``seconds_to_next`` instead).
+    encoded : mapping of str to pyarrow.DictionaryArray, optional
+        ``activity`` and ``channel`` already dictionary-encoded, row for row
+        (what validation made while reordering,
+        :meth:`~journeymine.EventLog._encoded_columns`): not encoded again.
 
     Returns
     -------
@@ -196,7 +203,8 @@ def steps_table(
     after_same[:-1] &= same[1:]
     after_same[-1:] = False
     run_of = _run_numbers(starts, n)
-    activity, codes = _encode(table.column(ACTIVITY))
+    encoded = encoded or {}
+    activity, codes = _encode(table.column(ACTIVITY), encoded.get(ACTIVITY))
     names = activity.dictionary.to_pylist()
     next_activity, next_codes = _lead(activity, codes, 1, same)
     # The first-occurrence flags are independent sorts; NumPy releases the GIL
@@ -212,7 +220,7 @@ def steps_table(
         stages = occurrences(np.flatnonzero(rank >= 0), rank)
         cols = {ACTIVITY: activity, "next_activity": next_activity}
         if CHANNEL in table.column_names:
-            channel, channel_codes = _encode(table.column(CHANNEL))
+            channel, channel_codes = _encode(table.column(CHANNEL), encoded.get(CHANNEL))
             next_channel_array, next_channel = _lead(channel, channel_codes, 1, same)
             switch = np.flatnonzero((channel_codes >= 0) & (next_channel >= 0)
                                     & (channel_codes != next_channel))

@@ -229,6 +229,7 @@ class EventLog:
         self.source = source
         self.stages = stages
         self._activities: tuple[pa.Table, list[str]] | None = None
+        self._encodings: tuple[pa.Table, dict[str, pa.DictionaryArray]] | None = None
 
     # ------------------------------------------------------------------ builders
     @classmethod
@@ -298,12 +299,15 @@ class EventLog:
             stage=stage, text=text, rating=rating, revenue=revenue))
         resolved = wanted.resolve(table.column_names)
         logger.info("Event log columns: %s", resolved.describe())
+        encodings: dict[str, pa.DictionaryArray] = {}
         canonical, report = normalize_table(
             table, resolved, timestamp_format=timestamp_format, tz=tz,
-            drop_duplicates=drop_duplicates,
+            drop_duplicates=drop_duplicates, encodings=encodings,
         )
-        return cls(canonical, resolved, report=report, source=source,
-                   stages=as_stage_map(stages))
+        log = cls(canonical, resolved, report=report, source=source, stages=as_stage_map(stages))
+        if encodings:
+            log._encodings = (canonical, encodings)
+        return log
 
     @classmethod
     def from_pandas(cls, df: pd.DataFrame, schema: Schema | None = None, **kwargs) -> EventLog:
@@ -378,6 +382,16 @@ class EventLog:
             names = sorted(self.table.column(ACTIVITY).unique().to_pylist())
             self._activities = (self.table, names)  # computed once per table
         return list(self._activities[1])
+
+    def _encoded_columns(self, table: pa.Table) -> dict[str, pa.DictionaryArray]:
+        """Dictionary encodings of ``table``'s text columns that validation already made.
+
+        Empty unless ``table`` is this log's table as validated, with its rows
+        reordered (then touchpoint, channel and stage were moved as codes).
+        """
+        if self._encodings is None or self._encodings[0] is not table:
+            return {}
+        return dict(self._encodings[1])
 
     @property
     def has_channel(self) -> bool:

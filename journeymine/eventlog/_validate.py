@@ -393,6 +393,7 @@ def normalize_table(
     timestamp_format: str | None = None,
     tz: str | None = None,
     drop_duplicates: bool = True,
+    encodings: dict[str, pa.DictionaryArray] | None = None,
 ) -> tuple[pa.Table, dict]:
     """Validate ``table`` and return the canonical event table and a report.
 
@@ -416,6 +417,11 @@ def normalize_table(
     numbers) are typed by Arrow casts; anything to parse (text or epoch
     timestamps, local time zones, a stage column, text numbers) by DuckDB
     SQL. Both give the same table (tested).
+
+    When the rows had to be reordered, the touchpoint, channel and stage
+    columns were moved as dictionary codes; pass a dict as ``encodings`` to
+    receive those encodings (column name -> dictionary array, in the
+    result's row order), which spares discovery encoding them again.
     """
     check_tz(tz)
     if table.num_rows == 0:
@@ -431,7 +437,7 @@ def normalize_table(
     if typed is None:
         typed = _typed_by_sql(table, schema, extras, tz=tz, timestamp_format=timestamp_format)
     _check_range(typed, table.column(schema.timestamp), schema.timestamp)
-    result = _canonical(typed, schema, drop_duplicates=drop_duplicates)
+    result = _canonical(typed, schema, drop_duplicates=drop_duplicates, encodings=encodings)
     # Give the reading and reordering buffers back to the OS (mimalloc keeps them otherwise).
     pa.default_memory_pool().release_unused()
     return result
@@ -750,12 +756,14 @@ def _journey_order(table: pa.Table) -> tuple[np.ndarray, pa.Array]:
 _FEW_VALUES = (ACTIVITY, CANONICAL["channel"], STAGE)
 
 
-def _reorder(table: pa.Table, order: np.ndarray, customers: pa.Array) -> pa.Table:
+def _reorder(table: pa.Table, order: np.ndarray, customers: pa.Array,
+             encodings: dict[str, pa.DictionaryArray]) -> pa.Table:
     """``table.take(order)``, given its customer column already in that order.
 
     Moving a string row by row touches scattered memory; a column with few
     distinct values (touchpoints, channels, stages) moves its small integer
-    codes instead and is decoded from a dictionary that stays in cache.
+    codes instead and is decoded from a dictionary that stays in cache. The
+    moved codes are put in ``encodings`` under the column's name.
     """
     indices = pa.array(order)
     columns = []
@@ -764,15 +772,22 @@ def _reorder(table: pa.Table, order: np.ndarray, customers: pa.Array) -> pa.Tabl
         if field.name == CUSTOMER:
             column = customers
         elif field.name in _FEW_VALUES and pa.types.is_string(field.type):
-            column = dictionary_encode(column).take(indices).cast(pa.string())
+            encodings[field.name] = encoded = dictionary_encode(column).take(indices)
+            column = encoded.cast(pa.string())
         else:
             column = column.take(indices)
         columns.append(column)
     return pa.Table.from_arrays(columns, schema=table.schema)
 
 
-def _canonical(typed: pa.Table, schema: Schema, *, drop_duplicates: bool) -> tuple[pa.Table, dict]:
-    """Drop null rows, sort by customer, time and row, drop duplicates, number the events."""
+def _canonical(typed: pa.Table, schema: Schema, *, drop_duplicates: bool,
+               encodings: dict[str, pa.DictionaryArray] | None = None) -> tuple[pa.Table, dict]:
+    """Drop null rows, sort by customer, time and row, drop duplicates, number the events.
+
+    ``encodings`` receives the dictionary encodings :func:`_reorder` made, when
+    they still match the result's rows (see :func:`normalize_table`).
+    """
+    encodings = {} if encodings is None else encodings
     n = typed.num_rows
     report: dict = {"rows_in": n, "schema": schema.describe()}
     nulls = [typed.column(c).null_count for c in (CUSTOMER, ACTIVITY, TIMESTAMP)]
@@ -799,7 +814,7 @@ def _canonical(typed: pa.Table, schema: Schema, *, drop_duplicates: bool) -> tup
         )
     same_customer = same_as_next(typed.column(CUSTOMER))
     if not _is_sorted(typed, same_customer):
-        typed = _reorder(typed, *_journey_order(typed))
+        typed = _reorder(typed, *_journey_order(typed), encodings)
         same_customer = same_as_next(typed.column(CUSTOMER))
     if drop_duplicates:
         rows = typed.num_rows
@@ -807,6 +822,7 @@ def _canonical(typed: pa.Table, schema: Schema, *, drop_duplicates: bool) -> tup
                                  same_customer)
         if typed.num_rows < rows:
             same_customer = same_as_next(typed.column(CUSTOMER))
+            encodings.clear()  # of the rows before the duplicates went
     result = typed.drop_columns([_ROW])
     result = result.append_column(EVENT_INDEX, row_numbers(result.num_rows))
     rows_out = result.num_rows

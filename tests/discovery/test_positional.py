@@ -136,3 +136,28 @@ def test_occurrence_ranks():
     assert first.tolist() == [True, True, False, False, False, True, False]
     assert second.tolist() == [False, False, True, False, True, False, True]
     assert third.tolist() == [False, False, False, True, False, False, False]
+
+
+def test_steps_reuse_the_encodings_validation_made_while_reordering():
+    """A log read out of order keeps its moved codes; its steps equal those encoded afresh."""
+    base = _messy_log().to_pandas()
+    shuffled = base.sample(frac=1.0, random_state=3).rename(columns={"activity": "touchpoint"})
+    log = jm.EventLog.from_pandas(shuffled.drop(columns="event_index"))
+    encoded = log._encoded_columns(log.table)
+    assert sorted(encoded) == ["activity", "channel"]
+    for name, codes in encoded.items():
+        assert codes.cast(pa.string()).equals(log.table.column(name).combine_chunks())
+    assert log._encoded_columns(log.table.slice(1)) == {}  # another table: nothing to reuse
+    reused = steps_table(log.table, RANK, ["checkout"], encoded=encoded)
+    fresh = steps_table(log.table, RANK, ["checkout"])
+    pd.testing.assert_frame_equal(_frame(reused, "event_index"), _frame(fresh, "event_index"))
+    assert jm.EventLog.from_pandas(base.drop(columns="event_index").rename(
+        columns={"activity": "touchpoint"}))._encoded_columns(log.table) == {}
+
+
+def test_dropped_duplicates_discard_the_encodings():
+    df = pd.DataFrame({"customer_id": ["b", "a", "a", "b"], "touchpoint": ["x", "y", "y", "x"],
+                       "ts": ["2024-01-02", "2024-01-01", "2024-01-01", "2024-01-02"]})
+    with pytest.warns(jm.exceptions.DataQualityWarning, match="2 exact duplicate"):
+        log = jm.EventLog.from_pandas(df)
+    assert log.n_events == 2 and log._encoded_columns(log.table) == {}

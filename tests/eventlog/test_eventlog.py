@@ -516,4 +516,9 @@ def test_reorder_moves_every_column_like_take(shuffled):
         _ROW: rows,
     })
     order, customers = _journey_order(table)
-    assert _reorder(table, order, customers).equals(table.take(order))
+    encodings = {}
+    expected = table.take(order)
+    assert _reorder(table, order, customers, encodings).equals(expected)
+    assert sorted(encodings) == ["activity", "channel"]  # the columns moved as codes
+    for name, codes in encodings.items():
+        assert codes.cast(pa.string()).equals(expected.column(name).combine_chunks())
