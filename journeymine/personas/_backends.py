@@ -84,8 +84,9 @@ class MarkovBackend:
         self.channels_ = (sorted(log.table.column("channel").drop_null().unique().to_pylist())
                           if log.has_channel else [])
 
-    def data(self, log: EventLog, features: pd.DataFrame) -> SequenceData:
-        return sequence_data(log, self.states_, self.components, self.channels_)
+    def data(self, log: EventLog, features: pd.DataFrame, as_of=None) -> SequenceData:
+        """The counts and summaries of ``log``, observed up to ``as_of`` (its end by default)."""
+        return sequence_data(log, self.states_, self.components, self.channels_, as_of)
 
     @staticmethod
     def take(data: SequenceData, rows: np.ndarray) -> SequenceData:
@@ -266,7 +267,8 @@ class FeatureBackend:
     def _impute(self, z: np.ndarray) -> np.ndarray:
         return np.where(np.isnan(z), self.medians_[None, :], z)
 
-    def data(self, log: EventLog, features: pd.DataFrame) -> np.ndarray:
+    def data(self, log: EventLog, features: pd.DataFrame, as_of=None) -> np.ndarray:
+        """The scaled feature table (``as_of`` is already in ``features``: recency)."""
         return self.scaler_.transform(self._impute(self._raw(features)))
 
     @staticmethod

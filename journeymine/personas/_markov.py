@@ -13,8 +13,10 @@ keep one channel within a visit, a chain of channels, see
 :func:`channel_is_sticky`), the pace (a
 multinomial over log-time bins of every wait between consecutive events,
 :data:`WAIT_BINS`: a histogram that holds seconds-apart clicks and days-apart
-returns alike, where one mean log-wait would average them away), the number
-of visits, the events per visit and the time between visits (Gaussians on
+returns alike, where one mean log-wait would average them away), the visit
+rate over the customer's observed span (first event to the log's end: the
+raw number of visits measures exposure as much as behaviour), the events per
+visit and the time between visits relative to that rate (Gaussians on
 their logs) and the value (a Gaussian on the mean log paid amount). These
 summaries are one observation per customer, so
 customer-to-customer variation widens the persona's variance instead of
@@ -62,7 +64,7 @@ __all__ = ["COMPONENTS", "MarkovMixture", "SequenceData", "channel_is_sticky", "
 #: Components of the sequence model; "entry" and "transitions" are always modelled.
 COMPONENTS = ("entry", "transitions", "channel", "pace", "duration", "length", "revenue")
 #: The Gaussian summaries of each customer and the component each belongs to.
-GAUSS = {"visits": "length", "per_visit": "length", "gap": "duration",
+GAUSS = {"visit_rate": "length", "per_visit": "length", "gap": "duration",
          "revenue": "revenue", "tempo": "pace"}
 #: Seconds without an event that end a visit (the usual web-analytics session timeout).
 VISIT_GAP = 1800
@@ -88,7 +90,14 @@ VAR_FLOOR = 0.05
 #: held-out likelihood by giving each spike a persona, so "two visits vs three"
 #: outweighed a persona signal seen once per visit (where visits open). 0.3 is
 #: about the variance of log visits at two visits on average.
-VAR_FLOORS = {"visits": 0.3, "per_visit": 0.3}
+VAR_FLOORS = {"visit_rate": 0.3, "per_visit": 0.3}
+#: Prior of the visit rate (see :func:`_summaries`): this many returns over
+#: :data:`RATE_PRIOR_DAYS` days are added to every customer's, so a customer first
+#: seen on the log's last day gets a finite rate. 7 days was chosen over 30 on the
+#: eight generators of ``bench_personas.py --generators`` (3 seeds each).
+RATE_PRIOR_VISITS = 1.0
+#: Days of the prior of the visit rate.
+RATE_PRIOR_DAYS = 7.0
 #: Share of the room above chance by which customers stay in a channel within a visit
 #: (see :func:`channel_is_sticky`) from which the channels enter as a chain.
 STICKY_CHANNEL = 0.5
@@ -195,12 +204,16 @@ def _sparse(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape) -> sp
 
 def sequence_data(
     log: EventLog, states: Sequence[str], components: Sequence[str],
-    channels: Sequence[str] = (),
+    channels: Sequence[str] = (), as_of=None,
 ) -> SequenceData:
     """Compute :class:`SequenceData` for ``log`` with Ibis on DuckDB.
 
     Touchpoints not in ``states`` map to the last state (:data:`OTHER`).
-    Only integer codes and per-customer numbers leave the database, so a
+    ``as_of`` is the end of the observation window (a datetime): the visit
+    rate counts each customer's visits from their first event to it; by
+    default the last event of ``log``. Pass the end of the whole log when
+    ``log`` is a part of it (a chunk, a sample), so every part is observed
+    over the same window. Only integer codes and per-customer numbers leave the database, so a
     million customers fit in a few hundred MB.
     """
     st = journey_steps(log, {}, ())
@@ -248,7 +261,9 @@ def sequence_data(
         shape = _sparse(bins["c"].to_numpy(), bins["s"].to_numpy(), bins["n"].to_numpy(),
                         (n, SHAPE_BINS))
     has_revenue = "revenue" in components and REVENUE in log.table.column_names
-    summary = _summaries(st, has_revenue, "pace" in components).execute()
+    if as_of is None:
+        as_of = log.time_range()[1]
+    summary = _summaries(st, has_revenue, "pace" in components, as_of).execute()
     gauss = {name: _stats(summary, name, n) for name, comp in GAUSS.items()
              if comp in components and name in summary}
     channel = pairs = None
@@ -289,28 +304,39 @@ def _channel_counts(st, wait, channels: Sequence[str], n: int) -> sp.csr_matrix:
                    (n, (n_ch + 1) * n_ch))
 
 
-def _summaries(st, has_revenue: bool, has_pace: bool):
+def _summaries(st, has_revenue: bool, has_pace: bool, as_of):
     """One row per customer: the log-scale length, duration and value summaries.
 
     Chosen to be nearly independent of each other within a persona (the
     mixture assumes its components are; the number of events, the journey
     duration and the number of visits all grow together, and three
     Gaussians on them would make "one visit vs several" a persona three
-    times over): ``visits``: log of the number of visits; ``per_visit``: log
-    of the events per visit; ``gap``: mean log seconds between visits (null
-    with one visit); ``revenue``: mean log paid amount (null for a customer
-    who paid nothing); ``tempo`` (with ``has_pace``): mean log (1 + seconds)
-    between events of one visit (null without two events in a visit).
+    times over): ``visit_rate``: log of the visits per day over the
+    customer's observed span, from their first event to ``as_of`` (the end
+    of the log), ``log((visits - 1 + RATE_PRIOR_VISITS) / (days +
+    RATE_PRIOR_DAYS))``: customers enter a log at any time, so the raw
+    number of visits measures how long they have been observed as much as
+    how often they come; ``per_visit``: log of the events per visit;
+    ``gap``: mean log seconds between visits minus the log of the mean
+    time between visits the rate implies (null with one visit);
+    ``revenue``: mean log paid amount (null for a customer who paid
+    nothing); ``tempo`` (with ``has_pace``): mean log (1 + seconds) between
+    events of one visit (null without two events in a visit).
     """
     wait = st.next_timestamp.epoch_seconds() - st[TIMESTAMP].epoch_seconds()
     between = st.next_timestamp.notnull() & (wait >= VISIT_GAP)
     visits = between.cast("float64").sum() + 1
+    span = (ibis.literal(as_of).epoch_seconds() - st[TIMESTAMP].min().epoch_seconds()) / 86400.0
     aggs = {
-        "visits": visits.ln(),
+        "visit_rate": ((visits - 1 + RATE_PRIOR_VISITS)
+                       / (ibis.greatest(span, 0) + RATE_PRIOR_DAYS)).ln(),
         "per_visit": (st.count().cast("float64") / visits).ln(),
         # greatest(): DuckDB takes the log of every row, not only those kept by where.
         "gap": ibis.greatest(wait, 1).cast("float64").ln().mean(where=between),
     }
+    # Relative to the customer's mean time between visits (1 / visit rate): the two
+    # would otherwise measure one habit twice (correlation -0.8 within a persona).
+    aggs["gap"] = aggs["gap"] + aggs["visit_rate"] - math.log(86400.0)
     if has_pace:
         within = st.next_timestamp.notnull() & (wait < VISIT_GAP)
         aggs["tempo"] = (ibis.greatest(wait, 0) + 1).cast("float64").ln().mean(where=within)

@@ -39,6 +39,22 @@ def _is_int(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
+def _as_of(value):
+    """``value`` as a naive UTC datetime (how the log's timestamps are read), or an error."""
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        ts = pd.NaT
+    if ts is pd.NaT:
+        raise InvalidParameterError(
+            f"as_of must be a date and time, got {value!r}.",
+            expected="a datetime, pandas Timestamp or ISO string, e.g. '2025-06-30'.",
+            fix="Pass the end of the observation window, or as_of=None for the last event.")
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts.to_pydatetime()
+
+
 def _n_components(model) -> int:
     """Number of clusters of a fitted back-end model (Markov mixture, GMM or k-means)."""
     return int(model.n_clusters if hasattr(model, "n_clusters") else model.n_components)
@@ -268,7 +284,7 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         card_log = take_customers(log, bounds, rows, log.source) if sampled else log
         features = self.featurizer_.transform(card_log, texts=texts, as_of=last)
         backend.learn(log, features)
-        fit_data = backend.data(card_log, features)
+        fit_data = backend.data(card_log, features, last)
         chunks = [fit_data]
         if sampled:
             chunks = [self._data(chunk, texts, last) for _, chunk in log_chunks(log, bounds)]
@@ -359,8 +375,22 @@ class PersonaModel(ClusterMixin, BaseEstimator):
             total += (inter / np.maximum(union, 1)).max(axis=1)
         return pd.Series(total / self.n_bootstrap, index=range(k), name="stability")
 
-    def predict(self, X) -> pd.Series:
+    def predict(self, X, *, as_of=None) -> pd.Series:
         """Assign the customers of ``X`` to the fitted personas.
+
+        Parameters
+        ----------
+        X : EventLog or pandas.DataFrame of events
+        as_of : datetime, optional
+            The end of the observation window: the visit rate (``"length"``)
+            counts each customer's visits from their first event to it, and
+            ``recency_days`` is measured to it. By default the last event of
+            ``X``, as :meth:`fit` uses the last event of the log it is given
+            (not the fit log's end: a later export has a later end). Pass
+            the end of the whole log when ``X`` is a part of it (some
+            customers, an earlier cut), so that customers are observed over
+            the same window as at fit time; chunks of ``X`` always use the
+            end of all of ``X``.
 
         Returns
         -------
@@ -370,7 +400,7 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         check_is_fitted(self, "model_")
         log = as_log(X, what="PersonaModel.predict")
         customers, bounds = customer_bounds(log)
-        last = log.time_range()[1]
+        last = log.time_range()[1] if as_of is None else _as_of(as_of)
         raw = np.concatenate([self._backend_.predict(self.model_, self._data(chunk, None, last))
                               for _, chunk in log_chunks(log, bounds)])
         return pd.Series(self._relabel[raw], index=customers, name="persona")
@@ -380,7 +410,7 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         # The sequence model needs no feature table: skip the featurizer for it.
         features = None if self.method == "markov" else self.featurizer_.transform(
             chunk, texts=texts, as_of=as_of)
-        return self._backend_.data(chunk, features)
+        return self._backend_.data(chunk, features, as_of)
 
     def fit_predict(self, X, y=None, *, texts: pd.DataFrame | None = None) -> pd.Series:
         """:meth:`fit` and return :attr:`labels_`."""
