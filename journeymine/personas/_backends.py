@@ -22,6 +22,7 @@ from journeymine.personas._markov import (
     sequence_data,
     tempo_is_clustered,
     tune_weights,
+    visits_track_exposure,
 )
 
 #: Feature columns on a count or duration scale: log1p before scaling.
@@ -78,6 +79,7 @@ class MarkovBackend:
         self.component_weights_ = {c: float(given.get(c, 1.0)) for c in self.components}
         self.centred_pace_ = False
         self.channel_chain_ = False
+        self.visit_rate_ = False
 
     def learn(self, log: EventLog, features: pd.DataFrame) -> None:
         self.states_ = [*log.activities, OTHER]
@@ -99,7 +101,8 @@ class MarkovBackend:
 
     def _view(self, data: SequenceData) -> SequenceData:
         """``data`` with the pace and channel views chosen in :meth:`select`."""
-        return data.pace_view(self.centred_pace_).channel_view(self.channel_chain_)
+        return data.pace_view(self.centred_pace_).channel_view(
+            self.channel_chain_).exposure_view(self.visit_rate_)
 
     def select(self, data: SequenceData, ks: list[int],
                seed: np.random.SeedSequence) -> tuple[pd.DataFrame, dict, int, str]:
@@ -137,6 +140,7 @@ class MarkovBackend:
         seeds = seed.spawn(4)
         self.centred_pace_ = not tempo_is_clustered(data, seeds[3])
         self.channel_chain_ = channel_is_sticky(data)
+        self.visit_rate_ = visits_track_exposure(data)
         data = self._view(data)
         rng = np.random.default_rng(seeds[0])
         n = len(data)

@@ -13,13 +13,14 @@ keep one channel within a visit, a chain of channels, see
 :func:`channel_is_sticky`), the pace (a
 multinomial over log-time bins of every wait between consecutive events,
 :data:`WAIT_BINS`: a histogram that holds seconds-apart clicks and days-apart
-returns alike, where one mean log-wait would average them away), the visit
-rate over the customer's observed span (first event to the log's end: the
-raw number of visits measures exposure as much as behaviour), the events per
-visit and the time between visits relative to that rate (Gaussians on
-their logs) and the value (a Gaussian on the mean log paid amount). These
-summaries are one observation per customer, so
-customer-to-customer variation widens the persona's variance instead of
+returns alike, where one mean log-wait would average them away), the number
+of visits, the events per visit and the time between visits (Gaussians on
+their logs; where visit counts grow with how long customers were observed,
+:func:`visits_track_exposure`, the visits enter as a rate over each
+customer's observed span, first event to the log's end, and the time between
+visits relative to that rate, see :meth:`SequenceData.exposure_view`) and
+the value (a Gaussian on the mean log paid amount). These summaries are one
+observation per customer, so customer-to-customer variation widens the persona's variance instead of
 being counted once per event.
 
 The pace histogram counts every wait, so a tempo that varies from customer
@@ -59,12 +60,13 @@ from journeymine.eventlog._eventlog import EventLog
 from journeymine.eventlog._schema import ACTIVITY, CHANNEL, CUSTOMER, REVENUE, TIMESTAMP
 
 __all__ = ["COMPONENTS", "MarkovMixture", "SequenceData", "channel_is_sticky", "sequence_data",
-           "tempo_is_clustered", "tune_weights"]
+           "tempo_is_clustered", "tune_weights", "visits_track_exposure"]
 
 #: Components of the sequence model; "entry" and "transitions" are always modelled.
 COMPONENTS = ("entry", "transitions", "channel", "pace", "duration", "length", "revenue")
 #: The Gaussian summaries of each customer and the component each belongs to.
-GAUSS = {"visit_rate": "length", "per_visit": "length", "gap": "duration",
+GAUSS = {"visits": "length", "visit_rate": "length", "per_visit": "length", "gap": "duration",
+         "return_gap": "duration",
          "revenue": "revenue", "tempo": "pace"}
 #: Seconds without an event that end a visit (the usual web-analytics session timeout).
 VISIT_GAP = 1800
@@ -90,7 +92,13 @@ VAR_FLOOR = 0.05
 #: held-out likelihood by giving each spike a persona, so "two visits vs three"
 #: outweighed a persona signal seen once per visit (where visits open). 0.3 is
 #: about the variance of log visits at two visits on average.
-VAR_FLOORS = {"visit_rate": 0.3, "per_visit": 0.3}
+VAR_FLOORS = {"visits": 0.3, "visit_rate": 0.3, "per_visit": 0.3}
+#: Slope of log visits on log exposure (days from a customer's first event to the
+#: log's end, plus one) from which visits are modelled as a rate (see
+#: :func:`visits_track_exposure`). Measured: 0.65-0.72 where customers return as a
+#: process in time (sessions generator, 3 seeds each), -0.4 to 0.12 where they make a number of
+#: visits whenever they arrive (bundled, visit-graph generators).
+EXPOSURE_SLOPE = 0.5
 #: Prior of the visit rate (see :func:`_summaries`): this many returns over
 #: :data:`RATE_PRIOR_DAYS` days are added to every customer's, so a customer first
 #: seen on the log's last day gets a finite rate. 7 days was chosen over 30 on the
@@ -125,6 +133,9 @@ class SequenceData:
         sum and sum of squares.
     channel : scipy.sparse.csr_matrix (n, C) or None
         Events per channel.
+    exposure : ndarray (n,) or None
+        Log of 1 + days from each customer's first event to the end of the
+        log (``as_of``): how long they were observed.
     channel_pairs : scipy.sparse.csr_matrix (n, (C + 1) * C) or None
         The channels as a chain: each event's channel after the previous
         event's in the same visit, or after "the visit opens" (see
@@ -149,6 +160,7 @@ class SequenceData:
     waits: sp.csr_matrix | None = None
     shape: sp.csr_matrix | None = None
     channel_pairs: sp.csr_matrix | None = None
+    exposure: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.customers)
@@ -162,7 +174,28 @@ class SequenceData:
             waits=None if self.waits is None else self.waits[rows],
             shape=None if self.shape is None else self.shape[rows],
             channel_pairs=None if self.channel_pairs is None else self.channel_pairs[rows],
+            exposure=None if self.exposure is None else self.exposure[rows],
         )
+
+    def exposure_view(self, rate: bool) -> SequenceData:
+        """The data with one view of how often customers visit (see
+        :func:`visits_track_exposure`).
+
+        Parameters
+        ----------
+        rate : bool
+            True: the visit rate over the observed span and the gap between
+            visits relative to it (``visit_rate``, ``return_gap``); False: the
+            number of visits and the plain gap (``visits``, ``gap``). Data
+            that is already a view is returned as is.
+        """
+        count_pair, rate_pair = ("visits", "gap"), ("visit_rate", "return_gap")
+        if not (any(k in self.gauss for k in count_pair)
+                and any(k in self.gauss for k in rate_pair)):
+            return self
+        drop = count_pair if rate else rate_pair
+        gauss = {k: v for k, v in self.gauss.items() if k not in drop}
+        return dataclasses.replace(self, gauss=gauss)
 
     def pace_view(self, centred: bool) -> SequenceData:
         """The data with one view of the pace (see the module docstring).
@@ -266,13 +299,15 @@ def sequence_data(
     summary = _summaries(st, has_revenue, "pace" in components, as_of).execute()
     gauss = {name: _stats(summary, name, n) for name, comp in GAUSS.items()
              if comp in components and name in summary}
+    exposure = np.zeros(n)
+    exposure[summary["c"].to_numpy()] = summary["exposure"].to_numpy(dtype=float)
     channel = pairs = None
     if "channel" in components and channels and CHANNEL in log.table.column_names:
         pairs = _channel_counts(st, wait, channels, n)
         n_ch = len(channels) + 1
         # Events per channel: each event is the "to" of exactly one pair.
         channel = sp.csr_matrix(pairs @ sp.vstack([sp.identity(n_ch)] * (n_ch + 1)))
-    return SequenceData(customers, start, trans, gauss, channel, waits, shape, pairs)
+    return SequenceData(customers, start, trans, gauss, channel, waits, shape, pairs, exposure)
 
 
 def _channel_counts(st, wait, channels: Sequence[str], n: int) -> sp.csr_matrix:
@@ -311,14 +346,17 @@ def _summaries(st, has_revenue: bool, has_pace: bool, as_of):
     mixture assumes its components are; the number of events, the journey
     duration and the number of visits all grow together, and three
     Gaussians on them would make "one visit vs several" a persona three
-    times over): ``visit_rate``: log of the visits per day over the
+    times over): ``visits``: log of the number of visits; ``gap``: mean log
+    seconds between visits (null with one visit); ``visit_rate``: log of
+    the visits per day over the
     customer's observed span, from their first event to ``as_of`` (the end
     of the log), ``log((visits - 1 + RATE_PRIOR_VISITS) / (days +
     RATE_PRIOR_DAYS))``: customers enter a log at any time, so the raw
     number of visits measures how long they have been observed as much as
-    how often they come; ``per_visit``: log of the events per visit;
-    ``gap``: mean log seconds between visits minus the log of the mean
-    time between visits the rate implies (null with one visit);
+    how often they come (one of ``visits`` and ``visit_rate`` is modelled,
+    see :meth:`SequenceData.exposure_view`); ``per_visit``: log of the
+    events per visit; ``return_gap``: ``gap`` minus the log of the mean
+    time between visits the rate implies (with ``visit_rate``);
     ``revenue``: mean log paid amount (null for a customer who paid
     nothing); ``tempo`` (with ``has_pace``): mean log (1 + seconds) between
     events of one visit (null without two events in a visit).
@@ -336,7 +374,9 @@ def _summaries(st, has_revenue: bool, has_pace: bool, as_of):
     }
     # Relative to the customer's mean time between visits (1 / visit rate): the two
     # would otherwise measure one habit twice (correlation -0.8 within a persona).
-    aggs["gap"] = aggs["gap"] + aggs["visit_rate"] - math.log(86400.0)
+    aggs["return_gap"] = aggs["gap"] + aggs["visit_rate"] - math.log(86400.0)
+    aggs["visits"] = visits.ln()
+    aggs["exposure"] = (ibis.greatest(span, 0) + 1).ln()
     if has_pace:
         within = st.next_timestamp.notnull() & (wait < VISIT_GAP)
         aggs["tempo"] = (ibis.greatest(wait, 0) + 1).cast("float64").ln().mean(where=within)
@@ -611,6 +651,38 @@ def tempo_is_clustered(data: SequenceData, seed: np.random.SeedSequence) -> bool
     bics = [GaussianMixture(j, n_init=2, random_state=state).fit(x).bic(x) for j in range(1, 5)]
     return min(bics[1:]) < bics[0]
 
+
+
+def visits_track_exposure(data: SequenceData) -> bool:
+    """Whether customers' visit counts grow with how long they were observed.
+
+    The least-squares slope of log visits on log exposure (1 + days from the
+    customer's first event to the log's end) over all customers. Where
+    customers return as a process in time and enter the log at any moment
+    (months of sessions), visits grow with exposure (slope near 1) and the
+    count measures when a customer arrived: visits then enter as a rate over
+    the observed span (``exposure_view(rate=True)``). Where customers make
+    some number of visits whenever they arrive, the count is behaviour and
+    the slope is near 0 or negative. True when the slope is at least
+    :data:`EXPOSURE_SLOPE`; False without visit counts or exposure spread.
+
+    Examples
+    --------
+    >>> import journeymine as jm
+    >>> from journeymine.personas._markov import OTHER, sequence_data, visits_track_exposure
+    >>> log = jm.datasets.make_journeys(200, random_state=0)
+    >>> data = sequence_data(log, [*log.activities, OTHER], ["length"])
+    >>> isinstance(visits_track_exposure(data), bool)
+    True
+    """
+    stats = data.gauss.get("visits")
+    if stats is None or data.exposure is None or len(data) < 3:
+        return False
+    x, y = data.exposure, stats[:, 1]
+    spread = float(((x - x.mean()) ** 2).sum())
+    if spread <= 0:
+        return False
+    return float(((x - x.mean()) * (y - y.mean())).sum()) / spread >= EXPOSURE_SLOPE
 
 
 def channel_is_sticky(data: SequenceData) -> bool:

@@ -107,7 +107,9 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         customers' tempi form groups, else the tempo, the mean log-wait within
         visits, once per customer with the waits relative to it),
         ``"duration"`` (mean log time between visits), ``"length"`` (log
-        visits and log events per visit) and ``"revenue"`` (mean log paid amount, when the log
+        visits, or where visit counts grow with how long customers were
+        observed the visit rate from each customer's first event to the
+        log's end, and log events per visit) and ``"revenue"`` (mean log paid amount, when the log
         has revenue). Entry and transitions are always modelled.
     component_weights : "heldout", dict or None, default "heldout"
         For ``"markov"``: the weight of each component in the assignment of

@@ -51,8 +51,8 @@ def test_visit_rate_and_relative_gap_by_hand():
     # a's one gap between visits (10 days less a minute) relative to its mean time
     # between visits (1 / visit rate); b has no gap.
     gap = math.log(10 * 86400 - 60) + _rate(2, 20) - math.log(86400)
-    np.testing.assert_allclose(_value(data, "gap")[0], gap)
-    assert data.gauss["gap"][1, 0] == 0
+    np.testing.assert_allclose(_value(data, "return_gap")[0], gap)
+    assert data.gauss["return_gap"][1, 0] == 0
     # A later end of the window: the same visits over a longer exposure.
     later = sequence_data(log, [*log.activities, OTHER], ["length"], as_of=T0 + pd.Timedelta(
         days=30))
@@ -141,3 +141,19 @@ def test_the_visit_rate_measures_behaviour_not_exposure():
     def separation(x):
         return abs(x[y == 0].mean() - x[y == 1].mean()) / x.std()
     assert separation(rate) > 1.3 * separation(visits)
+
+
+def test_the_rate_view_is_chosen_where_visits_grow_with_exposure():
+    from journeymine.personas._markov import visits_track_exposure
+
+    events, _ = _arrivals()
+    arrivals = jm.EventLog.from_pandas(events)
+    bundled = jm.datasets.make_journeys(300, random_state=0)
+    for log, expected in ((arrivals, True), (bundled, False)):
+        data = sequence_data(log, [*log.activities, OTHER], ["length", "duration"])
+        assert visits_track_exposure(data) is expected
+    rate = data.exposure_view(True)
+    assert {"visit_rate", "return_gap"} <= set(rate.gauss) and "visits" not in rate.gauss
+    count = data.exposure_view(False)
+    assert {"visits", "gap"} <= set(count.gauss) and "visit_rate" not in count.gauss
+    assert rate.exposure_view(False) is rate  # a view is not viewed again
