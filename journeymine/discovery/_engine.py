@@ -132,8 +132,9 @@ class JourneyTables:
             from journeymine.discovery._positional import as_codes, sorted_events, steps_table
 
             self._con = con or connect(n_jobs)
-            self._arrow = steps_table(sorted_events(log.table), stage_rank, conversion,
-                                      n_jobs=n_jobs, encoded=log._encoded_columns(log.table))
+            events = sorted_events(log.table)
+            self._arrow = steps_table(events, stage_rank, conversion, n_jobs=n_jobs,
+                                      encoded=log._encoded_columns(events))
             self._key = f"{id(log):x}_{id(self._arrow):x}"
             st = self._arrow
             if codes:
@@ -307,9 +308,10 @@ class DuckDBJourneys:
         if con is None:
             con = _duckdb.connect("UTC", n_jobs)
         self._con = getattr(con, "con", con)  # an Ibis DuckDB backend's connection
+        events = sorted_events(log.table)
         steps, self._dictionaries = as_codes(
-            steps_table(sorted_events(log.table), stage_rank, conversion, n_jobs=n_jobs,
-                        next_timestamp=False, encoded=log._encoded_columns(log.table)))
+            steps_table(events, stage_rank, conversion, n_jobs=n_jobs,
+                        next_timestamp=False, encoded=log._encoded_columns(events)))
         self._starts, run_of = journey_numbers(steps)
         extra = {"journey": pa.array(run_of)}
         if CHANNEL in steps.column_names:
