@@ -364,10 +364,11 @@ def _summaries(st, has_revenue: bool, has_pace: bool, as_of):
     wait = st.next_timestamp.epoch_seconds() - st[TIMESTAMP].epoch_seconds()
     between = st.next_timestamp.notnull() & (wait >= VISIT_GAP)
     visits = between.cast("float64").sum() + 1
-    span = (ibis.literal(as_of).epoch_seconds() - st[TIMESTAMP].min().epoch_seconds()) / 86400.0
+    days = ibis.greatest(
+        (ibis.literal(as_of).epoch_seconds() - st[TIMESTAMP].min().epoch_seconds()) / 86400.0, 0)
     aggs = {
         "visit_rate": ((visits - 1 + RATE_PRIOR_VISITS)
-                       / (ibis.greatest(span, 0) + RATE_PRIOR_DAYS)).ln(),
+                       / (days + RATE_PRIOR_DAYS)).ln(),
         "per_visit": (st.count().cast("float64") / visits).ln(),
         # greatest(): DuckDB takes the log of every row, not only those kept by where.
         "gap": ibis.greatest(wait, 1).cast("float64").ln().mean(where=between),
@@ -376,7 +377,7 @@ def _summaries(st, has_revenue: bool, has_pace: bool, as_of):
     # would otherwise measure one habit twice (correlation -0.8 within a persona).
     aggs["return_gap"] = aggs["gap"] + aggs["visit_rate"] - math.log(86400.0)
     aggs["visits"] = visits.ln()
-    aggs["exposure"] = (ibis.greatest(span, 0) + 1).ln()
+    aggs["exposure"] = (days + 1).ln()
     if has_pace:
         within = st.next_timestamp.notnull() & (wait < VISIT_GAP)
         aggs["tempo"] = (ibis.greatest(wait, 0) + 1).cast("float64").ln().mean(where=within)
