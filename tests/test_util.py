@@ -4,9 +4,16 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import journeymine as jm
-from journeymine._util._arrays import distinct_sorted
+from journeymine._util._arrays import (
+    distinct_sorted,
+    regroup,
+    segment_median_without,
+    segment_rank,
+)
 from journeymine._util._duckdb import connect, resolve_n_jobs
 from journeymine._util._html import html_table
 from journeymine._util._json import envelope
@@ -122,6 +129,59 @@ def test_distinct_sorted_is_numpy_unique():
     assert distinct_sorted(np.array([], dtype=np.int64)).tolist() == []
     keys = np.random.default_rng(0).integers(-50, 50, 1_000)
     assert np.array_equal(distinct_sorted(keys), np.unique(keys))
+
+
+
+@pytest.mark.parametrize("high", [3, 70_000])  # radix-sortable keys, and keys beyond 16 bits
+def test_regroup_of_the_value_order_is_lexsort(high):
+    rng = np.random.default_rng(1)
+    keys, values = rng.integers(0, high, 5_000), rng.integers(0, 40, 5_000).astype(float)
+    order = regroup(keys, np.argsort(values, kind="stable"))
+    assert np.array_equal(order, np.lexsort((values, keys)))
+    assert regroup(keys[:0], np.arange(0)).tolist() == []
+
+
+def test_segment_rank_counts_by_hand_and_on_empty_segments():
+    values = np.array([1.0, 2.0, 2.0, 5.0, 0.0, 9.0])
+    lo, hi = np.array([0, 0, 4, 3, 2]), np.array([4, 4, 6, 3, 3])
+    x = np.array([2.0, 0.5, 9.0, 7.0, 3.0])
+    # [1,2,2,5] <= 2: 3; <= 0.5: 0; [0,9] <= 9: 2; empty: 0; [2] <= 3: 1
+    assert segment_rank(values, lo, hi, x).tolist() == [3, 0, 2, 0, 1]
+
+
+def test_segment_median_without_by_hand():
+    values = np.array([1.0, 2.0, 4.0, 8.0, 9.0, 3.0, 3.0])
+    lo, hi = np.array([0, 0, 5]), np.array([5, 5, 7])
+    out = np.array([8.0, 9.0, 3.0, 3.0])
+    # [1,2,4,8,9] without [8,9] -> 2; without nothing -> 4; [3,3] without [3,3] -> empty
+    median, n = segment_median_without(values, lo, hi, out, np.array([0, 0, 2]),
+                                       np.array([2, 0, 4]))
+    assert n.tolist() == [3, 5, 0]
+    assert median[:2].tolist() == [2.0, 4.0] and np.isnan(median[2])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 6), min_size=0, max_size=12), min_size=1, max_size=5),
+       st.data())
+def test_segment_median_without_is_the_median_of_what_is_left(groups, data):
+    """Against filtering each segment and taking np.median (ties and empty sides included)."""
+    segments = [np.sort(np.array(g, dtype=float)) for g in groups]
+    removed = []
+    for s in segments:
+        shuffled = data.draw(st.permutations(s.tolist()))
+        removed.append(np.sort(np.array(shuffled[:data.draw(st.integers(0, len(s)))], float)))
+    sizes, out_sizes = [len(s) for s in segments], [len(r) for r in removed]
+    lo = np.cumsum([0, *sizes[:-1]]).astype(np.int64)
+    out_lo = np.cumsum([0, *out_sizes[:-1]]).astype(np.int64)
+    values = np.concatenate(segments) if sum(sizes) else np.empty(0)
+    out = np.concatenate(removed) if sum(out_sizes) else np.empty(0)
+    median, n = segment_median_without(values, lo, lo + sizes, out, out_lo, out_lo + out_sizes)
+    for k, (s, r) in enumerate(zip(segments, removed, strict=True)):
+        left = s.tolist()
+        for v in r.tolist():
+            left.remove(v)
+        assert n[k] == len(left)
+        assert (np.isnan(median[k]) if not left else median[k] == np.median(left))
 
 
 def test_lean_memory_switches_arrow_pool_and_huge_pages_only_while_it_runs(monkeypatch):

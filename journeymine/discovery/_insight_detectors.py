@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from journeymine._util._arrays import distinct_sorted
+from journeymine._util._arrays import distinct_sorted, regroup, segment_median_without
 from journeymine._util._stats import (
     binom_sf,
     binomial_scan,
@@ -384,13 +384,8 @@ def _switches(cs: _Cases, presence, min_cases: int) -> pd.DataFrame:
                              "source": names[src], "target": names[tgt]})
 
 
-def _median_of(values: np.ndarray) -> float:
-    """Median of already sorted ``values``."""
-    n = len(values)
-    return float(values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2)
-
-
-def _reference_waits(src: np.ndarray, tgt: np.ndarray, wait: np.ndarray, sources: np.ndarray,
+def _reference_waits(src: np.ndarray, tgt: np.ndarray, wait: np.ndarray, by_wait: np.ndarray,
+                     own: np.ndarray, own_lo: np.ndarray, own_hi: np.ndarray, sources: np.ndarray,
                      targets: np.ndarray, min_waits: int,
                      typical: float) -> tuple[np.ndarray, np.ndarray]:
     """Per edge ``sources[k] → targets[k]``: the wait it is compared with, and which one.
@@ -399,18 +394,19 @@ def _reference_waits(src: np.ndarray, tgt: np.ndarray, wait: np.ndarray, sources
     out of the source and of the other steps into the target, each side when
     it has at least ``min_waits`` waits. ``which`` is ``"after"`` (out of the
     source), ``"into"`` (into the target) or ``"all"`` (the typical wait).
+    ``own[own_lo[k]:own_hi[k]]`` are edge ``k``'s own waits, ascending: the
+    other steps of a side are that side's steps without them. ``by_wait`` is
+    the stable ``argsort`` of ``wait``.
     """
     reference = np.full(len(sources), typical)
     which = np.full(len(sources), "all", dtype=object)
-    for group, other, name, mine, theirs in ((src, tgt, "after", sources, targets),
-                                            (tgt, src, "into", targets, sources)):
-        order = np.lexsort((wait, group))
-        group_s, other_s, wait_s = group[order], other[order], wait[order]
+    for group, name, mine in ((src, "after", sources), (tgt, "into", targets)):
+        order = regroup(group, by_wait)
+        group_s = group[order]
         lo, hi = np.searchsorted(group_s, mine), np.searchsorted(group_s, mine, side="right")
-        for k in range(len(mine)):
-            peers = wait_s[lo[k]:hi[k]][other_s[lo[k]:hi[k]] != theirs[k]]
-            if len(peers) >= min_waits and _median_of(peers) > reference[k]:
-                reference[k], which[k] = _median_of(peers), name
+        median, n = segment_median_without(wait[order], lo, hi, own, own_lo, own_hi)
+        higher = (n >= min_waits) & (median > reference)
+        reference[higher], which[higher] = median[higher], name
     return reference, which
 
 
@@ -427,7 +423,8 @@ def _slow_steps(cs: _Cases, grain: str, min_cases: int, slow_factor: float) -> p
     wait = cs.seconds[i + 1] - cs.seconds[i]
     typical = max(float(np.median(wait)), 1.0)
     edge = src * T + tgt
-    order = np.lexsort((wait, edge))
+    by_wait = np.argsort(wait, kind="stable")
+    order = regroup(edge, by_wait)
     edge_sorted, wait_sorted = edge[order], wait[order]
     keys, first, count = np.unique(edge_sorted, return_index=True, return_counts=True)
     median = np.where(count % 2, wait_sorted[first + count // 2],
@@ -437,8 +434,9 @@ def _slow_steps(cs: _Cases, grain: str, min_cases: int, slow_factor: float) -> p
     cases = np.bincount(pitem, minlength=len(keys))
     # Candidates are slow against the typical wait; the reference is at least that.
     tested = np.flatnonzero((cases >= min_cases) & (median >= slow_factor * typical))
-    reference, which = _reference_waits(src, tgt, wait, keys[tested] // T, keys[tested] % T,
-                                        min_cases, typical)
+    reference, which = _reference_waits(src, tgt, wait, by_wait, wait_sorted, first[tested],
+                                        first[tested] + count[tested], keys[tested] // T,
+                                        keys[tested] % T, min_cases, typical)
     slow = median[tested] >= slow_factor * reference
     tested, reference, which = tested[slow], reference[slow], which[slow]
     customers = _distinct_customers(cs, pcase, pitem, len(keys))[tested]
