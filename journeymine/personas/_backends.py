@@ -101,8 +101,10 @@ class MarkovBackend:
 
     def _view(self, data: SequenceData) -> SequenceData:
         """``data`` with the pace and channel views chosen in :meth:`select`."""
-        return data.pace_view(self.centred_pace_).channel_view(
-            self.channel_chain_).exposure_view(self.visit_rate_)
+        # The exposure view first: it drops the waits between visits from the plain
+        # wait histogram, which the pace view then keeps or replaces.
+        return data.exposure_view(self.visit_rate_).pace_view(self.centred_pace_).channel_view(
+            self.channel_chain_)
 
     def select(self, data: SequenceData, ks: list[int],
                seed: np.random.SeedSequence) -> tuple[pd.DataFrame, dict, int, str]:
