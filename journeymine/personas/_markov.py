@@ -491,10 +491,10 @@ def _fit_negbin(returns: np.ndarray, weights: np.ndarray,
     """Weighted maximum-likelihood rate and shape of :func:`_negbin_loglik`, one component.
 
     :data:`NEGBIN_STEPS` alternating updates from ``start`` (the previous
-    M step's; the mean rate and shape 2 without one): the rate by its
-    fixed point ``r = Σ w m / Σ w (a + m) E / (a + r E)`` (the zero of the
-    derivative), then one Newton step on the log shape (at most one unit,
-    within :data:`NEGBIN_SHAPE`). Enough within EM, which calls it again
+    M step's; the mean rate and shape 2 without one): one Newton step on
+    the log rate (at most two units; the log-likelihood is concave in it),
+    then one on the log shape (at most one unit, within
+    :data:`NEGBIN_SHAPE`). Enough within EM, which calls it again
     every iteration.
 
     Parameters
@@ -520,8 +520,13 @@ def _fit_negbin(returns: np.ndarray, weights: np.ndarray,
     rate, shape = max(start[0], 1e-10), float(start[1])
     low, high = np.log(NEGBIN_SHAPE[0]), np.log(NEGBIN_SHAPE[1])
     for _ in range(NEGBIN_STEPS):
-        q = shape + rate * days
-        rate = max(total_m / max(float(weights @ ((shape + m) * days / q)), 1e-12), 1e-10)
+        mu = rate * days
+        q = shape + mu
+        # Newton on the log rate (the log-likelihood is concave in it).
+        grad_r = total_m - float(weights @ ((shape + m) * mu / q))
+        curv_r = -float(weights @ ((shape + m) * mu * shape / q**2))
+        if curv_r < 0:
+            rate = max(rate * math.exp(float(np.clip(-grad_r / curv_r, -2, 2))), 1e-10)
         mu = rate * days
         q = shape + mu
         grad = (per_value @ (psi(values + shape) - psi(shape))

@@ -153,7 +153,10 @@ def test_the_rate_view_is_chosen_where_visits_grow_with_exposure():
         data = sequence_data(log, [*log.activities, OTHER], ["length", "duration"])
         assert visits_track_exposure(data) is expected
     rate = data.exposure_view(True)
-    assert {"visit_rate", "return_gap"} <= set(rate.gauss) and "visits" not in rate.gauss
+    # The rate enters as the returns' negative binomial, not as the Gaussian visit_rate.
+    assert "return_gap" in rate.gauss and rate.returns is not None
+    assert not {"visits", "visit_rate", "gap"} & set(rate.gauss)
     count = data.exposure_view(False)
     assert {"visits", "gap"} <= set(count.gauss) and "visit_rate" not in count.gauss
+    assert count.returns is None
     assert rate.exposure_view(False) is rate  # a view is not viewed again
