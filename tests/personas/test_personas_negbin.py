@@ -18,8 +18,7 @@ from journeymine.personas._markov import (
     _negbin_loglik,
     sequence_data,
 )
-
-T0 = pd.Timestamp("2024-01-01")
+from tests.personas.test_personas_exposure import T0, _two_customers
 
 
 def test_negbin_loglik_by_hand():
@@ -53,16 +52,6 @@ def test_fit_negbin_reaches_the_weighted_maximum():
     best = minimize(loss, [np.log(0.03), 0.0], method="Nelder-Mead",
                     options={"xatol": 1e-9, "fatol": 1e-9, "maxiter": 4000})
     assert loss(np.log([rate, shape])) <= best.fun + 1e-6
-
-
-def _two_customers() -> jm.EventLog:
-    """``a``: two events a minute apart on day 0, one on day 10; ``b``: one event on day 20."""
-    return jm.EventLog.from_pandas(pd.DataFrame({
-        "customer_id": ["a", "a", "a", "b"],
-        "touchpoint": ["home", "product", "home", "home"],
-        "ts": [T0, T0 + pd.Timedelta(minutes=1), T0 + pd.Timedelta(days=10),
-               T0 + pd.Timedelta(days=20)],
-    }))
 
 
 def test_rate_view_counts_returns_and_drops_waits_between_visits():
