@@ -16,9 +16,12 @@ multinomial over log-time bins of every wait between consecutive events,
 returns alike, where one mean log-wait would average them away), the number
 of visits, the events per visit and the time between visits (Gaussians on
 their logs; where visit counts grow with how long customers were observed,
-:func:`visits_track_exposure`, the visits enter as a rate over each
-customer's observed span, first event to the log's end, and the time between
-visits relative to that rate, see :meth:`SequenceData.exposure_view`) and
+:func:`visits_track_exposure`, the returns enter as a negative binomial of
+each customer's observed span, first event to the log's end, with a rate and
+a Gamma shape per persona, see :func:`_negbin_loglik`; the time between
+visits relative to that rate; and the pace histogram without the waits
+between visits, which the returns already count, see
+:meth:`SequenceData.exposure_view`) and
 the value (a Gaussian on the mean log paid amount). These summaries are one
 observation per customer, so customer-to-customer variation widens the persona's variance instead of
 being counted once per event.
