@@ -71,7 +71,7 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         it in ``k_range``: for ``"markov"`` by held-out likelihood and
         bootstrap stability together (among the ks whose bootstrap refits,
         started from the fit, agree with it, adjusted Rand >= 0.75, the
-        smallest that reaches 70 % of the best held-out likelihood gain over
+        smallest that reaches 80 % of the best held-out likelihood gain over
         the smallest k, counting only gains of at least two standard errors;
         BIC and ICL are shown); for ``"gmm"`` by BIC (lowest)
         and for ``"kmeans"`` by the mean silhouette (highest, on at most
