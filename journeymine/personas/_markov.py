@@ -489,8 +489,8 @@ def _negbin_loglik(returns: np.ndarray, rate: np.ndarray, shape: np.ndarray) -> 
             + xlogy(m[:, None], mu) - m[:, None] * log_q)
 
 
-def _fit_negbin(returns: np.ndarray, weights: np.ndarray,
-                start: tuple[float, float] | None) -> tuple[float, float]:
+def _fit_negbin(returns: np.ndarray, weights: np.ndarray, start: tuple[float, float] | None,
+                distinct: tuple[np.ndarray, np.ndarray]) -> tuple[float, float]:
     """Weighted maximum-likelihood rate and shape of :func:`_negbin_loglik`, one component.
 
     :data:`NEGBIN_STEPS` alternating updates from ``start`` (the previous
@@ -507,6 +507,9 @@ def _fit_negbin(returns: np.ndarray, weights: np.ndarray,
     weights : ndarray (n,)
         The component's responsibilities.
     start : (rate, shape) or None
+    distinct : (ndarray, ndarray)
+        ``np.unique(returns[:, 0], return_inverse=True)``, the same for every
+        component: computed once per M step.
 
     Returns
     -------
@@ -515,7 +518,7 @@ def _fit_negbin(returns: np.ndarray, weights: np.ndarray,
     from scipy.special import polygamma, psi
 
     m, days = returns[:, 0], returns[:, 1]
-    values, inverse = np.unique(m, return_inverse=True)
+    values, inverse = distinct
     per_value = np.bincount(inverse, weights=weights, minlength=len(values))
     total_m = float(weights @ m)
     if start is None:
@@ -636,8 +639,10 @@ class MarkovMixture:
         prev = getattr(self, "negbin_", None)
         self.negbin_ = None
         if data.returns is not None:
+            distinct = np.unique(data.returns[:, 0], return_inverse=True)
             self.negbin_ = np.array([
-                _fit_negbin(data.returns, resp[:, j], None if prev is None else tuple(prev[j]))
+                _fit_negbin(data.returns, resp[:, j], None if prev is None else tuple(prev[j]),
+                            distinct)
                 for j in range(k)])
 
     def joint_log_likelihood(self, data: SequenceData, *, weighted: bool = True) -> np.ndarray:

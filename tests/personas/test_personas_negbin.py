@@ -40,9 +40,9 @@ def test_fit_negbin_reaches_the_weighted_maximum():
     rates = rng.gamma(3.0, 0.05 / 3.0, 3000)  # mean 0.05 a day, shape 3
     returns = np.column_stack([rng.poisson(rates * days), days]).astype(float)
     weights = rng.uniform(0.2, 1.0, 3000)
-    start = None
+    start, distinct = None, np.unique(returns[:, 0], return_inverse=True)
     for _ in range(30):  # as EM calls it, warm started
-        start = _fit_negbin(returns, weights, start)
+        start = _fit_negbin(returns, weights, start, distinct)
     rate, shape = start
     assert abs(rate - 0.05) < 0.005 and 2.0 < shape < 4.5
 
