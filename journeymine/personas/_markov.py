@@ -109,10 +109,6 @@ EXPOSURE_SLOPE = 0.5
 RATE_PRIOR_VISITS = 1.0
 #: Days of the prior of the visit rate.
 RATE_PRIOR_DAYS = 7.0
-#: In the rate view, the returns enter as a negative binomial of the days observed
-#: (True) rather than as a Gaussian on the log visit rate (False); see
-#: :func:`_negbin_loglik`.
-RATE_NEGBIN = True
 #: Bounds of the negative binomial's shape (a Gamma of the customers' rates within a
 #: persona): 0.05 is a rate spread over orders of magnitude, 1e4 is Poisson.
 NEGBIN_SHAPE = (0.05, 1e4)
@@ -212,9 +208,9 @@ class SequenceData:
         ----------
         rate : bool
             True: the returns over the observed span (``returns``: the
-            counts of a negative binomial, see :func:`_negbin_loglik`; the
-            Gaussian ``visit_rate`` instead when :data:`RATE_NEGBIN` is
-            False) and the gap between visits relative to the rate
+            counts of a negative binomial, see :func:`_negbin_loglik`, in
+            place of the Gaussian ``visit_rate``) and the gap between visits
+            relative to the rate
             (``return_gap``), and the wait histogram without its bins from
             :data:`WITHIN_BINS` on (the waits between visits, which the
             returns already count); False: the number of visits and the
@@ -227,7 +223,7 @@ class SequenceData:
             return self
         drop = count_pair if rate else rate_pair
         returns = None
-        if rate and RATE_NEGBIN and "visits" in self.gauss and self.exposure is not None:
+        if rate and "visits" in self.gauss and self.exposure is not None:
             visits = self.gauss["visits"]
             returns = np.column_stack([
                 np.where(visits[:, 0] > 0, np.rint(np.exp(visits[:, 1])) - 1, 0.0),
