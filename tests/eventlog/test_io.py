@@ -440,3 +440,27 @@ def test_read_xes_matches_pm4py(tmp_path):
     assert len(df) == log.n_events
     assert df["case:concept:name"].nunique() == log.n_customers
     assert sorted(df["concept:name"]) == sorted(log.table.column("activity").to_pylist())
+
+
+ISO_CASES = {
+    "2024-05-01 10:00:00": dt.datetime(2024, 5, 1, 10),
+    "2024-05-01T10:00:00Z": dt.datetime(2024, 5, 1, 10),
+    "2024-05-01 10:00:00+07:00": dt.datetime(2024, 5, 1, 3),
+    "2024-05-01 10:00:00-05": dt.datetime(2024, 5, 1, 15),
+    "2024-05-01 10:00:00 UTC": dt.datetime(2024, 5, 1, 10),
+    "2024-05-01 10:00:00 Asia/Jakarta": dt.datetime(2024, 5, 1, 3),
+    " 2024-05-01 10:00:00-05": dt.datetime(2024, 5, 1, 15),
+    "2024-05-01": dt.datetime(2024, 5, 1),
+    "infinity": None, "epoch": None, "": None, "é2024-05-01": None, "31/12/2024": None,
+}
+
+
+def test_iso_sql_honours_offsets_and_nulls_words():
+    """The UTC parse of read_csv: offsets and zones honoured, words and non-digits null."""
+    from journeymine.eventlog._csv import _iso_sql
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    values = pd.DataFrame({"ts": list(ISO_CASES)})  # noqa: F841 - scanned by DuckDB
+    got = con.execute(f"SELECT {_iso_sql('ts', True)} FROM values").fetchall()
+    assert [g[0] for g in got] == list(ISO_CASES.values())
