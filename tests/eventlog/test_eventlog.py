@@ -522,3 +522,43 @@ def test_reorder_moves_every_column_like_take(shuffled):
     assert sorted(encodings) == ["activity", "channel"]  # the columns moved as codes
     for name, codes in encodings.items():
         assert codes.cast(pa.string()).equals(expected.column(name).combine_chunks())
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_threaded_reorder_equals_serial(shuffled):
+    """Columns moved side by side, encodings begun early and customers made late: same table."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from journeymine.eventlog._validate import (
+        _ROW,
+        _journey_order,
+        _lazy_journey_order,
+        _reorder,
+        dictionary_encode,
+    )
+
+    rng = np.random.default_rng(3)
+    n = 20_000
+    stamps = np.sort(rng.integers(0, 500, n)) if not shuffled else rng.integers(0, 500, n)
+    table = pa.table({
+        "customer_id": [f"c{i}" for i in rng.integers(0, 900, n)],
+        "activity": [f"t{i}" for i in rng.integers(0, 8, n)],
+        "timestamp": pa.array(stamps * 1_000_000, pa.timestamp("us")),
+        "channel": [f"ch{i}" for i in rng.integers(0, 3, n)],
+        _ROW: np.arange(n),
+    })
+    order, customers = _journey_order(table)
+    serial_codes = {}
+    serial = _reorder(table, order, customers, serial_codes)
+    lazy_order, make_customers = _lazy_journey_order(table)
+    assert np.array_equal(lazy_order, order)
+    threaded_codes = {}
+    with ThreadPoolExecutor(2) as pool:
+        encoded = {"activity": pool.submit(dictionary_encode, table.column("activity"))}
+        threaded = _reorder(table, lazy_order, make_customers, threaded_codes, pool=pool,
+                            encoded=encoded)
+    assert threaded.equals(serial)
+    assert threaded.equals(table.take(pa.array(order)))
+    assert sorted(threaded_codes) == sorted(serial_codes) == ["activity", "channel"]
+    for name, codes in serial_codes.items():
+        assert threaded_codes[name].equals(codes)
