@@ -19,6 +19,7 @@ from journeymine.personas._markov import (
     MarkovMixture,
     SequenceData,
     channel_is_sticky,
+    paired_z,
     sequence_data,
     tempo_is_clustered,
     tune_weights,
@@ -168,7 +169,7 @@ class MarkovBackend:
             heldout = float(per[k].mean())
             rows.append({"k": k, "criterion": self.criterion, "score": -heldout,
                          "bic": model.bic(data), "icl": model.icl(data),
-                         "heldout_loglik": heldout, "gain_z": _gain_z(per[k], per[ks[0]]),
+                         "heldout_loglik": heldout, "gain_z": paired_z(per[k], per[ks[0]]),
                          "stability": self._stability(model, data, boot_seed)})
         table = pd.DataFrame(rows)
         ok = table[(table["stability"] >= MIN_STABILITY)
@@ -204,13 +205,6 @@ class MarkovBackend:
 
     def predict(self, model: MarkovMixture, data: SequenceData) -> np.ndarray:
         return model.predict(self._view(data))
-
-
-def _gain_z(scores: np.ndarray, base: np.ndarray) -> float:
-    """Mean of ``scores - base`` over its standard error (0 when they are equal)."""
-    diff = scores - base
-    se = float(diff.std(ddof=1)) / np.sqrt(len(diff)) if len(diff) > 1 else 0.0
-    return float(diff.mean()) / se if se > 0 else 0.0
 
 
 def _k_note(table: pd.DataFrame, best: int) -> str:

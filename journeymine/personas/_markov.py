@@ -62,8 +62,8 @@ from journeymine.discovery._engine import journey_steps
 from journeymine.eventlog._eventlog import EventLog
 from journeymine.eventlog._schema import ACTIVITY, CHANNEL, CUSTOMER, REVENUE, TIMESTAMP
 
-__all__ = ["COMPONENTS", "MarkovMixture", "SequenceData", "channel_is_sticky", "sequence_data",
-           "tempo_is_clustered", "tune_weights", "visits_track_exposure"]
+__all__ = ["COMPONENTS", "MarkovMixture", "SequenceData", "channel_is_sticky", "paired_z",
+           "sequence_data", "tempo_is_clustered", "tune_weights", "visits_track_exposure"]
 
 #: Components of the sequence model; "entry" and "transitions" are always modelled.
 COMPONENTS = ("entry", "transitions", "channel", "pace", "duration", "length", "revenue")
@@ -127,6 +127,12 @@ NEGBIN_STEPS = 3
 STICKY_CHANNEL = 0.5
 #: Weights tried for each component by :func:`tune_weights` (besides 1).
 WEIGHT_GRID = (0.0, 0.5, 2.0)
+#: :func:`tune_weights` moves a weight only when the held-out gain is at least this
+#: many standard errors (paired over the held-out customers, :func:`paired_z`), as
+#: ``MIN_GAIN_Z`` does for the k choice: gains of a few hundredths of a nat made the
+#: weights swing between 0 and 2 from one seed to the next. Measured on the 8 recovery
+#: generators, seeds 0-2 then 3-5 (README).
+MIN_WEIGHT_Z = 2.0
 #: Name of the state that stands for touchpoints not seen at fit time.
 OTHER = "\x00other"
 
@@ -437,6 +443,24 @@ def _stats(df: pd.DataFrame, column: str, n: int) -> np.ndarray:
     return out
 
 
+def paired_z(scores: np.ndarray, base: np.ndarray) -> float:
+    """Mean of ``scores - base`` over its standard error (0 when they are equal).
+
+    The paired z of a held-out gain: ``scores`` and ``base`` are per-customer
+    log-likelihoods of the same customers under two fits.
+
+    Examples
+    --------
+    Differences 1, 2, 3: mean 2, standard deviation 1, standard error 1 / sqrt(3):
+
+    >>> round(paired_z(np.array([1.0, 2.0, 3.0]), np.zeros(3)), 4)
+    3.4641
+    """
+    diff = scores - base
+    se = float(diff.std(ddof=1)) / np.sqrt(len(diff)) if len(diff) > 1 else 0.0
+    return float(diff.mean() / se) if se > 0 else 0.0
+
+
 def _logsumexp(x: np.ndarray) -> np.ndarray:
     """Row-wise log-sum-exp of a finite (n, K) array (leaner than scipy's on small K)."""
     top = x.max(axis=1)
@@ -449,6 +473,62 @@ def _gauss_loglik(stats: np.ndarray, mu: np.ndarray, var: np.ndarray) -> np.ndar
     # -0.5 (cnt log(2 pi var) + (ss - 2 s mu + cnt mu^2) / var) as one (n, 3) @ (3, K) product
     coef = np.vstack([-0.5 * (np.log(2 * np.pi * var) + mu**2 / var), mu / var, -0.5 / var])
     return stats @ coef
+
+
+def _gap_spread(stats: np.ndarray, gaps: np.ndarray, resp: np.ndarray,
+                mu: np.ndarray) -> np.ndarray:
+    """Variance of a mean of ``gaps`` log gaps per component, ``tau + sigma / gaps``: (K, 2).
+
+    A customer's ``return_gap`` is the mean of their log gaps between
+    visits, so its variance within a persona is the spread of the
+    customers' habits (``tau``) plus the variance of one gap over the number
+    of gaps (``sigma / gaps``): a customer with one return gives a noisy
+    mean, one with thirty a sharp one, and one variance for both either
+    swamps the regular customers or over-trusts the occasional ones. Both
+    are fitted by weighted least squares of the squared deviations from the
+    persona mean ``mu`` on ``1 / gaps`` (method of moments; weights
+    ``resp``), ``sigma >= 0`` and ``tau >= VAR_FLOOR``.
+
+    Parameters
+    ----------
+    stats : ndarray (n, 3)
+        (count, sum, sum of squares) of ``return_gap`` per customer (count 0
+        for customers without a return).
+    gaps : ndarray (n,)
+        Returns (visits - 1) per customer.
+    resp : ndarray (n, K)
+    mu : ndarray (K,)
+
+    Examples
+    --------
+    Deviations of 1 at one gap and of 0.5 at four gaps fit ``sigma / 1 + tau
+    = 1``, ``sigma / 4 + tau = 0.25`` (before the floor):
+
+    >>> stats = np.array([[1, 1.0, 1.0], [1, -1.0, 1.0], [1, 0.5, 0.25], [1, -0.5, 0.25]])
+    >>> _gap_spread(stats, np.array([1, 1, 4, 4]), np.ones((4, 1)), np.zeros(1)).round(3)
+    array([[0.05, 1.  ]])
+    """
+    inv = 1.0 / np.maximum(gaps, 1.0)[:, None]
+    w = resp * stats[:, :1]  # customers with a return_gap only
+    dev = (stats[:, 1:2] - mu[None]) ** 2
+    s0, s1, s2 = w.sum(0) + 1e-10, (w * inv).sum(0), (w * inv**2).sum(0)
+    t0, t1 = (w * dev).sum(0), (w * dev * inv).sum(0)
+    det = s0 * s2 - s1**2
+    sigma = np.maximum(np.where(det > 1e-12, (s0 * t1 - s1 * t0) / np.maximum(det, 1e-12),
+                                0.0), 0.0)
+    tau = np.maximum((t0 - sigma * s1) / s0, 0.0) + VAR_FLOOR
+    return np.column_stack([tau, sigma])
+
+
+def _gap_loglik(stats: np.ndarray, gaps: np.ndarray, mu: np.ndarray,
+                spread: np.ndarray) -> np.ndarray:
+    """Log-density of every customer's ``return_gap`` under each component: (n, K).
+
+    The Gaussian of :func:`_gap_spread`: mean ``mu``, variance ``tau + sigma / gaps``.
+    """
+    var = spread[None, :, 0] + spread[None, :, 1] / np.maximum(gaps, 1.0)[:, None]
+    return stats[:, :1] * -0.5 * (np.log(2 * np.pi * var)
+                                  + (stats[:, 1:2] - mu[None]) ** 2 / var)
 
 
 def _negbin_loglik(returns: np.ndarray, rate: np.ndarray, shape: np.ndarray) -> np.ndarray:
@@ -586,6 +666,10 @@ class MarkovMixture:
     negbin_ : ndarray (K, 2) or None
         Rate (returns per day) and shape of each component's negative
         binomial of the returns (the rate view, :attr:`SequenceData.returns`).
+    gap_spread_ : ndarray (K, 2) or None
+        In the rate view, the variance of the ``return_gap`` (a customer's
+        mean log gap between visits) as ``tau + sigma / gaps``: the spread
+        of the customers' habits and of single gaps (see :func:`_gap_spread`).
     log_likelihood_ : float
         Plain log-likelihood of the training data.
     n_iter_ : int
@@ -622,6 +706,10 @@ class MarkovMixture:
             mu = agg[:, 1] / cnt
             var = np.maximum(agg[:, 2] / cnt - mu**2, 0.0) + VAR_FLOORS.get(name, VAR_FLOOR)
             self.gauss_[name] = (mu, var)
+        self.gap_spread_ = None
+        if "return_gap" in data.gauss and data.returns is not None:
+            self.gap_spread_ = _gap_spread(data.gauss["return_gap"], data.returns[:, 0], resp,
+                                           self.gauss_["return_gap"][0])
         self.log_channel_ = None
         if data.channel is not None:
             self.log_channel_ = _normalize((data.channel.T @ resp).T, self.alpha)
@@ -652,9 +740,14 @@ class MarkovMixture:
                + self._weight("transitions", weighted)
                * (data.trans @ self.log_trans_.reshape(k, -1).T))
         for name, (mu, var) in self.gauss_.items():
-            if name in data.gauss:
-                out += self._weight(GAUSS[name], weighted) * _gauss_loglik(
-                    data.gauss[name], mu, var)
+            if name not in data.gauss:
+                continue
+            if name == "return_gap" and self.gap_spread_ is not None \
+                    and data.returns is not None:
+                ll = _gap_loglik(data.gauss[name], data.returns[:, 0], mu, self.gap_spread_)
+            else:
+                ll = _gauss_loglik(data.gauss[name], mu, var)
+            out += self._weight(GAUSS[name], weighted) * ll
         if self.log_channel_ is not None:
             counts = data.channel if self.log_channel_.ndim == 2 else data.channel_pairs
             if counts is not None:
@@ -743,6 +836,8 @@ class MarkovMixture:
             per += max(int((np.asarray(data.waits.sum(axis=0)) > 0).sum()) - 1, 0)
         if self.negbin_ is not None and data.returns is not None:
             per += 2
+        if self.gap_spread_ is not None:
+            per += 1
         return (self.n_components - 1) + self.n_components * per
 
     def bic(self, data: SequenceData) -> float:
@@ -882,7 +977,9 @@ def tune_weights(train: SequenceData, test: SequenceData, k: int, components: Se
     Starting from weight 1 everywhere (the plain likelihood), each component
     in turn tries the weights of :data:`WEIGHT_GRID`; the weight whose fit
     on ``train`` gives the highest plain log-likelihood per customer on
-    ``test`` is kept (ties keep the current weight). A component whose
+    ``test`` is kept if its gain over the current weight is at least
+    :data:`MIN_WEIGHT_Z` standard errors (paired over the customers of
+    ``test``; else the current weight stays). A component whose
     differences between customers are not persona differences (a tempo that
     varies from customer to customer, a visit count that does) makes the
     mixture model those differences, which fits held-out customers worse
@@ -893,7 +990,8 @@ def tune_weights(train: SequenceData, test: SequenceData, k: int, components: Se
     -------
     weights : dict of str to float
     trials : pandas.DataFrame
-        ``component``, ``weight``, ``heldout_loglik`` of every fit tried.
+        ``component``, ``weight``, ``heldout_loglik`` of every fit tried and
+        ``gain_z``: its gain over the weight kept so far, in standard errors.
 
     Examples
     --------
@@ -909,20 +1007,23 @@ def tune_weights(train: SequenceData, test: SequenceData, k: int, components: Se
     """
     weights = dict.fromkeys(components, 1.0)
 
-    def heldout(w: dict[str, float]) -> float:
+    def heldout(w: dict[str, float]) -> np.ndarray:
         # The same seed for every trial, so trials differ by the weights, not the restarts.
         model = MarkovMixture(k, component_weights=w, n_init=n_init, max_iter=max_iter,
                               seed=seed).fit(train)
-        return float(model.score_samples(test).mean())
+        return model.score_samples(test)
 
     base = heldout(weights)
-    trials = [{"component": "all", "weight": 1.0, "heldout_loglik": base}]
+    trials = [{"component": "all", "weight": 1.0, "heldout_loglik": float(base.mean()),
+               "gain_z": 0.0}]
     for comp in components:
         best_w, best = weights[comp], base
         for w in WEIGHT_GRID:
             score = heldout({**weights, comp: w})
-            trials.append({"component": comp, "weight": w, "heldout_loglik": score})
-            if score > best + 1e-9:
+            z = paired_z(score, best)
+            trials.append({"component": comp, "weight": w,
+                           "heldout_loglik": float(score.mean()), "gain_z": z})
+            if score.mean() > best.mean() + 1e-9 and z >= MIN_WEIGHT_Z:
                 best_w, best = w, score
         weights[comp], base = best_w, best
     return weights, pd.DataFrame(trials)

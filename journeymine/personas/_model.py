@@ -115,7 +115,8 @@ class PersonaModel(ClusterMixin, BaseEstimator):
         For ``"markov"``: the weight of each component in the assignment of
         customers (a tempered likelihood). ``"heldout"``: chosen per log,
         one component at a time from {0, 0.5, 1, 2}, by the held-out
-        likelihood of a fit on the rest of the fit sample
+        likelihood of a fit on the rest of the fit sample, a weight moving
+        from 1 only on a gain of at least two paired standard errors
         (:func:`~journeymine.personas._markov.tune_weights`; the weights
         that tempo or visit counts varying from customer to customer would
         otherwise turn into personas go down); a dict fixes them (1 for a
