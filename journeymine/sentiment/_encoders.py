@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -106,21 +107,65 @@ class _Tokenizing:
         return np.array([len(ids) for ids in enc["input_ids"]], dtype=np.int64)
 
     def padded_batches(
-        self, texts: Sequence[str], tensors: str
+        self, texts: Sequence[str], tensors: str, *, min_batches: int = 1
     ) -> Iterator[tuple[np.ndarray, Any]]:
         """Tokenise once, then yield ``(indices, padded batch)`` per token-length batch.
 
         Batches hold at most ``batch_size * max_length`` padded tokens
         (:func:`length_batches`); ``tensors`` is the tokenizer's
-        ``return_tensors`` (``'pt'`` or ``'np'``).
+        ``return_tensors`` (``'pt'`` or ``'np'``). With ``min_batches`` > 1 the
+        budget shrinks for small inputs so that there are at least that many
+        batches (one per worker) when there are enough texts.
         """
         ids = self.tokenizer(list(texts), truncation=True, max_length=self.max_length)["input_ids"]
         lengths = np.array([len(x) for x in ids], dtype=np.int64)
-        for idx in length_batches(lengths, self.batch_size * self.max_length):
+        budget = self.batch_size * self.max_length
+        if min_batches > 1 and len(lengths):
+            share = -(-int(lengths.max()) * len(lengths) // min_batches)
+            budget = max(int(lengths.max()), min(budget, share))
+        for idx in length_batches(lengths, budget):
             batch = self.tokenizer.pad(
                 {"input_ids": [ids[i] for i in idx]}, padding=True, return_tensors=tensors
             )
             yield idx, batch
+
+    def run_batches(
+        self,
+        texts: Sequence[str],
+        tensors: str,
+        run: Callable[[np.ndarray, Any], None],
+        *,
+        workers: int,
+        progress: bool,
+        desc: str,
+    ) -> None:
+        """Call ``run(indices, padded batch)`` for every batch, on ``workers`` threads.
+
+        With one worker (or one batch) the batches run in order on the
+        calling thread. Otherwise they run on a thread pool, largest first,
+        each worker computing whole batches single-threaded: with short texts
+        a batch's matrices are too small for two threads to share one
+        operation efficiently, while two batches at once keep both cores
+        busy. The batches and what each computes are the same either way.
+        """
+        from tqdm.auto import tqdm
+
+        jobs = list(self.padded_batches(texts, tensors, min_batches=workers))
+        with tqdm(total=len(texts), desc=desc, disable=not progress, unit="text") as bar:
+            if workers <= 1 or len(jobs) <= 1:
+                for idx, batch in jobs:
+                    run(idx, batch)
+                    bar.update(len(idx))
+                return
+
+            def job(item: tuple[np.ndarray, Any]) -> None:
+                run(*item)
+                bar.update(len(item[0]))
+
+            jobs.sort(key=lambda item: -int(np.prod(item[1]["input_ids"].shape)))
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                for done in [pool.submit(job, item) for item in jobs]:
+                    done.result()
 
 
 class Encoder(_Tokenizing):
@@ -140,6 +185,15 @@ class Encoder(_Tokenizing):
     device : str, default 'cpu'
     num_threads : int, optional
         ``torch.set_num_threads``; default leaves torch's setting.
+    local_files_only : bool, default True
+        Never download (``from_pretrained(local_files_only=...)``).
+    parallel_batches : bool, default True
+        On CPU with ``torch.get_num_threads()`` = n > 1, run n batches at once
+        on n Python threads with one torch thread each (torch's thread count
+        is set to 1 during :meth:`encode` and restored after), instead of one
+        batch at a time on n intra-op threads. The same batches and the same
+        features (to float rounding); less CPU time lost synchronising threads
+        on small matrices (see ``models/README.md``, *Speed*).
     """
 
     def __init__(
@@ -151,6 +205,7 @@ class Encoder(_Tokenizing):
         device: str = "cpu",
         num_threads: int | None = None,
         local_files_only: bool = True,
+        parallel_batches: bool = True,
     ):
         torch = import_torch()
         from transformers import AutoModel, AutoTokenizer
@@ -161,6 +216,7 @@ class Encoder(_Tokenizing):
         self.max_length = max_length
         self.batch_size = batch_size
         self.device = device
+        self.parallel_batches = parallel_batches
         self.tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=local_files_only)
         self.tokenizer.padding_side = "right"
         self.model = AutoModel.from_pretrained(self.path, local_files_only=local_files_only)
@@ -191,7 +247,6 @@ class Encoder(_Tokenizing):
             float32, shape ``(len(texts), len(layers), hidden_size)``, in input order.
         """
         torch = import_torch()
-        from tqdm.auto import tqdm
 
         texts = list(texts)
         hidden = self.model.config.hidden_size
@@ -199,9 +254,10 @@ class Encoder(_Tokenizing):
         if not texts:
             return out
         need_all = max(layers) < self.model.config.num_hidden_layers or len(layers) > 1
-        bar = tqdm(total=len(texts), desc=desc, disable=not progress, unit="text")
-        with torch.inference_mode():
-            for idx, batch in self.padded_batches(texts, "pt"):
+
+        def run(idx: np.ndarray, batch: Any) -> None:
+            # grad mode is per thread: every worker enters inference mode itself
+            with torch.inference_mode():
                 batch = batch.to(self.device)
                 res = self.model(
                     input_ids=batch["input_ids"],
@@ -214,8 +270,17 @@ class Encoder(_Tokenizing):
                 for j, layer in enumerate(layers):
                     pooled = (states[layer] * mask).sum(1) / denom
                     out[idx, j] = pooled.float().cpu().numpy()
-                bar.update(len(idx))
-        bar.close()
+
+        threads = torch.get_num_threads()
+        workers = threads if self.parallel_batches and self.device == "cpu" else 1
+        if workers > 1:
+            # one intra-op thread per worker; torch's setting is restored after
+            torch.set_num_threads(1)
+        try:
+            self.run_batches(texts, "pt", run, workers=workers, progress=progress, desc=desc)
+        finally:
+            if workers > 1:
+                torch.set_num_threads(threads)
         return out
 
 
@@ -252,13 +317,18 @@ class OnnxEncoder(_Tokenizing):
         As for :class:`Encoder` (token-length batches of at most
         ``batch_size * max_length`` padded tokens).
     num_threads : int, default 2
-        ``intra_op_num_threads`` of the ONNX Runtime session.
+        Threads used: with ``parallel_batches`` that many batches run at once
+        (concurrent ``session.run`` calls, one intra-op thread each), else the
+        session's ``intra_op_num_threads``.
     precision : {'fp32', 'int8'}, default 'fp32'
         ``'fp32'`` computes what torch computes (features equal to float
         rounding); ``'int8'`` fuses the graph and quantises its feed-forward
         weights per channel (7-bit range), except those of
         :data:`INT8_FP32_BLOCKS`, with ``onnxruntime.quantization.quantize_dynamic``
         (faster, slightly different features, see ``models/README.md``).
+    parallel_batches : bool, default True
+        As for :class:`Encoder`: ``num_threads`` single-threaded batches at
+        once rather than one batch on ``num_threads`` intra-op threads.
     lora : dict, optional
         LoRA weights merged into the encoder before export.
     lora_sha : str, optional
@@ -274,6 +344,7 @@ class OnnxEncoder(_Tokenizing):
         batch_size: int = 16,
         num_threads: int = 2,
         precision: str = "fp32",
+        parallel_batches: bool = True,
         lora: dict[str, np.ndarray] | None = None,
         lora_sha: str | None = None,
     ):
@@ -291,13 +362,16 @@ class OnnxEncoder(_Tokenizing):
         self.max_length = max_length
         self.batch_size = batch_size
         self.precision = precision
+        self.num_threads = num_threads
+        self.parallel_batches = parallel_batches
         self.lora = lora
         self.lora_sha = lora_sha
         self.device = "cpu"
         self.tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=True)
         self.onnx_path = self._build()
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = num_threads
+        # parallel batches: ``num_threads`` concurrent runs of one thread each
+        opts.intra_op_num_threads = 1 if parallel_batches else num_threads
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(
@@ -389,7 +463,6 @@ class OnnxEncoder(_Tokenizing):
         desc: str = "embedding",
     ) -> np.ndarray:
         """Like :meth:`Encoder.encode`; ``layers`` must be the exported ones."""
-        from tqdm.auto import tqdm
 
         if tuple(layers) != self.layers:
             raise InvalidParameterError(
@@ -401,17 +474,19 @@ class OnnxEncoder(_Tokenizing):
         out = np.zeros((len(texts), len(self.layers), 384), dtype=np.float32)
         if not texts:
             return out
-        with tqdm(total=len(texts), desc=desc, disable=not progress, unit="text") as bar:
-            for idx, batch in self.padded_batches(texts, "np"):
-                (pooled,) = self.session.run(
-                    None,
-                    {
-                        "input_ids": batch["input_ids"].astype(np.int64),
-                        "attention_mask": batch["attention_mask"].astype(np.int64),
-                    },
-                )
-                out[idx] = pooled
-                bar.update(len(idx))
+
+        def run(idx: np.ndarray, batch: Any) -> None:
+            (pooled,) = self.session.run(
+                None,
+                {
+                    "input_ids": batch["input_ids"].astype(np.int64),
+                    "attention_mask": batch["attention_mask"].astype(np.int64),
+                },
+            )
+            out[idx] = pooled
+
+        workers = self.num_threads if self.parallel_batches else 1
+        self.run_batches(texts, "np", run, workers=workers, progress=progress, desc=desc)
         return out
 
 
