@@ -323,6 +323,40 @@ def test_token_length_batching_keeps_predictions(tagger):
     assert out["text"].tolist() == texts[::-1]
 
 
+def test_parallel_batches_keep_predictions(tagger):
+    """n single-threaded batches at once give the features of one batch at a time."""
+    import torch
+
+    from journeymine.sentiment._encoders import prepare_text
+
+    prepared = [prepare_text(t)[1] for t in _varied_texts(60, 12)]
+    encoder = tagger._backend.encoder
+    assert encoder.parallel_batches and torch.get_num_threads() == 2
+    size = encoder.batch_size
+    encoder.batch_size = 4  # 512-token batches: several per worker
+    try:
+        assert len(list(encoder.padded_batches(prepared, "np"))) > 4
+        parallel = encoder.encode(prepared)
+        assert torch.get_num_threads() == 2  # restored after the workers
+        few = prepared[:3]
+        few_parallel = encoder.encode(few)
+        encoder.parallel_batches = False
+        serial = encoder.encode(prepared)
+        # a small input is split so that both workers get a batch
+        assert len(list(encoder.padded_batches(few, "np", min_batches=2))) >= 2
+        few_serial = encoder.encode(few)
+    finally:
+        encoder.parallel_batches, encoder.batch_size = True, size
+    np.testing.assert_allclose(parallel, serial, atol=BATCHING_ATOL, rtol=0)
+    np.testing.assert_allclose(few_parallel, few_serial, atol=BATCHING_ATOL, rtol=0)
+    feats = np.zeros((2, len(prepared), 13, parallel.shape[2]), dtype=np.float32)
+    feats[0, :, 12], feats[1, :, 12] = parallel[:, 0], serial[:, 0]
+    p_par, p_ser = (tagger._backend.heads.predict_proba(f) for f in feats)
+    for task in ("emotion", "sentiment"):
+        assert (p_par[task].argmax(1) == p_ser[task].argmax(1)).all(), task
+        np.testing.assert_allclose(p_par[task], p_ser[task], atol=BATCHING_ATOL, rtol=0)
+
+
 def test_truncation_warns(tagger):
     from journeymine.exceptions import TextTruncatedWarning
     from journeymine.sentiment._tagger import EmotionTagger

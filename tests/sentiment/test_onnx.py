@@ -97,6 +97,27 @@ def test_export_is_cached(predictions, monkeypatch):
         fp32.encode(texts, layers=(11, 12))
 
 
+def test_onnx_parallel_batches_equal_one_session_thread_pool(predictions):
+    """Concurrent single-threaded runs give the features of one run on two threads."""
+    from journeymine.sentiment._backends import shipped_model_dir
+    from journeymine.sentiment._convert import build_base_model, sha256_file
+    from journeymine.sentiment._encoders import OnnxEncoder, prepare_text
+    from journeymine.sentiment._lora import load_lora
+
+    lora_path = shipped_model_dir() / "lora.npz"
+    kwargs = {"lora": load_lora(lora_path), "lora_sha": sha256_file(lora_path), "batch_size": 1}
+    path = build_base_model()
+    parallel = OnnxEncoder(path, (12,), **kwargs)  # cached by the fixture
+    serial = OnnxEncoder(path, (12,), parallel_batches=False, **kwargs)
+    assert parallel.session.get_session_options().intra_op_num_threads == 1
+    assert serial.session.get_session_options().intra_op_num_threads == 2
+    prepared = [prepare_text(t)[1] for t in _texts()]
+    assert len(list(parallel.padded_batches(prepared, "np"))) > 2
+    np.testing.assert_allclose(
+        parallel.encode(prepared), serial.encode(prepared), atol=1e-5, rtol=0
+    )
+
+
 def test_onnx_needs_onnxruntime(monkeypatch):
     from journeymine.sentiment._encoders import OnnxEncoder
 
