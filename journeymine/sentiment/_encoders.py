@@ -138,6 +138,7 @@ class _Tokenizing:
         workers: int,
         progress: bool,
         desc: str,
+        split_small: bool = True,
     ) -> None:
         """Call ``run(indices, padded batch)`` for every batch, on ``workers`` threads.
 
@@ -146,11 +147,14 @@ class _Tokenizing:
         each worker computing whole batches single-threaded: with short texts
         a batch's matrices are too small for two threads to share one
         operation efficiently, while two batches at once keep both cores
-        busy. The batches and what each computes are the same either way.
+        busy. The batches and what each computes are the same either way,
+        except that with ``split_small`` an input too small to give every
+        worker a batch is cut into smaller batches (``min_batches`` of
+        :meth:`padded_batches`).
         """
         from tqdm.auto import tqdm
 
-        jobs = list(self.padded_batches(texts, tensors, min_batches=workers))
+        jobs = list(self.padded_batches(texts, tensors, min_batches=workers if split_small else 1))
         with tqdm(total=len(texts), desc=desc, disable=not progress, unit="text") as bar:
             if workers <= 1 or len(jobs) <= 1:
                 for idx, batch in jobs:
@@ -486,7 +490,17 @@ class OnnxEncoder(_Tokenizing):
             out[idx] = pooled
 
         workers = self.num_threads if self.parallel_batches else 1
-        self.run_batches(texts, "np", run, workers=workers, progress=progress, desc=desc)
+        # int8 quantises each batch's activations with one scale, so its
+        # features depend on the batch: keep its batches those of the budget
+        self.run_batches(
+            texts,
+            "np",
+            run,
+            workers=workers,
+            progress=progress,
+            desc=desc,
+            split_small=self.precision == "fp32",
+        )
         return out
 
 
