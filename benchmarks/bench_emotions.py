@@ -11,7 +11,9 @@ the timed part is ``EmotionTagger.predict`` on all texts. Torch and ONNX Runtime
 use 2 threads. Runners: ``default`` is ``EmotionTagger()`` on torch, ``onnx``
 and ``onnx-int8`` the same model with ``backend='onnx'`` / ``'onnx-int8'``
 (the first run exports the graph into the cache, not timed), ``fast`` the
-TF-IDF model.
+TF-IDF model. ``--serial`` adds, for each torch/ONNX runner, a row with the
+encoder's parallel batches off (one batch at a time on 2 intra-op threads,
+the behaviour before parallel batches) for a same-run comparison.
 
 The machine may be shared: wall time depends on other load, so CPU seconds
 and the load average are printed too.
@@ -22,6 +24,7 @@ Usage::
     python benchmarks/bench_emotions.py --n 2000 --runners default fast onnx
     python benchmarks/bench_emotions.py --runners default onnx onnx-int8 --lengths short long
     python benchmarks/bench_emotions.py --lengths short long --n 500
+    python benchmarks/bench_emotions.py --runners default onnx --serial   # old vs new
 """
 
 from __future__ import annotations
@@ -66,7 +69,29 @@ def texts(n: int, length: str = "short") -> list[str]:
     return out[:n]
 
 
-def child(runner: str, n: int, batch_size: int, length: str = "short") -> None:
+def _serial(tagger) -> None:
+    """Switch the tagger's encoder to one batch at a time on 2 intra-op threads."""
+    from journeymine.sentiment._encoders import OnnxEncoder
+
+    enc = tagger._backend.encoder
+    if isinstance(enc, OnnxEncoder):
+        tagger._backend.encoder = OnnxEncoder(
+            enc.path,
+            enc.layers,
+            max_length=enc.max_length,
+            batch_size=enc.batch_size,
+            precision=enc.precision,
+            lora=enc.lora,
+            lora_sha=enc.lora_sha,
+            parallel_batches=False,
+        )
+    else:
+        enc.parallel_batches = False
+
+
+def child(
+    runner: str, n: int, batch_size: int, length: str = "short", serial: bool = False
+) -> None:
     import warnings
 
     import torch
@@ -80,6 +105,9 @@ def child(runner: str, n: int, batch_size: int, length: str = "short") -> None:
     model = "fast" if runner == "fast" else "default"
     tagger = EmotionTagger(model, batch_size=batch_size, cache=False, verbose=False, **kwargs)
     tagger.predict(data[:64])  # load the model (not timed)
+    if serial:
+        _serial(tagger)
+        tagger.predict(data[:64])
     n_tok = None
     if runner != "fast":
         n_tok = tagger._backend.encoder.count_tokens(["query: " + t for t in data])
@@ -91,7 +119,7 @@ def child(runner: str, n: int, batch_size: int, length: str = "short") -> None:
     print(
         json.dumps(
             {
-                "runner": runner,
+                "runner": runner + ("/serial" if serial else ""),
                 "length": length,
                 "mean_chars": sum(map(len, data)) / len(data),
                 "n": len(out),
@@ -113,11 +141,17 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--runners", nargs="+", default=["default", "fast"], choices=RUNNERS)
     parser.add_argument("--lengths", nargs="+", default=["short"], choices=LENGTHS)
+    parser.add_argument(
+        "--serial",
+        action="store_true",
+        help="also run torch/ONNX runners with parallel batches off (the previous behaviour)",
+    )
     parser.add_argument("--child", choices=RUNNERS, help=argparse.SUPPRESS)
+    parser.add_argument("--serial-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--length", choices=LENGTHS, default="short", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.n, args.batch_size, args.length)
+        child(args.child, args.n, args.batch_size, args.length, args.serial_child)
         return
     from journeymine.sentiment._convert import build_base_model
     from journeymine.sentiment._tagger import EmotionTagger
@@ -127,10 +161,18 @@ def main() -> None:
         if runner.startswith("onnx"):
             EmotionTagger(backend=runner, verbose=False).predict(["ok"])
     print(
-        f"{'runner':<9} {'length':<6} {'chars':>6} {'texts':>6} {'seconds':>8} {'texts/s':>8} "
+        f"{'runner':<16} {'length':<6} {'chars':>6} {'texts':>6} {'seconds':>8} {'texts/s':>8} "
         f"{'cpu s':>7} {'peak MB':>8} {'model MB':>9} {'tokens':>12}"
     )
-    for runner, length in [(r, ln) for ln in args.lengths for r in args.runners]:
+    modes = [True, False] if args.serial else [False]  # previous behaviour first
+    jobs = [
+        (r, ln, ser)
+        for ln in args.lengths
+        for r in args.runners
+        for ser in modes
+        if not (ser and r == "fast")
+    ]
+    for runner, length, serial in jobs:
         cmd = [
             sys.executable,
             __file__,
@@ -142,16 +184,17 @@ def main() -> None:
             str(args.batch_size),
             "--length",
             length,
-        ]
+        ] + (["--serial-child"] if serial else [])
         res = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
         if res.returncode:
-            print(f"{runner:<9} {length:<6} failed:\n{res.stderr[-2000:]}")
+            name = runner + ("/serial" if serial else "")
+            print(f"{name:<16} {length:<6} failed:\n{res.stderr[-2000:]}")
             continue
         r = json.loads(res.stdout.strip().splitlines()[-1])
         tok = "" if r["mean_tokens"] is None else f"{r['mean_tokens']:.1f}/{r['max_tokens']}"
         print(
-            f"{runner:<9} {length:<6} {r['mean_chars']:>6.0f} {r['n']:>6} {r['seconds']:>8.2f} "
-            f"{r['texts_per_s']:>8.1f} "
+            f"{r['runner']:<16} {length:<6} {r['mean_chars']:>6.0f} {r['n']:>6} "
+            f"{r['seconds']:>8.2f} {r['texts_per_s']:>8.1f} "
             f"{r['cpu_seconds']:>7.1f} {r['peak_mb']:>8.0f} {r['model_mb']:>9.0f} {tok:>12}"
         )
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
