@@ -69,24 +69,15 @@ def texts(n: int, length: str = "short") -> list[str]:
     return out[:n]
 
 
-def _serial(tagger) -> None:
-    """Switch the tagger's encoder to one batch at a time on 2 intra-op threads."""
-    from journeymine.sentiment._encoders import OnnxEncoder
+def _serial() -> None:
+    """Make the tagger build its encoders with parallel batches off (the previous behaviour)."""
+    import functools
 
-    enc = tagger._backend.encoder
-    if isinstance(enc, OnnxEncoder):
-        tagger._backend.encoder = OnnxEncoder(
-            enc.path,
-            enc.layers,
-            max_length=enc.max_length,
-            batch_size=enc.batch_size,
-            precision=enc.precision,
-            lora=enc.lora,
-            lora_sha=enc.lora_sha,
-            parallel_batches=False,
-        )
-    else:
-        enc.parallel_batches = False
+    from journeymine.sentiment import _backends
+
+    for name in ("Encoder", "OnnxEncoder"):
+        cls = getattr(_backends, name)
+        setattr(_backends, name, functools.partial(cls, parallel_batches=False))
 
 
 def child(
@@ -101,13 +92,12 @@ def child(
 
     warnings.simplefilter("ignore")  # long texts may warn about truncation
     data = texts(n, length)
+    if serial:
+        _serial()
     kwargs = {"backend": runner} if runner.startswith("onnx") else {}
     model = "fast" if runner == "fast" else "default"
     tagger = EmotionTagger(model, batch_size=batch_size, cache=False, verbose=False, **kwargs)
     tagger.predict(data[:64])  # load the model (not timed)
-    if serial:
-        _serial(tagger)
-        tagger.predict(data[:64])
     n_tok = None
     if runner != "fast":
         n_tok = tagger._backend.encoder.count_tokens(["query: " + t for t in data])
