@@ -719,16 +719,7 @@ def _radix_order(order: np.ndarray | None, group: np.ndarray, size: int, *,
     return order, group
 
 
-def _journey_order(table: pa.Table) -> tuple[np.ndarray, pa.Array]:
-    """Row order by customer, then timestamp, then input row; and the customers in that order.
-
-    See :func:`_lazy_journey_order`, of which this makes the customers at once.
-    """
-    order, customers = _lazy_journey_order(table)
-    return order, customers()
-
-
-def _lazy_journey_order(table: pa.Table) -> tuple[np.ndarray, Callable[[], pa.Array]]:
+def _journey_order(table: pa.Table) -> tuple[np.ndarray, Callable[[], pa.Array]]:
     """Row order by customer, then timestamp, then input row; and a function making the customers.
 
     Stable sorts of integers instead of a string sort: by timestamp first
@@ -792,18 +783,18 @@ def _few_values(table: pa.Table) -> list[str]:
     return [f.name for f in table.schema if f.name in _FEW_VALUES and pa.types.is_string(f.type)]
 
 
-def _reorder(table: pa.Table, order: np.ndarray, customers: pa.Array | Callable[[], pa.Array],
+def _reorder(table: pa.Table, order: np.ndarray, customers: Callable[[], pa.Array],
              encodings: dict[str, pa.DictionaryArray], *, pool: ThreadPoolExecutor | None = None,
              encoded: dict[str, Future] | None = None) -> pa.Table:
-    """``table.take(order)``, given its customer column already in that order.
+    """``table.take(order)``, given a function making its customer column in that order.
 
     Moving a string row by row touches scattered memory; a column with few
     distinct values (touchpoints, channels, stages) moves its small integer
     codes instead and is decoded from a dictionary that stays in cache. The
     moved codes are put in ``encodings`` under the column's name.
 
-    ``customers`` may be a function that makes the column. With a ``pool``
-    the columns move side by side on its threads (Arrow's ``take`` and
+    ``customers`` is the second result of :func:`_journey_order`. With a
+    ``pool`` the columns move side by side on its threads (Arrow's ``take`` and
     NumPy's gathers release the GIL); ``encoded`` holds the dictionary
     encodings of the few-value columns already begun there, before the
     order was known. The result is the same either way (tested).
@@ -814,7 +805,7 @@ def _reorder(table: pa.Table, order: np.ndarray, customers: pa.Array | Callable[
 
     def move(name: str) -> pa.Array | pa.ChunkedArray:
         if name == CUSTOMER:
-            return customers() if callable(customers) else customers
+            return customers()
         if name in few:
             codes = encoded[name].result() if name in encoded else dictionary_encode(
                 table.column(name))
@@ -868,7 +859,7 @@ def _canonical(typed: pa.Table, schema: Schema, *, drop_duplicates: bool,
         with ThreadPoolExecutor(resolve_n_jobs(None)) as pool:
             encoded = {name: pool.submit(dictionary_encode, typed.column(name))
                        for name in _few_values(typed)}
-            order, customers = _lazy_journey_order(typed)
+            order, customers = _journey_order(typed)
             typed = _reorder(typed.drop_columns([_ROW]), order, customers, encodings,
                              pool=pool, encoded=encoded)
         same_customer = same_as_next(typed.column(CUSTOMER))
